@@ -1,0 +1,168 @@
+"""AWS adapters: Huawei Cloud keys from Secrets Manager, and notifications on an EventBridge bus.
+
+boto3 is imported inside the functions that use it: the Huawei deployment never loads it, and an
+AWS cold start pays for it only once a secret is read or an event is published.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from imsync.domain.errors import CloudError, ConfigError, Throttled, Unavailable
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPES = frozenset({"imsync.replica.ready", "imsync.copy.failed", "imsync.copy.refused"})
+EVENT_SOURCE = "imsync"
+PUT_EVENTS_MAX_ENTRIES = 10  # PutEvents accepts at most 10 entries per call
+
+SECRET_FORMAT = '{"ak": "...", "sk": "...", "security_token": "... (optional)"}'
+
+# Secrets Manager error codes that no retry can fix: the deployment must change.
+_SECRET_CONFIG_ERRORS = {
+    "ResourceNotFoundException": "does not exist in this account and region: create it with "
+    "`aws secretsmanager create-secret --name {name} --secret-string file://creds.json`",
+    "AccessDeniedException": "cannot be read by this function's role: grant secretsmanager:GetSecretValue "
+    "on the secret (and kms:Decrypt if it uses a customer-managed key)",
+    "DecryptionFailure": "cannot be decrypted: grant kms:Decrypt on the secret's KMS key to this "
+    "function's role",
+    "InvalidRequestException": "cannot be read now (is it scheduled for deletion?): restore it or "
+    "create a new one",
+    "InvalidParameterException": "is not a valid secret name or ARN: fix IMSYNC_CREDENTIALS_SECRET",
+}
+
+
+def _error_code(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        code = response.get("Error", {}).get("Code")
+        if code:
+            return str(code)
+    return type(exc).__name__
+
+
+def secret_credentials(secret_name: str, client: Any = None) -> tuple[str, str, str | None]:
+    """(ak, sk, security_token) from a Secrets Manager secret {"ak", "sk"[, "security_token"]}."""
+    name = (secret_name or "").strip()
+    if not name:
+        raise ConfigError(
+            "IMSYNC_CREDENTIALS_SECRET is empty: set it to the name of the Secrets Manager secret"
+        )
+    where = f"IMSYNC_CREDENTIALS_SECRET: secret '{name}'"
+    if client is None:
+        import boto3  # lazily: see the module docstring
+
+        client = boto3.client("secretsmanager")
+    try:
+        answer = client.get_secret_value(SecretId=name)
+    except Exception as exc:  # botocore's ClientError and friends; only the error code is kept
+        code = _error_code(exc)
+        if code in _SECRET_CONFIG_ERRORS:
+            raise ConfigError(f"{where} {_SECRET_CONFIG_ERRORS[code].format(name=name)}") from None
+        if code in {"ThrottlingException", "TooManyRequestsException"}:
+            raise Throttled("secretsmanager:GetSecretValue", code) from None
+        raise Unavailable("secretsmanager:GetSecretValue", code) from None
+
+    text = answer.get("SecretString")
+    if not isinstance(text, str):
+        raise ConfigError(f"{where} holds binary data: store it as text, {SECRET_FORMAT}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        # exc.msg and the position say what is wrong without repeating any of the secret.
+        raise ConfigError(
+            f"{where} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}): "
+            f"store {SECRET_FORMAT}"
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a JSON object: {SECRET_FORMAT}")
+    missing = [k for k in ("ak", "sk") if not isinstance(data.get(k), str) or not data[k].strip()]
+    if missing:
+        raise ConfigError(
+            f"{where} has no non-empty {' or '.join(repr(k) for k in missing)}: store {SECRET_FORMAT}"
+        )
+    token = data.get("security_token")
+    if token is not None and not isinstance(token, str):
+        raise ConfigError(f"{where}: 'security_token' must be a string when present")
+    return data["ak"].strip(), data["sk"].strip(), (token.strip() or None) if token else None
+
+
+class NotificationFailed(CloudError):
+    """Some notifications were not accepted by EventBridge; the others were delivered."""
+
+    retryable = True
+
+    def __init__(self, failures: list[tuple[str, str, str]]) -> None:
+        self.failures = failures
+        summary = "; ".join(f"{detail_type}: {code}" for detail_type, code, _ in failures[:5])
+        more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
+        super().__init__(
+            "events:PutEvents", "FailedEntries", f"{len(failures)} not delivered: {summary}{more}"
+        )
+
+
+class EventBridgeNotifier:
+    """imsync.ports.Notifier that puts each event on a custom EventBridge bus."""
+
+    def __init__(self, bus_name: str, client: Any = None) -> None:
+        if not bus_name or not bus_name.strip():
+            raise ConfigError(
+                "IMSYNC_EVENT_BUS is empty: set it to the name of the EventBridge bus, or unset it"
+            )
+        self.bus_name = bus_name.strip()
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3  # lazily: see the module docstring
+
+            self._client = boto3.client("events")
+        return self._client
+
+    def _entry(self, event: Mapping[str, object]) -> dict[str, str]:
+        kind = event.get("type")
+        if kind not in EVENT_TYPES:
+            raise ValueError(f"notification type {kind!r} is not one of {', '.join(sorted(EVENT_TYPES))}")
+        detail = {k: v for k, v in event.items() if k != "type"}
+        return {
+            "EventBusName": self.bus_name,
+            "Source": EVENT_SOURCE,
+            "DetailType": str(kind),
+            "Detail": json.dumps(detail, default=str, sort_keys=True),
+        }
+
+    def publish(self, events: Iterable[Mapping[str, object]]) -> None:
+        """Put every event on the bus, 10 per call; raise NotificationFailed naming any not delivered."""
+        entries = [self._entry(e) for e in events]  # check them all before sending any
+        failures: list[tuple[str, str, str]] = []
+        for start in range(0, len(entries), PUT_EVENTS_MAX_ENTRIES):
+            batch = entries[start : start + PUT_EVENTS_MAX_ENTRIES]
+            try:
+                answer = self.client.put_events(Entries=batch)
+            except Exception as exc:  # one failed call must not stop the other batches
+                code = _error_code(exc)
+                failures.extend((e["DetailType"], code, "") for e in batch)
+                continue
+            if not answer.get("FailedEntryCount"):
+                continue
+            for entry, result in zip(batch, answer.get("Entries", []), strict=False):
+                if result.get("ErrorCode"):
+                    failures.append(
+                        (entry["DetailType"], result["ErrorCode"], result.get("ErrorMessage", ""))
+                    )
+        if failures:
+            for detail_type, code, message in failures:
+                logger.error(
+                    "notification not delivered",
+                    extra={
+                        "bus": self.bus_name,
+                        "detail_type": detail_type,
+                        "error_code": code,
+                        "reason": message,
+                    },
+                )
+            raise NotificationFailed(failures)
