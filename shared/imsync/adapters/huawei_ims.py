@@ -1,0 +1,271 @@
+"""IMS through the official SDK (huaweicloudsdkims): one ImageStore per region, built lazily, errors translated once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.exceptions.exceptions import (
+    ConnectionException,
+    RequestTimeoutException,
+    SdkException,
+    ServerResponseException,
+    ServiceResponseException,
+)
+from huaweicloudsdkcore.http.http_config import HttpConfig
+from huaweicloudsdkims.v2 import (
+    BatchAddMembersRequest,
+    BatchAddMembersRequestBody,
+    BatchAddOrDeleteTagsRequest,
+    BatchAddOrDeleteTagsRequestBody,
+    CopyImageCrossRegionRequest,
+    CopyImageCrossRegionRequestBody,
+    GlanceShowImageRequest,
+    ImsClient,
+    ListImageMembersRequest,
+    ListImagesRequest,
+    ShowJobRequest,
+    TagKeyValue,
+)
+from huaweicloudsdkims.v2.region.ims_region import ImsRegion
+
+from imsync.adapters.credentials import Credentials
+from imsync.domain.errors import (
+    AuthFailed,
+    CloudError,
+    ConfigError,
+    CopyLimitReached,
+    NotFound,
+    OutcomeUnknown,
+    Refused,
+    Throttled,
+    Unavailable,
+)
+from imsync.domain.model import Image, Job
+from imsync.retry import Retrier
+
+PAGE_SIZE = 500  # IMS's own default page for GET /v2/cloudimages
+MEMBER_PAGE = 200
+# IMS codes that mean "too many tasks right now" rather than "never" (API-NOTES: IMG.0060 is a guess).
+BUSY_CODES = frozenset({"IMG.0060"})
+
+
+def silence_sdk_logs() -> None:
+    """The SDK logs errors to stderr even when imsync handles them; imsync reports each error once itself."""
+    for name in ("HuaweiCloud-SDK-ImsClient", "HuaweiCloud-SDK-IamClient"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
+
+
+@contextmanager
+def translated(operation: str) -> Iterator[None]:
+    """Turn SDK and transport errors into imsync's taxonomy, once, at the boundary."""
+    try:
+        yield
+    except ServiceResponseException as exc:
+        code, message = str(exc.error_code or exc.status_code), str(exc.error_msg or "")
+        status = int(exc.status_code or 0)
+        if code in BUSY_CODES:
+            raise CopyLimitReached(operation, code, message) from None
+        if status == 429:
+            raise Throttled(operation, code, message) from None
+        if isinstance(exc, ServerResponseException) or status >= 500:
+            raise Unavailable(operation, code, message) from None
+        if status in (401, 403) and not code.startswith("IMG."):
+            raise AuthFailed(operation, code, message or "the credentials were not accepted") from None
+        if status == 404:
+            raise NotFound(operation, code, message) from None
+        raise Refused(operation, code, message) from None
+    except (ConnectionException, RequestTimeoutException, requests.exceptions.RequestException) as exc:
+        # A POST read timeout escapes the SDK as a raw requests exception (API-NOTES): the effect may have happened.
+        raise OutcomeUnknown(operation, type(exc).__name__, "no answer from IMS") from None
+    except SdkException as exc:
+        raise Refused(operation, str(exc.error_code or ""), str(exc.error_msg or exc)) from None
+
+
+def _tags(raw: Any) -> dict[str, str]:
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items()}
+    tags: dict[str, str] = {}
+    for item in raw or ():
+        if isinstance(item, dict):
+            tags[str(item.get("key", ""))] = str(item.get("value", ""))
+        else:
+            key, _, value = str(item).partition(".")  # IMS lists tags as "key.value", split at the first "."
+            tags[key] = value
+    return tags
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def image_from_api(data: Mapping[str, Any], region: str) -> Image:
+    """An IMS image JSON (as GET /v2/cloudimages returns it) in imsync's words."""
+    size = data.get("__image_size") or data.get("size") or 0
+    try:
+        size_bytes = int(size)
+    except (TypeError, ValueError):
+        size_bytes = 0
+    status = str(data.get("status", ""))
+    return Image(
+        id=str(data.get("id", "")),
+        region=region,
+        name=str(data.get("name", "")),
+        status=status,
+        image_type=str(data.get("__imagetype", "private")),
+        size_bytes=size_bytes,
+        tags=_tags(data.get("tags")),
+        description=str(data.get("__description") or data.get("description") or ""),
+        encrypted=bool(data.get("__system__cmkid")),
+        iso=data.get("virtual_env_type") == "IsoImage" or data.get("disk_format") == "iso",
+        whole_image=_truthy(data.get("__whole_image")),
+        frozen=status == "frozen",
+        owner=str(data.get("owner", "")),
+        created_at=str(data.get("created_at", "")),
+    )
+
+
+def _json(response: Any) -> dict[str, Any]:
+    raw = getattr(response, "raw_content", None)
+    return json.loads(raw) if raw else {}
+
+
+class ImsClients:
+    """One ImsClient per region per process, built on first use (cold start: no network at import)."""
+
+    def __init__(self, credentials: Credentials, timeout: float) -> None:
+        self._credentials = credentials
+        self._timeout = timeout
+        self._clients: dict[str, ImsClient] = {}
+        self._lock = threading.Lock()
+
+    def client(self, region: str) -> ImsClient:
+        with self._lock:
+            if region not in self._clients:
+                self._clients[region] = self._build(region)
+            return self._clients[region]
+
+    def _build(self, region: str) -> ImsClient:
+        try:
+            endpoint = ImsRegion.value_of(region)
+        except KeyError:
+            env = "HUAWEICLOUD_SDK_REGION_IMS_" + region.upper().replace("-", "_")
+            raise ConfigError(f"no IMS endpoint known for region {region}: set {env}") from None
+        credentials = BasicCredentials(self._credentials.ak, self._credentials.sk)
+        if self._credentials.security_token:
+            credentials = credentials.with_security_token(self._credentials.security_token)
+        config = HttpConfig.get_default_config()
+        config.timeout = (self._timeout, self._timeout)
+        builder = ImsClient.new_builder().with_http_config(config).with_credentials(credentials)
+        # with_region and no project ID: the SDK looks the region's project up in IAM (GET /v3/projects?name=).
+        with translated(f"finding the project of {region} in IAM"):
+            return builder.with_region(endpoint).build()
+
+
+class HuaweiImageStore:
+    """ImageStore for one region over the real SDK."""
+
+    def __init__(self, region: str, clients: ImsClients, retrier: Retrier) -> None:
+        self.region = region
+        self._clients = clients
+        self._retrier = retrier
+
+    @property
+    def project_id(self) -> str:
+        return str(self._clients.client(self.region).get_credentials().project_id)
+
+    def _call(self, operation: str, fn: Callable[[ImsClient], Any], retry: bool = True) -> Any:
+        def attempt() -> Any:
+            with translated(operation):
+                return fn(self._clients.client(self.region))
+
+        if not retry:
+            return self._retrier.call(attempt, retry_on=(Throttled,))
+        return self._retrier.call(attempt)
+
+    def list_private_images(self) -> list[Image]:
+        images: list[Image] = []
+        marker: str | None = None
+        while True:
+            request = ListImagesRequest(imagetype="private", limit=PAGE_SIZE, marker=marker)
+            data = _json(self._call(f"listing images in {self.region}", lambda c, r=request: c.list_images(r)))
+            page = data.get("images") or []
+            images.extend(image_from_api(item, self.region) for item in page)
+            next_marker = (data.get("page_info") or {}).get("next_marker")
+            if not page or len(page) < PAGE_SIZE or not next_marker:
+                return images
+            marker = next_marker
+
+    def get_image(self, image_id: str) -> Image | None:
+        try:
+            response = self._call(
+                f"reading image {image_id} in {self.region}",
+                lambda c: c.glance_show_image(GlanceShowImageRequest(image_id=image_id)),
+            )
+        except NotFound:
+            return None
+        return image_from_api(_json(response), self.region)
+
+    def start_copy(
+        self, image_id: str, dest_region: str, name: str, description: str, agency: str, vault_id: str | None
+    ) -> str:
+        body = CopyImageCrossRegionRequestBody(
+            name=name,
+            region=dest_region,
+            project_name=dest_region,  # IMS takes the project *name*, which for a region's main project is the region ID
+            agency_name=agency,
+            description=description,
+            vault_id=vault_id,
+        )
+        request = CopyImageCrossRegionRequest(image_id=image_id, body=body)
+        # Not retried on 5xx: the copy may have started. The service looks for the replica first.
+        response = self._call(
+            f"copying {image_id} to {dest_region}", lambda c: c.copy_image_cross_region(request), retry=False
+        )
+        return str(response.job_id)
+
+    def get_job(self, job_id: str) -> Job:
+        data = _json(self._call(f"reading job {job_id}", lambda c: c.show_job(ShowJobRequest(job_id=job_id))))
+        entities = data.get("entities") or {}
+        return Job(
+            id=job_id,
+            status=str(data.get("status", "")),
+            image_id=str(entities.get("image_id") or ""),
+            progress=float(entities.get("process_percent") or 0.0),
+            error_code=str(data.get("error_code") or ""),
+            fail_reason=str(data.get("fail_reason") or ""),
+        )
+
+    def add_tags(self, image_id: str, tags: Mapping[str, str]) -> None:
+        body = BatchAddOrDeleteTagsRequestBody(
+            action="create", tags=[TagKeyValue(key=k, value=v) for k, v in tags.items()]
+        )
+        request = BatchAddOrDeleteTagsRequest(image_id=image_id, body=body)
+        self._call(f"tagging {image_id}", lambda c: c.batch_add_or_delete_tags(request))
+
+    def list_members(self, image_id: str) -> set[str]:
+        members: set[str] = set()
+        marker: str | None = None
+        while True:
+            request = ListImageMembersRequest(image_id=image_id, limit=MEMBER_PAGE, marker=marker)
+            data = _json(self._call(f"listing members of {image_id}", lambda c, r=request: c.list_image_members(r)))
+            page = data.get("members") or []
+            members.update(str(m.get("member_id")) for m in page if m.get("member_id"))
+            next_marker = (data.get("page_info") or {}).get("next_marker")
+            if len(page) < MEMBER_PAGE or not next_marker:
+                return members
+            marker = next_marker
+
+    def add_members(self, image_ids: Sequence[str], project_ids: Sequence[str]) -> str:
+        body = BatchAddMembersRequestBody(images=list(image_ids), projects=list(project_ids))
+        response = self._call(
+            f"sharing {len(image_ids)} image(s) in {self.region}",
+            lambda c: c.batch_add_members(BatchAddMembersRequest(body=body)),
+        )
+        return str(response.job_id)

@@ -1,0 +1,65 @@
+"""The composition root: the only place that reads Settings and builds adapters."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+
+from imsync.adapters.credentials import Credentials, resolve_credentials
+from imsync.config import Settings
+from imsync.observability import log_decision
+from imsync.ports import ImageStore, Notifier
+from imsync.retry import Deadline, Retrier
+from imsync.service import Replicator
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, str | None, float], object] = {}
+
+
+def _ims_clients(credentials: Credentials, timeout: float) -> object:
+    """One set of SDK clients per process and key pair, so warm invocations skip the IAM look-up."""
+    from imsync.adapters.huawei_ims import ImsClients, silence_sdk_logs
+
+    key = (credentials.ak, credentials.security_token, timeout)
+    with _lock:
+        if key not in _clients:
+            silence_sdk_logs()
+            _clients.clear()  # temporary credentials rotate: keep only the current set
+            _clients[key] = ImsClients(credentials, timeout)
+        return _clients[key]
+
+
+def _notifier() -> Notifier:
+    bus = os.environ.get("IMSYNC_EVENT_BUS", "").strip()
+    if bus:
+        from imsync.adapters.aws import EventBridgeNotifier
+
+        return EventBridgeNotifier(bus)
+    from imsync.notify import LogNotifier
+
+    return LogNotifier()
+
+
+def store_factory(settings: Settings, context: object) -> Callable[[str], ImageStore]:
+    """ImageStores over the Huawei SDK, built on first use of each region."""
+    from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients
+
+    credentials = resolve_credentials(context, settings.credentials_secret)
+    clients = _ims_clients(credentials, settings.http_timeout)
+    assert isinstance(clients, ImsClients)
+    retrier = Retrier(Deadline.from_context(context))
+    stores: dict[str, ImageStore] = {}
+
+    def store(region: str) -> ImageStore:
+        if region not in stores:
+            stores[region] = HuaweiImageStore(region, clients, retrier)
+        return stores[region]
+
+    return store
+
+
+def replicator(context: object = None, settings: Settings | None = None) -> Replicator:
+    """A Replicator wired to the real cloud (or whatever the SDK's endpoint variables point at)."""
+    settings = settings or Settings.from_env()
+    return Replicator(settings, store_factory(settings, context), _notifier(), log=log_decision)

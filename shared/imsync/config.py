@@ -1,0 +1,209 @@
+"""Settings.from_env(): the IMSYNC_* environment, typed and validated; a ConfigError names the bad variable."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from imsync.domain.errors import ConfigError
+
+REGION_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
+ALIAS = re.compile(r"^[A-Za-z0-9.-]{1,43}$")  # an alias must fit in a tag value and contain no separator
+MAX_IMS_CONCURRENT_COPIES = 5
+TEMPLATE_FIELDS = {"source_region", "source_name", "source_id"}
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+# Every variable Settings reads; deploy templates and tests check that each is wired.
+VARIABLES = (
+    "IMSYNC_HOME_REGION",
+    "IMSYNC_SOURCE_REGIONS",
+    "IMSYNC_ALLOWED_REGIONS",
+    "IMSYNC_AGENCY",
+    "IMSYNC_SHARE_TARGETS",
+    "IMSYNC_VAULTS",
+    "IMSYNC_MAX_CONCURRENT_COPIES",
+    "IMSYNC_NAME_TEMPLATE",
+    "IMSYNC_COPY_TAGS",
+    "IMSYNC_DRY_RUN",
+    "IMSYNC_HTTP_TIMEOUT",
+    "IMSYNC_CREDENTIALS_SECRET",
+)
+
+ShareTargets = Mapping[str, Mapping[str, tuple[str, ...]]]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a deployment decides, validated once."""
+
+    home_region: str | None = None
+    source_regions: tuple[str, ...] = ()
+    allowed_regions: frozenset[str] = frozenset()
+    agency: str | None = None
+    share_targets: ShareTargets = field(default_factory=dict)
+    vaults: Mapping[str, str] = field(default_factory=dict)
+    max_concurrent_copies: int = MAX_IMS_CONCURRENT_COPIES
+    name_template: str = "copy_{source_region}_{source_name}"
+    copy_tags: bool = True
+    dry_run: bool = False
+    http_timeout: float = 30.0
+    credentials_secret: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and check every IMSYNC_* variable; raise ConfigError naming the first bad one."""
+        env = os.environ if env is None else env
+        home = _region(env, "IMSYNC_HOME_REGION")
+        sources = _regions(env, "IMSYNC_SOURCE_REGIONS") or ((home,) if home else ())
+        return cls(
+            home_region=home,
+            source_regions=sources,
+            allowed_regions=frozenset(_regions(env, "IMSYNC_ALLOWED_REGIONS")),
+            agency=env.get("IMSYNC_AGENCY", "").strip() or None,
+            share_targets=_share_targets(env),
+            vaults=_vaults(env),
+            max_concurrent_copies=_max_copies(env),
+            name_template=_template(env),
+            copy_tags=_bool(env, "IMSYNC_COPY_TAGS", True),
+            dry_run=_bool(env, "IMSYNC_DRY_RUN", False),
+            http_timeout=_timeout(env),
+            credentials_secret=env.get("IMSYNC_CREDENTIALS_SECRET", "").strip() or None,
+        )
+
+    def require_home_region(self) -> str:
+        if not self.home_region:
+            raise ConfigError("IMSYNC_HOME_REGION is not set: set it to the region the function runs in")
+        return self.home_region
+
+    def share_projects(self, aliases: tuple[str, ...], region: str) -> tuple[str, ...]:
+        """Projects that `aliases` name in `region`, sorted, without duplicates."""
+        return tuple(sorted({p for a in aliases for p in self.share_targets.get(a, {}).get(region, ())}))
+
+    def replica_name(self, source_region: str, source_name: str, source_id: str) -> str:
+        # IMS image names are at most 128 characters.
+        return self.name_template.format(
+            source_region=source_region, source_name=source_name, source_id=source_id
+        )[:128]
+
+
+def _json(env: Mapping[str, str], name: str) -> object:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+
+
+def _region(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    if value and not REGION_ID.match(value):
+        raise ConfigError(f"{name}: '{value[:60]}' is not a region ID like cn-north-4")
+    return value or None
+
+
+def _regions(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    items = [r.strip() for r in env.get(name, "").split(",") if r.strip()]
+    bad = [r for r in items if not REGION_ID.match(r)]
+    if bad:
+        raise ConfigError(f"{name}: {', '.join(repr(b[:60]) for b in bad)} is not a region ID like cn-north-4")
+    return tuple(dict.fromkeys(items))
+
+
+def _share_targets(env: Mapping[str, str]) -> ShareTargets:
+    name = "IMSYNC_SHARE_TARGETS"
+    data = _json(env, name)
+    expected = 'expected {"alias": {"region": ["project_id", ...]}}'
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name}: {expected}")
+    targets: dict[str, dict[str, tuple[str, ...]]] = {}
+    for alias, regions in data.items():
+        if not ALIAS.match(alias):
+            raise ConfigError(
+                f"{name}: alias '{alias[:60]}' must be 1-43 letters, digits, '-' or '.' (no '_': it separates items)"
+            )
+        if not isinstance(regions, dict):
+            raise ConfigError(f"{name}: alias '{alias}': {expected}")
+        targets[alias] = {}
+        for region, projects in regions.items():
+            if not REGION_ID.match(str(region)):
+                raise ConfigError(f"{name}: alias '{alias}': '{str(region)[:60]}' is not a region ID")
+            if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
+                raise ConfigError(f"{name}: alias '{alias}', region {region}: expected a list of project IDs")
+            bad = [p for p in projects if not PROJECT_ID.match(p)]
+            if bad:
+                raise ConfigError(
+                    f"{name}: alias '{alias}', region {region}: '{bad[0][:60]}' is not a project ID "
+                    "(32 lowercase hex characters, as IAM shows it)"
+                )
+            targets[alias][region] = tuple(dict.fromkeys(projects))
+    return targets
+
+
+def _vaults(env: Mapping[str, str]) -> Mapping[str, str]:
+    name = "IMSYNC_VAULTS"
+    data = _json(env, name)
+    if not isinstance(data, dict) or not all(isinstance(v, str) and v for v in data.values()):
+        raise ConfigError(f'{name}: expected {{"region": "vault_id"}}')
+    bad = [r for r in data if not REGION_ID.match(r)]
+    if bad:
+        raise ConfigError(f"{name}: '{bad[0][:60]}' is not a region ID")
+    return dict(data)
+
+
+def _max_copies(env: Mapping[str, str]) -> int:
+    name = "IMSYNC_MAX_CONCURRENT_COPIES"
+    raw = env.get(name, "").strip() or str(MAX_IMS_CONCURRENT_COPIES)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: '{raw[:20]}' is not a whole number") from None
+    if not 1 <= value <= MAX_IMS_CONCURRENT_COPIES:
+        raise ConfigError(f"{name}: must be 1 to {MAX_IMS_CONCURRENT_COPIES} (IMS runs at most 5 copies per user)")
+    return value
+
+
+def _template(env: Mapping[str, str]) -> str:
+    name = "IMSYNC_NAME_TEMPLATE"
+    template = env.get(name, "").strip() or "copy_{source_region}_{source_name}"
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    unknown = fields - TEMPLATE_FIELDS
+    if unknown:
+        raise ConfigError(
+            f"{name}: unknown field {{{sorted(unknown)[0]}}}; use {', '.join('{' + f + '}' for f in sorted(TEMPLATE_FIELDS))}"
+        )
+    return template
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return default if value == "" else False
+    raise ConfigError(f"{name}: '{raw[:20]}' is not true or false")
+
+
+def _timeout(env: Mapping[str, str]) -> float:
+    name = "IMSYNC_HTTP_TIMEOUT"
+    raw = env.get(name, "").strip() or "30"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: '{raw[:20]}' is not a number of seconds") from None
+    if not 0 < value <= 600:
+        raise ConfigError(f"{name}: must be between 0 and 600 seconds")
+    return value

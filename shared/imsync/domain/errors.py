@@ -1,0 +1,62 @@
+"""imsync's error taxonomy: what went wrong, and whether trying again can help."""
+
+from __future__ import annotations
+
+
+class ImsyncError(Exception):
+    """Base of every error imsync raises on purpose."""
+
+
+class ConfigError(ImsyncError):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+class InvalidEvent(ImsyncError):
+    """An event that no function accepts; nothing was changed."""
+
+
+class CloudError(ImsyncError):
+    """An API call did not do what was asked."""
+
+    retryable = False
+
+    def __init__(self, operation: str, code: str = "", message: str = "") -> None:
+        self.operation = operation
+        self.code = code
+        self.message = message
+        detail = f"{code}: {message}" if code and message else code or message
+        super().__init__(f"{operation} failed" + (f" ({detail})" if detail else ""))
+
+
+class Refused(CloudError):
+    """The API refused the request (4xx): trying the same again will not help."""
+
+
+class AuthFailed(Refused):
+    """The credentials were not accepted (401/403)."""
+
+
+class NotFound(Refused):
+    """The resource does not exist (404)."""
+
+
+class Throttled(CloudError):
+    """Too many requests (429) or too many tasks in flight: try again later."""
+
+    retryable = True
+
+
+class CopyLimitReached(Throttled):
+    """IMS already runs as many copies as it allows for this user: a later run starts this one."""
+
+    retryable = False
+
+
+class Unavailable(CloudError):
+    """The service failed (5xx): try again later."""
+
+    retryable = True
+
+
+class OutcomeUnknown(CloudError):
+    """The request may or may not have taken effect (the answer was lost): look before asking again."""

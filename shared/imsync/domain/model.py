@@ -1,0 +1,99 @@
+"""The things imsync reasons about, in its own words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+POLICY_PREFIX = "imsync-"
+TAG_REGIONS = "imsync-regions"
+TAG_SHARE = "imsync-share"
+TAG_WHEN = "imsync-when"
+TAG_SOURCE = "imsync-source"
+TAG_SOURCE_REGION = "imsync-source-region"
+TAG_SHARED = "imsync-shared"  # fingerprint of the projects an image was last shared with
+MAX_TAGS = 10
+
+IN_PROGRESS = frozenset({"queued", "saving"})
+GONE = frozenset({"killed", "deleted"})
+
+_MARKER = re.compile(r"imsync:source=(?P<region>[a-z0-9-]+)/(?P<id>[A-Za-z0-9-]+)")
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Which source image a replica was copied from."""
+
+    source_region: str
+    source_id: str
+
+    @property
+    def marker(self) -> str:
+        return f"imsync:source={self.source_region}/{self.source_id}"
+
+
+@dataclass(frozen=True)
+class Image:
+    """One IMS image as imsync sees it, in one region."""
+
+    id: str
+    region: str
+    name: str
+    status: str
+    image_type: str = "private"
+    size_bytes: int = 0
+    tags: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    encrypted: bool = False
+    iso: bool = False
+    whole_image: bool = False
+    frozen: bool = False
+    owner: str = ""
+    created_at: str = ""
+
+    @property
+    def lineage(self) -> Lineage | None:
+        """The source this image is a replica of, from its tags or its description marker."""
+        source = self.tags.get(TAG_SOURCE)
+        if source:
+            return Lineage(self.tags.get(TAG_SOURCE_REGION, ""), source)
+        match = _MARKER.search(self.description or "")
+        return Lineage(match["region"], match["id"]) if match else None
+
+    @property
+    def is_replica(self) -> bool:
+        return self.lineage is not None
+
+    @property
+    def opted_in(self) -> bool:
+        return TAG_REGIONS in self.tags and not self.is_replica
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in IN_PROGRESS
+
+    @property
+    def gone(self) -> bool:
+        return self.status in GONE
+
+    @property
+    def user_tags(self) -> dict[str, str]:
+        """Tags that are not imsync's own (what may be copied to replicas)."""
+        return {k: v for k, v in self.tags.items() if not k.startswith(POLICY_PREFIX)}
+
+
+@dataclass(frozen=True)
+class Job:
+    """A cross-region copy (or share) job as IMS reports it."""
+
+    id: str
+    status: str  # INIT | RUNNING | SUCCESS | FAIL
+    image_id: str = ""
+    progress: float = 0.0
+    error_code: str = ""
+    fail_reason: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("SUCCESS", "FAIL")

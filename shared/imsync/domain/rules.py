@@ -1,0 +1,126 @@
+"""The IMS cross-region copy rules (CONTRACT.md section 5), one predicate each, with its source.
+
+Sources: the IMS user guide page "Replicating an image across regions" (seed document, cited as
+[guide]) and the IMS API reference for POST /v1/cloudimages/{image_id}/cross_region_copy ([api]).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from imsync.domain.model import Image
+
+GIB = 1024**3
+# [guide] 300 GB in these regions, 128 GB elsewhere.
+LARGE_IMAGE_REGIONS = frozenset({"cn-south-1", "cn-east-2", "cn-east-3", "cn-north-4"})
+LARGE_LIMIT_BYTES = 300 * GIB
+DEFAULT_LIMIT_BYTES = 128 * GIB
+# [guide] whole-ECS images can only be copied among these five regions.
+WHOLE_IMAGE_REGIONS = frozenset({"cn-north-1", "cn-north-4", "cn-east-2", "cn-east-3", "cn-south-1"})
+
+
+def size_limit(region: str) -> int:
+    """Largest image IMS copies out of `region`, in bytes."""
+    return LARGE_LIMIT_BYTES if region in LARGE_IMAGE_REGIONS else DEFAULT_LIMIT_BYTES
+
+
+Rule = Callable[[Image, str, "CopyRules"], "str | None"]
+
+
+def _private(image: Image, dest: str, rules: CopyRules) -> str | None:
+    # [guide] only private images can be copied across regions.
+    if image.image_type != "private":
+        return f"only private images can be copied across regions; this is a {image.image_type} image"
+    return None
+
+
+def _not_iso(image: Image, dest: str, rules: CopyRules) -> str | None:
+    # [guide] ISO images cannot be copied across regions (IMS error IMG.0167).
+    if image.iso:
+        return "ISO images cannot be copied across regions; create a system disk image from an ECS first"
+    return None
+
+
+def _not_encrypted(image: Image, dest: str, rules: CopyRules) -> str | None:
+    # [guide] encrypted images cannot be copied across regions.
+    if image.encrypted:
+        return (
+            "encrypted images cannot be copied across regions; "
+            "create an unencrypted image from a server built from it, then tag that one"
+        )
+    return None
+
+
+def _not_frozen(image: Image, dest: str, rules: CopyRules) -> str | None:
+    # [guide] frozen images cannot be copied.
+    if image.frozen or image.status == "frozen":
+        return "frozen images cannot be copied; unfreeze it (settle the account) and the next run copies it"
+    return None
+
+
+def _other_region(image: Image, dest: str, rules: CopyRules) -> str | None:
+    # [api] the destination must differ from the source region.
+    if dest == image.region:
+        return f"the image already lives in {dest}; only other regions need a replica"
+    return None
+
+
+def _size(image: Image, dest: str, rules: CopyRules) -> str | None:
+    # [guide] 300 GB in cn-south-1, cn-east-2, cn-east-3, cn-north-4; 128 GB elsewhere.
+    limit = size_limit(image.region)
+    if image.size_bytes > limit:
+        return (
+            f"the image is {image.size_bytes / GIB:.1f} GB; IMS copies at most {limit // GIB} GB "
+            f"out of {image.region}; make a smaller image (move data to a data disk image)"
+        )
+    return None
+
+
+def _whole_image(image: Image, dest: str, rules: CopyRules) -> str | None:
+    # [guide] whole-ECS images: only among five regions, and the destination needs a CBR vault.
+    if not image.whole_image:
+        return None
+    if image.region not in WHOLE_IMAGE_REGIONS or dest not in WHOLE_IMAGE_REGIONS:
+        return (
+            "whole-ECS images can only be copied among " + ", ".join(sorted(WHOLE_IMAGE_REGIONS))
+            + f" ({image.region} -> {dest} is not); create disk images from the server instead"
+        )
+    if dest not in rules.vaults:
+        return f"copying a whole-ECS image to {dest} needs a CBR vault there: add it to IMSYNC_VAULTS"
+    return None
+
+
+RULES: tuple[Rule, ...] = (_private, _not_iso, _not_encrypted, _not_frozen, _other_region, _size, _whole_image)
+
+
+@dataclass(frozen=True)
+class CopyRules:
+    """The IMS rules for a deployment (the vaults are the only deployment-specific part)."""
+
+    vaults: Mapping[str, str] = field(default_factory=dict)
+
+    def refusal(self, image: Image, dest: str) -> str | None:
+        """Why `image` can never be copied to `dest` as it is, or None."""
+        for rule in RULES:
+            if reason := rule(image, dest, self):
+                return reason
+        return None
+
+    @staticmethod
+    def deferral(image: Image) -> str | None:
+        """Why `image` cannot be copied yet but may be later, or None."""
+        if image.in_progress:
+            return f"the image is still being created ({image.status}); a later run copies it once active"
+        if image.status != "active" and not image.frozen:
+            return f"the image is {image.status}, not active; a later run copies it once active"
+        return None
+
+    @staticmethod
+    def share_refusal(image: Image) -> str | None:
+        """Why `image` cannot be shared, or None."""
+        if image.encrypted:
+            return "encrypted images cannot be shared (IMS IMG.0098)"
+        if image.image_type != "private":
+            return f"only private images can be shared; this is a {image.image_type} image"
+        return None

@@ -1,0 +1,37 @@
+"""Structured JSON logs (aws-lambda-powertools Logger): one line per decision, never a secret."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+logger = Logger(service="imsync", level=os.environ.get("IMSYNC_LOG_LEVEL", "INFO"))
+
+
+def request_id(context: object) -> str:
+    """The invocation's request ID on FunctionGraph (getRequestID) or Lambda (aws_request_id)."""
+    getter = getattr(context, "getRequestID", None)
+    if callable(getter):
+        return str(getter())
+    return str(getattr(context, "aws_request_id", "") or "")
+
+
+@contextmanager
+def invocation(function: str, context: object) -> Iterator[None]:
+    """Every log line of this invocation carries the function name and the platform's request ID."""
+    logger.append_keys(function=function, request_id=request_id(context) or None)
+    try:
+        yield
+    finally:
+        logger.remove_keys(["function", "request_id"])
+
+
+def log_decision(result: Any) -> None:
+    """One line per decision: image, region, action, outcome, reason."""
+    fields = result.as_dict()
+    level = logger.warning if fields.get("outcome") in ("error", "failed") else logger.info
+    level("decision", extra=fields)

@@ -1,0 +1,476 @@
+"""The use cases: replicate one image, sweep every opted-in image, finalize finished copies.
+
+Each one reconciles a scope: read the policies from tags, read what IMS shows, act on the difference
+through the ports, and report every decision with its reason. One image's failure never stops another's.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from imsync.config import Settings
+from imsync.domain.errors import CloudError, CopyLimitReached, OutcomeUnknown, Unavailable
+from imsync.domain.model import Image, Lineage
+from imsync.domain.planner import COPY, DEFER, FAIL, FINALIZE, IN_SYNC, REFUSE, WAIT, Action, plan_image
+from imsync.domain.policy import Policy, parse_policy
+from imsync.domain.rules import CopyRules
+from imsync.events import CompletionTrigger, ImageTrigger, SweepTrigger
+from imsync.ports import ImageStore, Notifier
+
+MEMBER_BATCH = 50  # images per member call: an assumption, IMS documents no limit for `images`
+RECENT_COPY_SECONDS = 3600.0
+
+OUTCOME_OF = {WAIT: "waiting", REFUSE: "refused", DEFER: "deferred", FAIL: "failed", IN_SYNC: "ok"}
+
+
+@dataclass
+class Result:
+    """What happened to one source image in one region, and why."""
+
+    image_id: str
+    region: str
+    action: str
+    outcome: str
+    reason: str = ""
+    source_region: str = ""
+    replica_id: str = ""
+    job_id: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v != ""}
+
+
+@dataclass
+class Summary:
+    """A handler's answer: every decision it took, JSON-serialisable."""
+
+    function: str
+    dry_run: bool = False
+    results: list[Result] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(r.outcome != "error" for r in self.results)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "counts": dict(sorted(Counter(r.outcome for r in self.results).items())),
+            "results": [r.as_dict() for r in self.results],
+            "errors": list(self.errors),
+        }
+
+
+class _RecentCopies:
+    """Copies this process started lately, so threads racing on one image start one copy.
+
+    Only a shortcut: IMS shows a started copy at once (as `queued`), and later runs read that.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started: dict[tuple[str, str], float] = {}
+
+    def claim(self, key: tuple[str, str], now: float) -> bool:
+        with self._lock:
+            started = self._started.get(key)
+            if started is not None and now - started < RECENT_COPY_SECONDS:
+                return False
+            self._started[key] = now
+            return True
+
+    def release(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._started.pop(key, None)
+
+
+RECENT = _RecentCopies()
+
+
+class Estate:
+    """What IMS shows, region by region, read once per run (one listing covers sources and replicas)."""
+
+    def __init__(self, stores: Callable[[str], ImageStore]) -> None:
+        self._stores = stores
+        self._images: dict[str, list[Image]] = {}
+        self._copies: dict[str, dict[str, list[Image]]] = {}
+
+    def images(self, region: str) -> list[Image]:
+        if region not in self._images:
+            self.refresh(region)
+        return self._images[region]
+
+    def refresh(self, region: str) -> None:
+        images = self._stores(region).list_private_images()
+        copies: dict[str, list[Image]] = defaultdict(list)
+        for image in images:
+            if lineage := image.lineage:
+                copies[lineage.source_id].append(image)
+        self._images[region], self._copies[region] = images, copies
+
+    def copies_of(self, source_id: str, region: str) -> list[Image]:
+        self.images(region)
+        return self._copies[region].get(source_id, [])
+
+    def loaded_regions(self) -> list[str]:
+        return list(self._images)
+
+    def in_flight(self) -> int:
+        """imsync's copies that IMS shows as still being made, in every region read so far."""
+        return sum(1 for images in self._images.values() for i in images if i.lineage and i.in_progress)
+
+
+class Replicator:
+    """Reconciles images with their policies through ImageStores (one per region)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stores: Callable[[str], ImageStore],
+        notifier: Notifier | None = None,
+        log: Callable[[Result], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self._stores = stores
+        self._notifier = notifier
+        self._log = log or (lambda result: None)
+        self._clock = clock
+        self._rules = CopyRules(settings.vaults)
+
+    # ---- use cases -------------------------------------------------------------------------
+
+    def replicate(self, trigger: ImageTrigger, dry_run: bool | None = None) -> Summary:
+        """An image was created or tagged: bring that image's replicas in line with its tags."""
+        summary = self._summary("replicate_on_create", dry_run)
+        region = trigger.region or self.settings.require_home_region()
+        if not self._source_region_allowed(region, summary):
+            return summary
+        estate = Estate(self._stores)
+        sources = []
+        for image_id in trigger.image_ids:
+            image = self._read(summary, image_id, region, lambda i=image_id: self._stores(region).get_image(i))
+            if image is not None and self._is_source(image, summary):
+                sources.append(image)
+        self._reconcile(summary, estate, sources, on_event=True)
+        return summary
+
+    def sweep(self, trigger: SweepTrigger) -> Summary:
+        """The scheduled DR run: every opted-in image of the source regions gets its missing replicas."""
+        summary = self._summary("scheduled_dr_copy", trigger.dry_run)
+        estate = Estate(self._stores)
+        sources = self._opted_in(summary, estate, trigger.regions, trigger.image_ids)
+        self._reconcile(summary, estate, sources)
+        return summary
+
+    def complete(self, trigger: CompletionTrigger) -> Summary:
+        """Copies that finished get their lineage tags and shares (a named replica, or all by polling)."""
+        summary = self._summary("share_on_complete", trigger.dry_run)
+        estate = Estate(self._stores)
+        if not trigger.replica_ids:
+            sources = self._opted_in(summary, estate, (), ())
+        else:
+            sources = self._sources_of_replicas(summary, estate, trigger)
+        self._reconcile(
+            summary, estate, sources,
+            no_copy="the completion poll starts no copies; the next create event or DR run does",
+        )
+        return summary
+
+    # ---- scope ------------------------------------------------------------------------------
+
+    def _summary(self, function: str, dry_run: bool | None) -> Summary:
+        return Summary(function, self.settings.dry_run if dry_run is None else dry_run)
+
+    def _known_source_regions(self) -> set[str]:
+        return set(self.settings.source_regions) | ({self.settings.home_region} - {None})  # type: ignore[operator]
+
+    def _source_region_allowed(self, region: str, summary: Summary) -> bool:
+        if region in self._known_source_regions():
+            return True
+        allowed = ", ".join(sorted(self._known_source_regions())) or "none"
+        self._record(summary, Result("", region, "scan", "refused",
+                                     f"{region} is not a source region (IMSYNC_SOURCE_REGIONS: {allowed})"))
+        return False
+
+    def _read(self, summary: Summary, image_id: str, region: str, read: Callable[[], Image | None]) -> Image | None:
+        try:
+            image = read()
+        except CloudError as exc:
+            self._record(summary, Result(image_id, region, "read", "error", str(exc)))
+            return None
+        if image is None:
+            self._record(summary, Result(image_id, region, "read", "error",
+                                         f"image {image_id} does not exist in {region} (deleted, or another region?)"))
+        return image
+
+    def _is_source(self, image: Image, summary: Summary) -> bool:
+        if image.lineage:
+            lineage = image.lineage
+            self._record(summary, Result(image.id, image.region, "ignore", "ignored",
+                                         f"this is imsync's replica of {lineage.source_region}/{lineage.source_id}; "
+                                         "replicas are never copied again"))
+            return False
+        if not image.opted_in:
+            self._record(summary, Result(image.id, image.region, "ignore", "ignored",
+                                         "no imsync-regions tag: the image is not opted in"))
+            return False
+        return True
+
+    def _opted_in(
+        self, summary: Summary, estate: Estate, regions: Iterable[str], image_ids: Iterable[str]
+    ) -> list[Image]:
+        wanted = set(image_ids)
+        sources: list[Image] = []
+        for region in tuple(regions) or self.settings.source_regions:
+            if not self._source_region_allowed(region, summary):
+                continue
+            try:
+                images = estate.images(region)
+            except CloudError as exc:
+                self._record(summary, Result("", region, "scan", "error", str(exc)))
+                continue
+            sources += [i for i in images if i.opted_in and (not wanted or i.id in wanted)]
+        return sources
+
+    def _sources_of_replicas(self, summary: Summary, estate: Estate, trigger: CompletionTrigger) -> list[Image]:
+        region = trigger.region or self.settings.require_home_region()
+        sources: dict[str, Image] = {}
+        for replica_id in trigger.replica_ids:
+            replica = self._read(summary, replica_id, region, lambda i=replica_id: self._stores(region).get_image(i))
+            lineage: Lineage | None = replica.lineage if replica else None
+            if replica is None:
+                continue
+            if lineage is None or not lineage.source_region:
+                self._record(summary, Result(replica_id, region, "ignore", "ignored",
+                                             "not an imsync replica (no imsync:source marker or tag)"))
+                continue
+            if not self._source_region_allowed(lineage.source_region, summary):
+                continue
+            source = self._read(summary, lineage.source_id, lineage.source_region,
+                                lambda li=lineage: self._stores(li.source_region).get_image(li.source_id))
+            if source is not None and self._is_source(source, summary):
+                sources[source.id] = source
+        return list(sources.values())
+
+    # ---- reconcile --------------------------------------------------------------------------
+
+    def _policy(self, image: Image) -> Policy:
+        return parse_policy(image.tags, self.settings.allowed_regions, self.settings.share_targets.keys())
+
+    def _reconcile(
+        self, summary: Summary, estate: Estate, sources: list[Image], on_event: bool = False, no_copy: str | None = None
+    ) -> None:
+        copies: list[Action] = []
+        finals: list[Action] = []
+        for source in sources:
+            policy = self._policy(source)
+            for refusal in policy.refusals:
+                self._record(summary, Result(source.id, source.region, "refuse", "refused", refusal, source.region))
+            why_not = no_copy or (
+                "imsync-when=schedule: the scheduled DR run copies it" if on_event and not policy.copies_on_event else None
+            )
+            for action in self._plan(summary, estate, source, policy, why_not):
+                if action.kind == COPY:
+                    copies.append(action)
+                elif action.kind == FINALIZE:
+                    finals.append(action)
+                else:
+                    self._report(summary, action, OUTCOME_OF[action.kind])
+        self._start_copies(summary, estate, copies)
+        self._finalize(summary, finals)
+
+    def _plan(
+        self, summary: Summary, estate: Estate, source: Image, policy: Policy, no_copy: str | None
+    ) -> list[Action]:
+        copies: dict[str, list[Image]] = {}
+        for region in policy.regions:
+            if region == source.region or self._rules.refusal(source, region):
+                continue  # the planner refuses these; no need to read the region
+            try:
+                copies[region] = estate.copies_of(source.id, region)
+            except CloudError as exc:
+                self._record(summary, Result(source.id, region, "scan", "error", str(exc), source.region))
+        readable = Policy(
+            tuple(r for r in policy.regions if r in copies or r == source.region or self._rules.refusal(source, r)),
+            policy.aliases, policy.when,
+        )
+        return plan_image(
+            source, readable, copies, self._rules,
+            lambda region: self._share_projects(policy, region),
+            no_copy_reason=no_copy, copy_tags=self.settings.copy_tags,
+        )
+
+    def _share_projects(self, policy: Policy, region: str) -> tuple[str, ...]:
+        return self.settings.share_projects(policy.aliases, region)
+
+    # ---- copies -----------------------------------------------------------------------------
+
+    def _start_copies(self, summary: Summary, estate: Estate, copies: list[Action]) -> None:
+        if not copies:
+            return
+        # Count what IMS shows in flight across every region imsync may copy to, not just this scope's.
+        for region in sorted(self.settings.allowed_regions - set(estate.loaded_regions())):
+            try:
+                estate.images(region)
+            except CloudError as exc:
+                self._record(summary, Result("", region, "scan", "error", f"counting copies in flight: {exc}"))
+        budget = self.settings.max_concurrent_copies - estate.in_flight()
+        for action in copies:
+            if budget <= 0:
+                self._report(summary, action, "deferred",
+                             f"{self.settings.max_concurrent_copies} copies already in flight "
+                             "(IMSYNC_MAX_CONCURRENT_COPIES); a later run starts this one")
+                continue
+            if summary.dry_run:
+                self._report(summary, action, "planned", action.reason)
+                budget -= 1
+                continue
+            if self._start_copy(summary, estate, action):
+                budget -= 1
+
+    def _start_copy(self, summary: Summary, estate: Estate, action: Action) -> bool:
+        """Start one copy; True when a copy is (or may be) running afterwards."""
+        source, region = action.source, action.region
+        if not self.settings.agency:
+            self._report(summary, action, "error", "IMSYNC_AGENCY is not set: name the IAM agency IMS copies with")
+            return False
+        key = (source.id, region)
+        if not RECENT.claim(key, self._clock()):
+            self._report(summary, action, "waiting", "another invocation in this process just started this copy")
+            return False
+        lineage = Lineage(source.region, source.id)
+        name = self.settings.replica_name(source.region, source.name, source.id)
+        description = f"{lineage.marker} copied by imsync"
+        try:
+            job_id = self._stores(source.region).start_copy(
+                source.id, region, name, description, self.settings.agency, self.settings.vaults.get(region)
+            )
+        except CopyLimitReached as exc:
+            RECENT.release(key)
+            self._report(summary, action, "deferred", f"IMS runs as many copies as it allows ({exc}); a later run")
+            return False
+        except (OutcomeUnknown, Unavailable) as exc:
+            return self._after_lost_answer(summary, estate, action, exc)
+        except CloudError as exc:
+            RECENT.release(key)
+            self._report(summary, action, "error", str(exc))
+            self._notify("imsync.copy.failed", action, str(exc))
+            return False
+        self._report(summary, action, "started", action.reason, job_id=job_id)
+        return True
+
+    def _after_lost_answer(self, summary: Summary, estate: Estate, action: Action, exc: CloudError) -> bool:
+        # The copy may have started: look in the destination before anything asks again.
+        try:
+            estate.refresh(action.region)
+            found = [r for r in estate.copies_of(action.source.id, action.region) if not r.gone]
+        except CloudError:
+            found = []
+        if found:
+            self._report(summary, action, "started", f"{exc}, but the copy is there", replica_id=found[0].id)
+            return True
+        RECENT.release((action.source.id, action.region))
+        self._report(summary, action, "error", f"{exc}; no copy found, the next run looks again before copying")
+        return True  # count it against the limit: it may still appear
+
+    # ---- finalize ---------------------------------------------------------------------------
+
+    def _finalize(self, summary: Summary, finals: list[Action]) -> None:
+        by_region: dict[str, list[Action]] = defaultdict(list)
+        for action in finals:
+            by_region[action.target.region].append(action)
+        for region, actions in by_region.items():
+            if summary.dry_run:
+                for action in actions:
+                    self._report(summary, action, "planned", self._finalize_reason(action))
+                continue
+            store = self._stores(region)
+            shared = self._share(summary, store, actions)
+            for action in shared:
+                try:
+                    store.add_tags(action.target.id, action.tags)
+                except CloudError as exc:
+                    self._report(summary, action, "error", f"shared, but tagging failed: {exc}")
+                    continue
+                self._report(summary, action, "done", self._finalize_reason(action))
+                if action.replica is not None:
+                    self._notify("imsync.replica.ready", action, self._finalize_reason(action))
+
+    def _share(self, summary: Summary, store: ImageStore, actions: list[Action]) -> list[Action]:
+        """Add the missing members, batching images that miss the same projects; returns the actions that succeeded."""
+        groups: dict[tuple[str, ...], list[Action]] = defaultdict(list)
+        done: list[Action] = []
+        for action in actions:
+            if not action.projects:
+                done.append(action)
+                continue
+            try:
+                missing = tuple(sorted(set(action.projects) - store.list_members(action.target.id)))
+            except CloudError as exc:
+                self._report(summary, action, "error", f"reading the image's members: {exc}")
+                continue
+            if missing:
+                groups[missing].append(action)
+            else:
+                done.append(action)
+        for projects, group in groups.items():
+            for start in range(0, len(group), MEMBER_BATCH):
+                batch = group[start : start + MEMBER_BATCH]
+                try:
+                    store.add_members([a.target.id for a in batch], list(projects))
+                except CloudError as exc:
+                    for action in batch:
+                        self._report(summary, action, "error", f"sharing with {len(projects)} project(s): {exc}")
+                    continue
+                done.extend(batch)
+        return done
+
+    @staticmethod
+    def _finalize_reason(action: Action) -> str:
+        what = "replica" if action.replica is not None else "source image"
+        shared = f", shared with {len(action.projects)} project(s)" if action.projects else ""
+        return f"{what} tagged ({', '.join(sorted(action.tags))}){shared}"
+
+    # ---- reporting --------------------------------------------------------------------------
+
+    def _report(self, summary: Summary, action: Action, outcome: str, reason: str | None = None, **ids: str) -> None:
+        replica_id = ids.pop("replica_id", action.replica.id if action.replica else "")
+        if action.kind == FINALIZE and action.replica is None:
+            replica_id = ""
+        self._record(summary, Result(
+            action.source.id, action.region, "share" if action.kind == FINALIZE and action.replica is None
+            else action.kind, outcome, reason if reason is not None else action.reason,
+            action.source.region, replica_id, ids.get("job_id", ""),
+        ))
+        if outcome in ("refused", "failed"):
+            self._notify("imsync.copy.refused" if outcome == "refused" else "imsync.copy.failed", action,
+                         reason or action.reason)
+
+    def _record(self, summary: Summary, result: Result) -> None:
+        summary.results.append(result)
+        self._log(result)
+
+    def _notify(self, kind: str, action: Action, reason: str) -> None:
+        if self._notifier is None:
+            return
+        event: Mapping[str, object] = {
+            "type": kind,
+            "source_image_id": action.source.id,
+            "source_region": action.source.region,
+            "region": action.region,
+            "replica_id": action.replica.id if action.replica else "",
+            "reason": reason,
+        }
+        try:
+            self._notifier.publish([event])
+        except Exception as exc:  # a notification never undoes or stops the work it reports
+            self._log(Result(action.source.id, action.region, "notify", "error", f"{kind}: {exc}"))

@@ -1,0 +1,45 @@
+import pytest
+
+from imsync.domain.model import Image
+from imsync.domain.rules import GIB, CopyRules
+
+
+def image(**kw):
+    base = dict(id="img-1", region="cn-north-4", name="golden", status="active", size_bytes=40 * GIB)
+    base.update(kw)
+    return Image(**base)
+
+
+@pytest.mark.parametrize(
+    ("changes", "dest", "expected"),
+    [
+        ({"image_type": "gold"}, "cn-east-3", "only private images"),
+        ({"iso": True}, "cn-east-3", "ISO images"),
+        ({"encrypted": True}, "cn-east-3", "encrypted images"),
+        ({"status": "frozen", "frozen": True}, "cn-east-3", "frozen images"),
+        ({}, "cn-north-4", "already lives in cn-north-4"),
+        ({"size_bytes": 301 * GIB}, "cn-east-3", "at most 300 GB"),
+        ({"region": "ap-southeast-1", "size_bytes": 129 * GIB}, "cn-east-3", "at most 128 GB"),
+        ({"whole_image": True}, "ap-southeast-1", "whole-ECS images can only be copied among"),
+        ({"whole_image": True}, "cn-east-3", "needs a CBR vault there"),
+    ],
+)
+def test_each_refusal_has_its_reason(changes, dest, expected):
+    assert expected in (CopyRules().refusal(image(**changes), dest) or "")
+
+
+def test_copyable_images_pass():
+    rules = CopyRules(vaults={"cn-east-3": "vault-1"})
+    assert rules.refusal(image(), "cn-east-3") is None
+    assert rules.refusal(image(size_bytes=300 * GIB), "ap-southeast-1") is None
+    assert rules.refusal(image(whole_image=True), "cn-east-3") is None
+
+
+@pytest.mark.parametrize("status", ["queued", "saving"])
+def test_images_being_created_are_deferred_not_refused(status):
+    assert CopyRules().refusal(image(status=status), "cn-east-3") is None
+    assert "still being created" in (CopyRules.deferral(image(status=status)) or "")
+
+
+def test_encrypted_images_are_never_shared():
+    assert "IMG.0098" in (CopyRules.share_refusal(image(encrypted=True)) or "")

@@ -1,0 +1,73 @@
+import pytest
+
+from imsync.config import VARIABLES, Settings
+from imsync.domain.errors import ConfigError
+
+PID = "0123456789abcdef0123456789abcdef"
+
+
+def test_defaults_deny_everything():
+    settings = Settings.from_env({"IMSYNC_HOME_REGION": "cn-north-4"})
+    assert settings.source_regions == ("cn-north-4",)
+    assert settings.allowed_regions == frozenset()
+    assert settings.share_targets == {}
+    assert settings.max_concurrent_copies == 5
+    assert settings.copy_tags is True and settings.dry_run is False
+
+
+def test_full_settings():
+    settings = Settings.from_env({
+        "IMSYNC_HOME_REGION": "cn-north-4",
+        "IMSYNC_SOURCE_REGIONS": "cn-north-4, cn-east-3",
+        "IMSYNC_ALLOWED_REGIONS": "cn-east-3,ap-southeast-1",
+        "IMSYNC_AGENCY": "imsync-copy",
+        "IMSYNC_SHARE_TARGETS": f'{{"qa": {{"cn-east-3": ["{PID}"]}}}}',
+        "IMSYNC_VAULTS": '{"cn-east-3": "vault-1"}',
+        "IMSYNC_MAX_CONCURRENT_COPIES": "3",
+        "IMSYNC_NAME_TEMPLATE": "{source_name}-from-{source_region}",
+        "IMSYNC_COPY_TAGS": "false",
+        "IMSYNC_DRY_RUN": "yes",
+        "IMSYNC_HTTP_TIMEOUT": "12.5",
+    })
+    assert settings.source_regions == ("cn-north-4", "cn-east-3")
+    assert settings.share_projects(("qa",), "cn-east-3") == (PID,)
+    assert settings.share_projects(("qa",), "cn-north-4") == ()
+    assert settings.replica_name("cn-north-4", "x" * 200, "id").startswith("x")
+    assert len(settings.replica_name("cn-north-4", "x" * 200, "id")) == 128
+    assert settings.dry_run and not settings.copy_tags and settings.http_timeout == 12.5
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"IMSYNC_HOME_REGION": "Beijing"}, "IMSYNC_HOME_REGION: 'Beijing' is not a region ID"),
+        ({"IMSYNC_ALLOWED_REGIONS": "cn-east-3,nowhere"}, "IMSYNC_ALLOWED_REGIONS: 'nowhere'"),
+        ({"IMSYNC_SHARE_TARGETS": "{not json"}, "IMSYNC_SHARE_TARGETS: not valid JSON"),
+        ({"IMSYNC_SHARE_TARGETS": '["a"]'}, 'expected {"alias"'),
+        ({"IMSYNC_SHARE_TARGETS": '{"qa": {"cn-east-3": ["short"]}}'}, "'short' is not a project ID"),
+        ({"IMSYNC_SHARE_TARGETS": f'{{"q_a": {{"cn-east-3": ["{PID}"]}}}}'}, "alias 'q_a'"),
+        ({"IMSYNC_VAULTS": '{"cn-east-3": 5}'}, "IMSYNC_VAULTS"),
+        ({"IMSYNC_MAX_CONCURRENT_COPIES": "9"}, "must be 1 to 5"),
+        ({"IMSYNC_MAX_CONCURRENT_COPIES": "many"}, "not a whole number"),
+        ({"IMSYNC_NAME_TEMPLATE": "{source_nme}"}, "unknown field {source_nme}"),
+        ({"IMSYNC_COPY_TAGS": "perhaps"}, "IMSYNC_COPY_TAGS: 'perhaps' is not true or false"),
+        ({"IMSYNC_HTTP_TIMEOUT": "0"}, "between 0 and 600"),
+    ],
+)
+def test_bad_settings_name_the_variable(env, message):
+    with pytest.raises(ConfigError, match=None) as err:
+        Settings.from_env(env)
+    assert message in str(err.value)
+
+
+def test_home_region_required_when_needed():
+    with pytest.raises(ConfigError, match="IMSYNC_HOME_REGION is not set"):
+        Settings.from_env({}).require_home_region()
+
+
+def test_every_contract_variable_is_listed():
+    assert set(VARIABLES) >= {
+        "IMSYNC_HOME_REGION", "IMSYNC_SOURCE_REGIONS", "IMSYNC_ALLOWED_REGIONS", "IMSYNC_AGENCY",
+        "IMSYNC_SHARE_TARGETS", "IMSYNC_VAULTS", "IMSYNC_MAX_CONCURRENT_COPIES", "IMSYNC_NAME_TEMPLATE",
+        "IMSYNC_COPY_TAGS", "IMSYNC_DRY_RUN", "IMSYNC_HTTP_TIMEOUT", "IMSYNC_CREDENTIALS_SECRET",
+    }
