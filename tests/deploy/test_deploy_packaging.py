@@ -1,0 +1,228 @@
+"""`imsync package`: the zips' layout, the precompiled .pyc, and handlers importing from the unpacked zip.
+
+Fetching dependencies needs the package index, so these tests build with include_dependencies=False
+and let the dependencies come from this environment's site-packages; the full build is the
+network-marked test at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from imsync.packaging import (
+    FUNCTIONS,
+    LAYER_ZIP,
+    PackagingError,
+    build_packages,
+    find_interpreter,
+    package_command,
+)
+
+STUB_HANDLER = '''"""Stand-in handler for the packaging test."""
+from imsync.config import Settings
+
+
+def handler(event, context):
+    return {"home": Settings.from_env({}).home_region}
+'''
+
+# The functions must not need the CLI-only dependencies: block them while importing a handler.
+IMPORT_HANDLER = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"click", "rich", "boto3", "botocore"}:
+            raise ImportError(f"{name} is not in the deployment zip")
+sys.meta_path.insert(0, Block())
+import handler, imsync
+assert imsync.__file__.startswith(sys.argv[1]), imsync.__file__
+assert callable(handler.handler)
+print("ok")
+"""
+
+
+def _target_python() -> tuple[str, str]:
+    for version in ("3.12", "3.10"):
+        interpreter = find_interpreter(version)
+        if interpreter:
+            return version, interpreter
+    pytest.skip("no Python 3.10 or 3.12 interpreter here to compile the .pyc with")
+
+
+@pytest.fixture(scope="module")
+def fake_checkout(tmp_path_factory) -> Path:
+    """The real imsync package with stand-in handlers, so packaging is tested before the handlers exist."""
+    root = tmp_path_factory.mktemp("checkout")
+    real = Path(__file__).resolve().parents[2]
+    shutil.copytree(real / "shared" / "imsync", root / "shared" / "imsync")
+    shutil.copy(real / "pyproject.toml", root / "pyproject.toml")
+    for function in FUNCTIONS:
+        (root / "functions" / function).mkdir(parents=True)
+        (root / "functions" / function / "handler.py").write_text(STUB_HANDLER)
+        cache = root / "functions" / function / "__pycache__"
+        cache.mkdir()
+        (cache / "handler.cpython-311.pyc").write_bytes(b"stale")  # the build tool's own: must stay out
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(fake_checkout, tmp_path_factory):
+    version, interpreter = _target_python()
+    out = tmp_path_factory.mktemp("dist")
+    zips = {
+        platform: build_packages(
+            platform,
+            version,
+            out,
+            include_dependencies=False,
+            compile_with=interpreter,
+            root=fake_checkout,
+            echo=lambda _: None,
+        )
+        for platform in ("functiongraph", "aws")
+    }
+    return version, interpreter, zips
+
+
+def _names(path: Path) -> set[str]:
+    with zipfile.ZipFile(path) as archive:
+        return set(archive.namelist())
+
+
+def _tag(version: str) -> str:
+    return "cpython-" + version.replace(".", "")
+
+
+def _unpack(path: Path, target: Path) -> Path:
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(target)
+    return target
+
+
+def _import_handler(code_dir: Path, *extra: Path) -> subprocess.CompletedProcess[str]:
+    path = [str(code_dir), *map(str, extra), sysconfig.get_paths()["purelib"]]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [sys.executable, "-S", "-c", IMPORT_HANDLER, str(code_dir if not extra else extra[0])],
+        cwd=code_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_functiongraph_zip_per_function_is_self_contained(built):
+    version, _, zips = built
+    assert [p.name for p in zips["functiongraph"]] == [f"{f}.zip" for f in FUNCTIONS]
+    for path in zips["functiongraph"]:
+        names = _names(path)
+        assert "handler.py" in names
+        assert f"__pycache__/handler.{_tag(version)}.pyc" in names
+        assert {"imsync/__init__.py", "imsync/config.py", "imsync/domain/errors.py"} <= names
+        assert f"imsync/__pycache__/config.{_tag(version)}.pyc" in names
+        assert "imsync/packaging.py" in names  # the package is whole; only caches and tests are left out
+        assert not [n for n in names if "cpython-311" in n or n.endswith(".egg-info")]
+
+
+def test_aws_layer_has_python_prefix_and_function_zips_hold_the_handler(built):
+    version, _, zips = built
+    layer, *functions = zips["aws"]
+    assert layer.name == LAYER_ZIP
+    names = _names(layer)
+    assert names and all(n.startswith("python/") for n in names)
+    assert f"python/imsync/__pycache__/config.{_tag(version)}.pyc" in names
+    for function, path in zip(FUNCTIONS, functions, strict=True):
+        assert path.name == f"{function}.zip"
+        assert _names(path) == {"handler.py", f"__pycache__/handler.{_tag(version)}.pyc"}
+
+
+def test_each_functiongraph_handler_imports_from_the_unpacked_zip(built, tmp_path):
+    _, _, zips = built
+    for path in zips["functiongraph"]:
+        code = _unpack(path, tmp_path / path.stem)
+        done = _import_handler(code)
+        assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_each_aws_handler_imports_with_the_layer(built, tmp_path):
+    _, _, zips = built
+    layer = _unpack(zips["aws"][0], tmp_path / "layer") / "python"
+    for path in zips["aws"][1:]:
+        code = _unpack(path, tmp_path / path.stem)
+        done = _import_handler(code, layer)
+        assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_target_runtime_uses_the_pyc_without_checking_the_source(built, tmp_path):
+    """Unchecked-hash .pyc: even a source changed after the build is not recompiled."""
+    version, interpreter, zips = built
+    code = _unpack(zips["functiongraph"][0], tmp_path / "fg")
+    (code / "imsync" / "config.py").write_text("this is not python\n")
+    done = subprocess.run(
+        [interpreter, "-S", "-c", "import imsync.config as c; print(c.__cached__)"],
+        cwd=code,
+        env={**os.environ, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(f"config.{_tag(version)}.pyc")
+
+
+def test_build_refuses_an_unknown_runtime(fake_checkout, tmp_path):
+    with pytest.raises(PackagingError, match=r"3\.11"):
+        build_packages("aws", "3.11", tmp_path, include_dependencies=False, root=fake_checkout)
+
+
+def test_command_builds_and_prints_sizes(fake_checkout, tmp_path, monkeypatch):
+    version, interpreter = _target_python()
+    monkeypatch.chdir(fake_checkout)
+    args = ["--platform", "aws", "--python", version, "--out", str(tmp_path), "--no-deps"]
+    result = CliRunner().invoke(package_command, [*args, "--compile-with", interpreter])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(" MB ") == 1 + len(FUNCTIONS)
+    assert (tmp_path / f"aws-py{version}" / LAYER_ZIP).is_file()
+
+
+def test_real_handlers_import_from_their_zips(repo_root, tmp_path):
+    if not all((repo_root / "functions" / f / "handler.py").is_file() for f in FUNCTIONS):
+        pytest.skip("the three handlers are not in functions/ yet")
+    version, interpreter = _target_python()
+    zips = build_packages(
+        "functiongraph",
+        version,
+        tmp_path / "dist",
+        include_dependencies=False,
+        compile_with=interpreter,
+        root=repo_root,
+        echo=lambda _: None,
+    )
+    for path in zips:
+        done = _import_handler(_unpack(path, tmp_path / path.stem))
+        assert done.returncode == 0 and done.stdout.strip() == "ok", f"{path.name}: {done.stderr}"
+
+
+@pytest.mark.network
+@pytest.mark.parametrize("platform", ["functiongraph", "aws"])
+def test_full_build_with_dependencies(repo_root, tmp_path, platform):
+    if not all((repo_root / "functions" / f / "handler.py").is_file() for f in FUNCTIONS):
+        pytest.skip("the three handlers are not in functions/ yet")
+    version, interpreter = _target_python()
+    zips = build_packages(platform, version, tmp_path, compile_with=interpreter, root=repo_root)
+    names = _names(zips[0])
+    prefix = "python/" if platform == "aws" else ""
+    assert f"{prefix}huaweicloudsdkims/__init__.py" in names
+    assert f"{prefix}aws_lambda_powertools/__init__.py" in names
+    assert not any(n.startswith((f"{prefix}boto3/", f"{prefix}click/", f"{prefix}rich/")) for n in names)
