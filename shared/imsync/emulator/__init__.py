@@ -1,0 +1,21 @@
+"""Local Huawei Cloud IMS/IAM emulator: real HTTP, real SDK signatures, copy jobs over time, faults."""
+
+from .clock import ManualClock, ScaledClock
+from .core import DEFAULT_REGIONS, Emulator, Region
+from .faults import Fault
+from .model import Account, ImageRecord, Job, RequestRecord
+from .seed import load_seed
+
+__all__ = [
+    "DEFAULT_REGIONS",
+    "Account",
+    "Emulator",
+    "Fault",
+    "ImageRecord",
+    "Job",
+    "ManualClock",
+    "Region",
+    "RequestRecord",
+    "ScaledClock",
+    "load_seed",
+]

@@ -1,0 +1,88 @@
+"""Fault injection: refuse, delay or drop matching requests."""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Fault:
+    """One rule: requests that match get `status`, wait `delay` real seconds, or lose their answer."""
+
+    status: int | None = None
+    region: str | None = None
+    method: str | None = None
+    path: str | None = None
+    count: int | None = 1
+    probability: float | None = None
+    seed: int | None = None
+    delay: float | None = None
+    lose_answer: bool = False
+    fired: int = 0
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def matches(self, region: str, method: str, path: str) -> bool:
+        if self.count is not None and self.count <= 0:
+            return False
+        if self.region is not None and self.region != region:
+            return False
+        if self.method is not None and self.method.upper() != method.upper():
+            return False
+        return self.path is None or re.search(self.path, path) is not None
+
+
+class Faults:
+    """The emulator's fault rules; the first matching rule fires."""
+
+    def __init__(self) -> None:
+        self._rules: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(
+        self,
+        status: int | None = None,
+        region: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        count: int | None = 1,
+        probability: float | None = None,
+        seed: int | None = None,
+        delay: float | None = None,
+        lose_answer: bool = False,
+    ) -> Fault:
+        """Add a rule; `count=None` fires without limit, `probability` draws from Random(seed)."""
+        if status is not None and status not in (429, 500, 502, 503, 504):
+            raise ValueError("status must be 429 or a 5xx code")
+        if path is not None:
+            re.compile(path)
+        fault = Fault(status, region, method, path, count, probability, seed, delay, lose_answer)
+        fault._rng = random.Random(seed)
+        with self._lock:
+            self._rules.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        with self._lock:
+            self._rules.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._rules)
+
+    def pick(self, region: str, method: str, path: str) -> Fault | None:
+        """The rule that fires for this request, already counted, or None."""
+        with self._lock:
+            for fault in self._rules:
+                if not fault.matches(region, method, path):
+                    continue
+                if fault.probability is not None and fault._rng.random() >= fault.probability:
+                    continue
+                if fault.count is not None:
+                    fault.count -= 1
+                fault.fired += 1
+                return fault
+        return None
