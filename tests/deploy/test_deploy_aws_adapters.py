@@ -6,9 +6,10 @@ import json
 
 import boto3
 import pytest
+from moto import mock_aws
+
 from imsync.adapters.aws import EventBridgeNotifier, NotificationFailed, secret_credentials
 from imsync.domain.errors import ConfigError, Throttled
-from moto import mock_aws
 
 SECRET = "imsync/huawei-credentials"
 FAKE_AK = "FAKEAKFAKEAKFAKEAK01"
@@ -189,3 +190,20 @@ def test_notifier_satisfies_the_port():
 
     notifier: Notifier = EventBridgeNotifier("b", client=object())
     assert callable(notifier.publish)
+
+
+def test_functions_on_aws_take_their_keys_from_the_secret(secrets, monkeypatch):
+    """The credential chain a handler uses on Lambda: no agency context, no SDK variables, the secret."""
+    from imsync.adapters.credentials import resolve_credentials
+
+    for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    secrets.create_secret(Name=SECRET, SecretString=json.dumps({"ak": FAKE_AK, "sk": FAKE_SK}))
+
+    class LambdaContext:
+        function_name = "imsync-replicate-on-create"
+        aws_request_id = "req-1"
+
+    found = resolve_credentials(LambdaContext(), SECRET)
+    assert (found.ak, found.sk, found.security_token) == (FAKE_AK, FAKE_SK, None)
+    assert SECRET in str(found) and FAKE_SK not in repr(found)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import hcl2
 import pytest
+
 from imsync.config import VARIABLES
 from imsync.packaging import FUNCTIONS, HANDLER
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from imsync.packaging import (
     FUNCTIONS,
     LAYER_ZIP,

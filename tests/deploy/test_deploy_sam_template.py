@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from imsync.config import VARIABLES
 from imsync.packaging import FUNCTIONS, LAYER_ZIP, build_packages
 
