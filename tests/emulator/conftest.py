@@ -10,6 +10,7 @@ from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkiam.v3 import IamClient
 from huaweicloudsdkims.v2 import ImsClient
 from huaweicloudsdkims.v2.region.ims_region import ImsRegion
+
 from imsync.emulator import Account, Emulator
 
 NORTH, EAST, SOUTH, AP = "cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1"

@@ -129,6 +129,6 @@ def start_server(cloud: Emulator, region: str, host: str) -> _Server:
     import threading
 
     srv = _Server(cloud, region, host)
-    thread = threading.Thread(target=srv.serve_forever, name=f"emulator-{region}", daemon=True)
+    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), name=f"emulator-{region}", daemon=True)
     thread.start()
     return srv

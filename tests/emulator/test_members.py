@@ -1,0 +1,88 @@
+"""Sharing: the owner adds members, the recipient accepts with its own keys and then sees the image."""
+
+from __future__ import annotations
+
+import pytest
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+from huaweicloudsdkims.v2 import (
+    BatchAddMembersRequest,
+    BatchAddMembersRequestBody,
+    BatchDeleteMembersRequest,
+    BatchUpdateMembersRequest,
+    BatchUpdateMembersRequestBody,
+    GlanceListImageMembersRequest,
+    ListImageMembersRequest,
+    ListImagesRequest,
+    ShowImageMemberRequest,
+    ShowJobProgressRequest,
+)
+
+NORTH, EAST = "cn-north-4", "cn-east-3"
+
+
+def add(image_ids, projects):
+    return BatchAddMembersRequest(body=BatchAddMembersRequestBody(images=image_ids, projects=projects))
+
+
+def test_share_accept_and_see(cloud, ims):
+    rec = cloud.region(NORTH).add_image(name="golden")
+    partner_pid = cloud.recipient.projects[NORTH]
+    owner, partner = ims(NORTH), ims(NORTH, cloud.recipient)
+    job_id = owner.batch_add_members(add([rec.id], [partner_pid])).job_id
+    assert owner.show_job_progress(ShowJobProgressRequest(job_id=job_id)).status == "SUCCESS"
+    assert cloud.region(NORTH).image(rec.id).members == {partner_pid: "pending"}
+    assert partner.list_images(ListImagesRequest(imagetype="shared")).images == []
+    pending = partner.list_images(ListImagesRequest(member_status="pending")).images
+    assert [i.id for i in pending] == [rec.id] and pending[0].imagetype == "shared"
+    body = BatchUpdateMembersRequestBody(images=[rec.id], project_id=partner_pid, status="accepted")
+    partner.batch_update_members(BatchUpdateMembersRequest(body=body))
+    assert cloud.region(NORTH).image(rec.id).members == {partner_pid: "accepted"}
+    assert [i.id for i in partner.list_images(ListImagesRequest(imagetype="shared")).images] == [rec.id]
+    members = owner.list_image_members(ListImageMembersRequest(image_id=rec.id)).members
+    assert [(m.member_id, m.status) for m in members] == [(partner_pid, "accepted")]
+    glance = owner.glance_list_image_members(GlanceListImageMembersRequest(image_id=rec.id)).members
+    assert [m.member_id for m in glance] == [partner_pid]
+    mine = partner.show_image_member(ShowImageMemberRequest(image_id=rec.id, member_id=partner_pid))
+    assert mine.status == "accepted"
+    body = BatchAddMembersRequestBody(images=[rec.id], projects=[partner_pid])
+    owner.batch_delete_members(BatchDeleteMembersRequest(body=body))
+    assert cloud.region(NORTH).image(rec.id).members == {}
+
+
+def test_owner_cannot_accept_for_the_recipient(cloud, ims):
+    rec = cloud.region(NORTH).add_image(name="g", members={cloud.recipient.projects[NORTH]: "pending"})
+    body = BatchUpdateMembersRequestBody(
+        images=[rec.id], project_id=cloud.recipient.projects[NORTH], status="accepted"
+    )
+    with pytest.raises(ClientRequestException) as exc:
+        ims(NORTH).batch_update_members(BatchUpdateMembersRequest(body=body))
+    assert exc.value.status_code == 403
+
+
+def test_share_refusals(cloud, ims):
+    r = cloud.region(NORTH)
+    owner = ims(NORTH)
+    enc = r.add_image(name="enc", encrypted=True)
+    plain = r.add_image(name="plain")
+    whole = r.add_image(name="whole", whole_image=True)
+    cases = [
+        (add([enc.id], [cloud.recipient.projects[NORTH]]), "IMG.0098"),
+        (add([plain.id], [cloud.recipient.projects[EAST]]), "IMG.0108"),
+        (add([plain.id], ["0" * 32]), "IMG.0108"),
+    ]
+    others = [cloud.add_account(f"acc{n}") for n in range(11)]
+    cases.append((add([whole.id], [a.projects[NORTH] for a in others]), "IMG.0088"))
+    for request, code in cases:
+        with pytest.raises(ClientRequestException) as exc:
+            owner.batch_add_members(request)
+        assert (exc.value.status_code, exc.value.error_code) == (400, code)
+    owner.batch_add_members(add([whole.id], [a.projects[NORTH] for a in others[:10]]))
+    assert len(cloud.region(NORTH).image(whole.id).members) == 10
+
+
+def test_members_limit_128(cloud, ims):
+    rec = cloud.region(NORTH).add_image(name="g", members={f"{n:032x}": "accepted" for n in range(128)})
+    extra = cloud.add_account("one-more")
+    with pytest.raises(ClientRequestException) as exc:
+        ims(NORTH).batch_add_members(add([rec.id], [extra.projects[NORTH]]))
+    assert exc.value.error_code == "IMG.0088"
