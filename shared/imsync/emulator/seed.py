@@ -58,8 +58,12 @@ def load_seed(cloud: Emulator, data: Mapping[str, Any]) -> dict[str, list[ImageR
         if entry.get("remove"):
             cloud.remove_agency(entry["name"], account=acc)
             continue
+        grants = entry.get("grants")
+        if grants is not None:
+            # A seed may name more regions than are emulated (e.g. --regions picks a few): skip the rest.
+            grants = {r: roles for r, roles in grants.items() if r in cloud.regions}
         try:
-            cloud.set_agency(entry["name"], entry.get("grants"), bool(entry.get("all_projects")), account=acc)
+            cloud.set_agency(entry["name"], grants, bool(entry.get("all_projects")), account=acc)
         except ValueError as exc:
             raise SeedError(f"{where}: {exc}") from exc
     created: dict[str, list[ImageRecord]] = {}

@@ -1,0 +1,105 @@
+"""The seed format and the `imsync emulator` command (run as a real process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imsync.emulator import Emulator, ScaledClock, load_seed
+from imsync.emulator.command import export_lines
+from imsync.emulator.seed import SeedError
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "emulator-seed.example.json"
+
+
+def test_example_seed_loads():
+    with Emulator() as cloud:
+        made = load_seed(cloud, json.loads(EXAMPLE.read_text()))
+        assert cloud.owner.ak == "EMULATOROWNERAK00001"
+        assert cloud.owner.projects["cn-north-4"] == "1" * 32
+        assert {a.name for a in cloud.agencies()} == {"imsync-copy", "broken-agency"}
+        north = {r.name: r for r in made["cn-north-4"]}
+        assert north["golden-ubuntu"].tags["imsync-share"] == "partner"
+        assert north["already-shared"].members == {
+            cloud.recipient.projects["cn-north-4"]: "accepted",
+            cloud.account("qa").projects["cn-north-4"]: "pending",
+        }
+        assert made["cn-east-3"][0].owner is cloud.recipient
+        assert cloud.image_quota == 50
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"nope": 1},
+        {"images": {"eu-west-0": []}},
+        {"images": {"cn-north-4": [{"name": "x", "colour": "red"}]}},
+        {"images": {"cn-north-4": [{"name": "x", "owner": "nobody"}]}},
+        {"images": {"cn-north-4": [{"name": "x", "share": {"partner": "maybe"}}]}},
+    ],
+)
+def test_bad_seed_is_refused_with_reason(bad):
+    with Emulator(start=False) as cloud, pytest.raises(SeedError):
+        load_seed(cloud, bad)
+
+
+def test_export_lines_quote_values():
+    with Emulator(clock=ScaledClock(60)) as cloud:
+        lines = export_lines(cloud, "imsync-copy")
+        assert f"export HUAWEICLOUD_SDK_AK={cloud.owner.ak}" in lines
+        share = next(line for line in lines if line.startswith("export IMSYNC_SHARE_TARGETS="))
+        assert share.startswith("export IMSYNC_SHARE_TARGETS='{")
+
+
+def test_command_prints_exports_then_serves(tmp_path):
+    from huaweicloudsdkcore.auth.credentials import BasicCredentials
+    from huaweicloudsdkims.v2 import ImsClient, ListImagesRequest
+
+    code = "from imsync.emulator.command import emulator; emulator()"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "--regions",
+            "cn-north-4,cn-east-3",
+            "--seed",
+            str(EXAMPLE),
+            "--speed",
+            "600",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        env = {}
+        assert proc.stdout is not None
+        while "IMSYNC_SHARE_TARGETS" not in env:
+            line = proc.stdout.readline()
+            assert line.startswith("export "), line
+            key, _, value = line[len("export ") :].strip().partition("=")
+            env[key] = value.strip("'")
+        assert "HUAWEICLOUD_SDK_REGION_IMS_CN_EAST_3" in env
+        assert "HUAWEICLOUD_SDK_REGION_IMS_CN_SOUTH_1" not in env
+        client = (
+            ImsClient.new_builder()
+            .with_credentials(
+                BasicCredentials(env["HUAWEICLOUD_SDK_AK"], env["HUAWEICLOUD_SDK_SK"], "1" * 32)
+            )
+            .with_endpoints([env["HUAWEICLOUD_SDK_REGION_IMS_CN_NORTH_4"]])
+            .build()
+        )
+        names = {i.name for i in client.list_images(ListImagesRequest(imagetype="private")).images}
+        assert "golden-ubuntu" in names
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    assert proc.returncode == 0
