@@ -11,9 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "network: needs the package index; runs only with IMSYNC_NETWORK_TESTS=1"
-    )
+    config.addinivalue_line("markers", "network: needs the package index; runs only with IMSYNC_NETWORK_TESTS=1")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

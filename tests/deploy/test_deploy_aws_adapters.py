@@ -85,12 +85,8 @@ def bus(aws_env):
         events, sqs = boto3.client("events"), boto3.client("sqs")
         events.create_event_bus(Name="imsync-test")
         queue_url = sqs.create_queue(QueueName="imsync-test")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        events.put_rule(
-            Name="all", EventBusName="imsync-test", EventPattern=json.dumps({"source": ["imsync"]})
-        )
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="all", EventBusName="imsync-test", EventPattern=json.dumps({"source": ["imsync"]}))
         events.put_targets(Rule="all", EventBusName="imsync-test", Targets=[{"Id": "q", "Arn": queue_arn}])
 
         def received():
@@ -103,8 +99,7 @@ def bus(aws_env):
                 sqs.delete_message_batch(
                     QueueUrl=queue_url,
                     Entries=[
-                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                        for i, m in enumerate(answer["Messages"])
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(answer["Messages"])
                     ],
                 )
 
@@ -161,9 +156,7 @@ def test_failed_entries_are_raised_after_every_batch_was_tried(aws_env):
             return {"FailedEntryCount": 1, "Entries": results}
 
     with pytest.raises(NotificationFailed) as err:
-        EventBridgeNotifier("b", client=Client()).publish(
-            {"type": "imsync.replica.ready", "n": i} for i in range(12)
-        )
+        EventBridgeNotifier("b", client=Client()).publish({"type": "imsync.replica.ready", "n": i} for i in range(12))
     assert calls == [10, 2]
     assert len(err.value.failures) == 2 and err.value.retryable
     assert "InternalFailure" in str(err.value)
@@ -175,9 +168,7 @@ def test_unknown_event_type_is_refused_before_sending(aws_env):
             raise AssertionError("sent")
 
     with pytest.raises(ValueError, match=r"imsync\.replica\.ready"):
-        EventBridgeNotifier("b", client=Client()).publish(
-            [{"type": "imsync.replica.ready"}, {"type": "other"}]
-        )
+        EventBridgeNotifier("b", client=Client()).publish([{"type": "imsync.replica.ready"}, {"type": "other"}])
 
 
 def test_missing_bus_on_the_account_is_reported(aws_env):

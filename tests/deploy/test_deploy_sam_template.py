@@ -39,9 +39,7 @@ def translated(template) -> dict:
 
 def functions(template) -> dict[str, dict]:
     return {
-        name: r["Properties"]
-        for name, r in template["Resources"].items()
-        if r["Type"] == "AWS::Serverless::Function"
+        name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"
     }
 
 
@@ -148,9 +146,7 @@ def test_failed_asynchronous_invocations_go_to_a_queue(template, translated):
 
 
 def _statements(role: dict) -> list[dict]:
-    return [
-        s for policy in role["Properties"].get("Policies", []) for s in policy["PolicyDocument"]["Statement"]
-    ]
+    return [s for policy in role["Properties"].get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
 
 
 def test_secret_access_is_least_privilege(translated):

@@ -27,10 +27,8 @@ _SECRET_CONFIG_ERRORS = {
     "`aws secretsmanager create-secret --name {name} --secret-string file://creds.json`",
     "AccessDeniedException": "cannot be read by this function's role: grant secretsmanager:GetSecretValue "
     "on the secret (and kms:Decrypt if it uses a customer-managed key)",
-    "DecryptionFailure": "cannot be decrypted: grant kms:Decrypt on the secret's KMS key to this "
-    "function's role",
-    "InvalidRequestException": "cannot be read now (is it scheduled for deletion?): restore it or "
-    "create a new one",
+    "DecryptionFailure": "cannot be decrypted: grant kms:Decrypt on the secret's KMS key to this function's role",
+    "InvalidRequestException": "cannot be read now (is it scheduled for deletion?): restore it or create a new one",
     "InvalidParameterException": "is not a valid secret name or ARN: fix IMSYNC_CREDENTIALS_SECRET",
 }
 
@@ -48,9 +46,7 @@ def secret_credentials(secret_name: str, client: Any = None) -> tuple[str, str, 
     """(ak, sk, security_token) from a Secrets Manager secret {"ak", "sk"[, "security_token"]}."""
     name = (secret_name or "").strip()
     if not name:
-        raise ConfigError(
-            "IMSYNC_CREDENTIALS_SECRET is empty: set it to the name of the Secrets Manager secret"
-        )
+        raise ConfigError("IMSYNC_CREDENTIALS_SECRET is empty: set it to the name of the Secrets Manager secret")
     where = f"IMSYNC_CREDENTIALS_SECRET: secret '{name}'"
     if client is None:
         import boto3  # lazily: see the module docstring
@@ -74,16 +70,13 @@ def secret_credentials(secret_name: str, client: Any = None) -> tuple[str, str, 
     except json.JSONDecodeError as exc:
         # exc.msg and the position say what is wrong without repeating any of the secret.
         raise ConfigError(
-            f"{where} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}): "
-            f"store {SECRET_FORMAT}"
+            f"{where} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}): store {SECRET_FORMAT}"
         ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{where} must be a JSON object: {SECRET_FORMAT}")
     missing = [k for k in ("ak", "sk") if not isinstance(data.get(k), str) or not data[k].strip()]
     if missing:
-        raise ConfigError(
-            f"{where} has no non-empty {' or '.join(repr(k) for k in missing)}: store {SECRET_FORMAT}"
-        )
+        raise ConfigError(f"{where} has no non-empty {' or '.join(repr(k) for k in missing)}: store {SECRET_FORMAT}")
     token = data.get("security_token")
     if token is not None and not isinstance(token, str):
         raise ConfigError(f"{where}: 'security_token' must be a string when present")
@@ -99,9 +92,7 @@ class NotificationFailed(CloudError):
         self.failures = failures
         summary = "; ".join(f"{detail_type}: {code}" for detail_type, code, _ in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
-        super().__init__(
-            "events:PutEvents", "FailedEntries", f"{len(failures)} not delivered: {summary}{more}"
-        )
+        super().__init__("events:PutEvents", "FailedEntries", f"{len(failures)} not delivered: {summary}{more}")
 
 
 class EventBridgeNotifier:
@@ -109,9 +100,7 @@ class EventBridgeNotifier:
 
     def __init__(self, bus_name: str, client: Any = None) -> None:
         if not bus_name or not bus_name.strip():
-            raise ConfigError(
-                "IMSYNC_EVENT_BUS is empty: set it to the name of the EventBridge bus, or unset it"
-            )
+            raise ConfigError("IMSYNC_EVENT_BUS is empty: set it to the name of the EventBridge bus, or unset it")
         self.bus_name = bus_name.strip()
         self._client = client
 
@@ -151,9 +140,7 @@ class EventBridgeNotifier:
                 continue
             for entry, result in zip(batch, answer.get("Entries", []), strict=False):
                 if result.get("ErrorCode"):
-                    failures.append(
-                        (entry["DetailType"], result["ErrorCode"], result.get("ErrorMessage", ""))
-                    )
+                    failures.append((entry["DetailType"], result["ErrorCode"], result.get("ErrorMessage", "")))
         if failures:
             for detail_type, code, message in failures:
                 logger.error(
