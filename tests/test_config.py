@@ -16,19 +16,21 @@ def test_defaults_deny_everything():
 
 
 def test_full_settings():
-    settings = Settings.from_env({
-        "IMSYNC_HOME_REGION": "cn-north-4",
-        "IMSYNC_SOURCE_REGIONS": "cn-north-4, cn-east-3",
-        "IMSYNC_ALLOWED_REGIONS": "cn-east-3,ap-southeast-1",
-        "IMSYNC_AGENCY": "imsync-copy",
-        "IMSYNC_SHARE_TARGETS": f'{{"qa": {{"cn-east-3": ["{PID}"]}}}}',
-        "IMSYNC_VAULTS": '{"cn-east-3": "vault-1"}',
-        "IMSYNC_MAX_CONCURRENT_COPIES": "3",
-        "IMSYNC_NAME_TEMPLATE": "{source_name}-from-{source_region}",
-        "IMSYNC_COPY_TAGS": "false",
-        "IMSYNC_DRY_RUN": "yes",
-        "IMSYNC_HTTP_TIMEOUT": "12.5",
-    })
+    settings = Settings.from_env(
+        {
+            "IMSYNC_HOME_REGION": "cn-north-4",
+            "IMSYNC_SOURCE_REGIONS": "cn-north-4, cn-east-3",
+            "IMSYNC_ALLOWED_REGIONS": "cn-east-3,ap-southeast-1",
+            "IMSYNC_AGENCY": "imsync-copy",
+            "IMSYNC_SHARE_TARGETS": f'{{"qa": {{"cn-east-3": ["{PID}"]}}}}',
+            "IMSYNC_VAULTS": '{"cn-east-3": "vault-1"}',
+            "IMSYNC_MAX_CONCURRENT_COPIES": "3",
+            "IMSYNC_NAME_TEMPLATE": "{source_name}-from-{source_region}",
+            "IMSYNC_COPY_TAGS": "false",
+            "IMSYNC_DRY_RUN": "yes",
+            "IMSYNC_HTTP_TIMEOUT": "12.5",
+        }
+    )
     assert settings.source_regions == ("cn-north-4", "cn-east-3")
     assert settings.share_projects(("qa",), "cn-east-3") == (PID,)
     assert settings.share_projects(("qa",), "cn-north-4") == ()
@@ -67,7 +69,16 @@ def test_home_region_required_when_needed():
 
 def test_every_contract_variable_is_listed():
     assert set(VARIABLES) >= {
-        "IMSYNC_HOME_REGION", "IMSYNC_SOURCE_REGIONS", "IMSYNC_ALLOWED_REGIONS", "IMSYNC_AGENCY",
-        "IMSYNC_SHARE_TARGETS", "IMSYNC_VAULTS", "IMSYNC_MAX_CONCURRENT_COPIES", "IMSYNC_NAME_TEMPLATE",
-        "IMSYNC_COPY_TAGS", "IMSYNC_DRY_RUN", "IMSYNC_HTTP_TIMEOUT", "IMSYNC_CREDENTIALS_SECRET",
+        "IMSYNC_HOME_REGION",
+        "IMSYNC_SOURCE_REGIONS",
+        "IMSYNC_ALLOWED_REGIONS",
+        "IMSYNC_AGENCY",
+        "IMSYNC_SHARE_TARGETS",
+        "IMSYNC_VAULTS",
+        "IMSYNC_MAX_CONCURRENT_COPIES",
+        "IMSYNC_NAME_TEMPLATE",
+        "IMSYNC_COPY_TAGS",
+        "IMSYNC_DRY_RUN",
+        "IMSYNC_HTTP_TIMEOUT",
+        "IMSYNC_CREDENTIALS_SECRET",
     }

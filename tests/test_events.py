@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from imsync.domain.errors import InvalidEvent
 from imsync.events import (
     CompletionTrigger,
@@ -23,12 +24,7 @@ from imsync.events import (
     image_trigger,
     sweep_trigger,
 )
-
-try:
-    from tests.helpers.events import PLACEHOLDER_IMAGE_ID, load_event
-except ModuleNotFoundError:  # pragma: no cover - until pytest puts the repo root on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.helpers.events import PLACEHOLDER_IMAGE_ID, load_event
+from tests.helpers.events import PLACEHOLDER_IMAGE_ID, load_event
 
 REPO = Path(__file__).resolve().parents[1]
 ID = PLACEHOLDER_IMAGE_ID
@@ -134,9 +130,7 @@ def test_eventgrid_batch_collects_every_image() -> None:
 
 def test_eventbridge_envelope_around_a_cts_record() -> None:
     trigger = image_trigger(load_event("eventbridge_cts.json", image_id=NEW_ID))
-    assert trigger == ImageTrigger(
-        image_ids=(NEW_ID,), region=None, source="eventbridge", operation="createImage"
-    )
+    assert trigger == ImageTrigger(image_ids=(NEW_ID,), region=None, source="eventbridge", operation="createImage")
 
 
 def test_direct_replicate_names_images_and_region() -> None:
@@ -160,9 +154,7 @@ def test_aws_scheduled_events() -> None:
 
 def test_direct_sweep() -> None:
     trigger = sweep_trigger(load_event("direct_sweep.json", image_id=NEW_ID))
-    assert trigger == SweepTrigger(
-        regions=("cn-north-4",), image_ids=(NEW_ID,), dry_run=True, source="direct"
-    )
+    assert trigger == SweepTrigger(regions=("cn-north-4",), image_ids=(NEW_ID,), dry_run=True, source="direct")
 
 
 def test_completion_samples() -> None:
@@ -271,9 +263,7 @@ def test_batch_problems_are_capped() -> None:
 
 def test_sweep_options_as_an_object_and_singular_keys() -> None:
     event = {"trigger_type": "TIMER", "user_event": {"region": "cn-east-3", "image_id": ID, "dry_run": False}}
-    assert sweep_trigger(event) == SweepTrigger(
-        regions=("cn-east-3",), image_ids=(ID,), dry_run=False, source="timer"
-    )
+    assert sweep_trigger(event) == SweepTrigger(regions=("cn-east-3",), image_ids=(ID,), dry_run=False, source="timer")
     assert sweep_trigger({"trigger_type": "timer", "user_event": "  "}) == SweepTrigger(source="timer")
     assert sweep_trigger({}) == SweepTrigger()
     assert sweep_trigger({"dry_run": None}) == SweepTrigger()

@@ -1,9 +1,8 @@
 """An IMS image was created or (re)tagged: copy it to the regions its imsync-regions tag names."""
 
-from imsync.entry import handle
-from imsync.events import image_trigger
+from imsync.handlers import replicate_on_create
 
 
 def handler(event, context):
-    """FunctionGraph / Lambda entry point (CTS, EventGrid, EventBridge or direct events)."""
-    return handle("replicate_on_create", event, context, image_trigger, lambda imsync, t: imsync.replicate(t))
+    """FunctionGraph / AWS Lambda entry point: see CONTRACT.md section 6 for the events it accepts."""
+    return replicate_on_create(event, context)

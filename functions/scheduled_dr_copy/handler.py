@@ -1,9 +1,8 @@
 """The scheduled DR run: every opted-in image gets its missing replicas."""
 
-from imsync.entry import handle
-from imsync.events import sweep_trigger
+from imsync.handlers import scheduled_dr_copy
 
 
 def handler(event, context):
-    """FunctionGraph / Lambda entry point (TIMER, EventBridge schedule, Scheduler or direct events)."""
-    return handle("scheduled_dr_copy", event, context, sweep_trigger, lambda imsync, t: imsync.sweep(t))
+    """FunctionGraph / AWS Lambda entry point: see CONTRACT.md section 6 for the events it accepts."""
+    return scheduled_dr_copy(event, context)

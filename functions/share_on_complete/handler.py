@@ -1,9 +1,8 @@
 """Copies that finished get their lineage tags and are shared with the configured accounts."""
 
-from imsync.entry import handle
-from imsync.events import completion_trigger
+from imsync.handlers import share_on_complete
 
 
 def handler(event, context):
-    """FunctionGraph / Lambda entry point (TIMER poll, CTS record of a replica, or a completion event)."""
-    return handle("share_on_complete", event, context, completion_trigger, lambda imsync, t: imsync.complete(t))
+    """FunctionGraph / AWS Lambda entry point: see CONTRACT.md section 6 for the events it accepts."""
+    return share_on_complete(event, context)

@@ -14,14 +14,22 @@ from imsync.retry import Deadline, Retrier
 from imsync.service import Replicator
 
 _lock = threading.Lock()
-_clients: dict[tuple[str, str | None, float], object] = {}
+_clients: dict[tuple[object, ...], object] = {}
 
 
 def _ims_clients(credentials: Credentials, timeout: float) -> object:
     """One set of SDK clients per process and key pair, so warm invocations skip the IAM look-up."""
     from imsync.adapters.huawei_ims import ImsClients, silence_sdk_logs
 
-    key = (credentials.ak, credentials.security_token, timeout)
+    # The endpoint variables are part of the key: the same keys may point at another endpoint (an emulator).
+    endpoints = tuple(
+        sorted(
+            (k, v)
+            for k, v in os.environ.items()
+            if k.startswith("HUAWEICLOUD_SDK_") and ("ENDPOINT" in k or k.startswith("HUAWEICLOUD_SDK_REGION_"))
+        )
+    )
+    key = (credentials.ak, credentials.security_token, timeout, endpoints)
     with _lock:
         if key not in _clients:
             silence_sdk_logs()

@@ -87,9 +87,9 @@ class Settings:
 
     def replica_name(self, source_region: str, source_name: str, source_id: str) -> str:
         # IMS image names are at most 128 characters.
-        return self.name_template.format(
-            source_region=source_region, source_name=source_name, source_id=source_id
-        )[:128]
+        return self.name_template.format(source_region=source_region, source_name=source_name, source_id=source_id)[
+            :128
+        ]
 
 
 def _json(env: Mapping[str, str], name: str) -> object:
@@ -179,9 +179,8 @@ def _template(env: Mapping[str, str]) -> str:
         raise ConfigError(f"{name}: {exc}") from None
     unknown = fields - TEMPLATE_FIELDS
     if unknown:
-        raise ConfigError(
-            f"{name}: unknown field {{{sorted(unknown)[0]}}}; use {', '.join('{' + f + '}' for f in sorted(TEMPLATE_FIELDS))}"
-        )
+        known = ", ".join("{" + f + "}" for f in sorted(TEMPLATE_FIELDS))
+        raise ConfigError(f"{name}: unknown field {{{sorted(unknown)[0]}}}; use {known}")
     return template
 
 

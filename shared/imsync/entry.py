@@ -28,8 +28,13 @@ def handle(
             summary = run(bootstrap.replicator(context), trigger)
         except ImsyncError as exc:
             logger.error("refused", extra={"error": str(exc), "error_type": type(exc).__name__})
-            return {"function": function, "ok": False, "error": str(exc), "error_type": type(exc).__name__,
-                    "results": []}
+            return {
+                "function": function,
+                "ok": False,
+                "error": str(exc),
+                "error_type": type(exc).__name__,
+                "results": [],
+            }
         for problem in getattr(trigger, "problems", ()):
             summary.errors.append(problem)
         answer = summary.as_dict()

@@ -213,9 +213,7 @@ def _collect(
     if plural in options and options[plural] is not None:
         items = options[plural]
         if not isinstance(items, (list, tuple)):
-            raise _bad(
-                f"{where}{plural} must be a list of strings, got {_kind(items)} (use {singular} for one)"
-            )
+            raise _bad(f"{where}{plural} must be a list of strings, got {_kind(items)} (use {singular} for one)")
         if not items:
             raise _bad(f"{where}{plural} is an empty list; leave the key out instead")
         if len(items) > MAX_ITEMS:
@@ -349,9 +347,7 @@ def _cts(spec: _Spec, record: Mapping[object, object], source: str) -> _Found:
         name = canonical
     status = record.get("trace_status")
     if status is not None and (not isinstance(status, str) or status.strip().lower() != "normal"):
-        raise _bad(
-            f"the IMS operation failed (trace_status {_show(status)}, not 'normal'); nothing to {spec.verb}"
-        )
+        raise _bad(f"the IMS operation failed (trace_status {_show(status)}, not 'normal'); nothing to {spec.verb}")
     code = record.get("code")
     if code is not None and code != "" and not _succeeded(code):
         raise _bad(f"the IMS operation failed (code {_show(code)}, not 2xx); nothing to {spec.verb}")
@@ -361,9 +357,7 @@ def _cts(spec: _Spec, record: Mapping[object, object], source: str) -> _Found:
     return _Found(ids=(_image_id(resource, "resource_id"),), source=source, operation=name)
 
 
-def _direct(
-    spec: _Spec, event: Mapping[object, object], source: str | None, where: str, prefix: str = ""
-) -> _Found:
+def _direct(spec: _Spec, event: Mapping[object, object], source: str | None, where: str, prefix: str = "") -> _Found:
     _reject_unknown(event, spec.direct_keys, where)
     ids = _collect(event, spec.singular, spec.plural, _image_id, prefix)
     region = _optional_region(event, "region", prefix)
@@ -371,9 +365,7 @@ def _direct(
     if not ids and spec.ids_required:
         raise _bad(f"{where} names no image: give {spec.singular} or {spec.plural}")
     if not ids and region is not None:
-        raise _bad(
-            f"{prefix}region names the region of {spec.plural}; give {spec.plural} too, or leave region out"
-        )
+        raise _bad(f"{prefix}region names the region of {spec.plural}; give {spec.plural} too, or leave region out")
     if source is None:
         source = "completion" if ids and not spec.ids_required else "direct"
     return _Found(ids=ids, source=source, region=region, dry_run=dry_run)

@@ -31,7 +31,7 @@ class Deadline:
         for name in ("getRemainingTimeInMilliSeconds", "get_remaining_time_in_millis"):
             method = getattr(context, name, None)
             if callable(method):
-                return cls(lambda m=method: float(m()))
+                return cls(lambda: float(method()))  # noqa: B023 - returned at once, never outlives the loop
         return cls()
 
 

@@ -23,7 +23,6 @@ from imsync.events import CompletionTrigger, ImageTrigger, SweepTrigger
 from imsync.ports import ImageStore, Notifier
 
 MEMBER_BATCH = 50  # images per member call: an assumption, IMS documents no limit for `images`
-RECENT_COPY_SECONDS = 3600.0
 
 OUTCOME_OF = {WAIT: "waiting", REFUSE: "refused", DEFER: "deferred", FAIL: "failed", IN_SYNC: "ok"}
 
@@ -70,19 +69,19 @@ class Summary:
 
 
 class _RecentCopies:
-    """Copies this process started lately, so threads racing on one image start one copy.
+    """When this process last started each copy, so that threads racing on one image start one copy.
 
-    Only a shortcut: IMS shows a started copy at once (as `queued`), and later runs read that.
+    A run that read a destination before another run started a copy there has a stale view and must
+    not copy; a run that read it afterwards sees IMS's truth (the copy, or its deletion) and may act.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._started: dict[tuple[str, str], float] = {}
 
-    def claim(self, key: tuple[str, str], now: float) -> bool:
+    def claim(self, key: tuple[str, str], read_at: float, now: float) -> bool:
         with self._lock:
-            started = self._started.get(key)
-            if started is not None and now - started < RECENT_COPY_SECONDS:
+            if self._started.get(key, float("-inf")) >= read_at:
                 return False
             self._started[key] = now
             return True
@@ -98,8 +97,10 @@ RECENT = _RecentCopies()
 class Estate:
     """What IMS shows, region by region, read once per run (one listing covers sources and replicas)."""
 
-    def __init__(self, stores: Callable[[str], ImageStore]) -> None:
+    def __init__(self, stores: Callable[[str], ImageStore], clock: Callable[[], float] = time.monotonic) -> None:
         self._stores = stores
+        self._clock = clock
+        self._read_at: dict[str, float] = {}
         self._images: dict[str, list[Image]] = {}
         self._copies: dict[str, dict[str, list[Image]]] = {}
 
@@ -109,7 +110,9 @@ class Estate:
         return self._images[region]
 
     def refresh(self, region: str) -> None:
+        read_at = self._clock()
         images = self._stores(region).list_private_images()
+        self._read_at[region] = read_at
         copies: dict[str, list[Image]] = defaultdict(list)
         for image in images:
             if lineage := image.lineage:
@@ -119,6 +122,10 @@ class Estate:
     def copies_of(self, source_id: str, region: str) -> list[Image]:
         self.images(region)
         return self._copies[region].get(source_id, [])
+
+    def read_at(self, region: str) -> float:
+        """When the listing of `region` started (on the run's monotonic clock)."""
+        return self._read_at[region]
 
     def loaded_regions(self) -> list[str]:
         return list(self._images)
@@ -154,10 +161,10 @@ class Replicator:
         region = trigger.region or self.settings.require_home_region()
         if not self._source_region_allowed(region, summary):
             return summary
-        estate = Estate(self._stores)
+        estate = Estate(self._stores, self._clock)
         sources = []
         for image_id in trigger.image_ids:
-            image = self._read(summary, image_id, region, lambda i=image_id: self._stores(region).get_image(i))
+            image = self._read(summary, image_id, region)
             if image is not None and self._is_source(image, summary):
                 sources.append(image)
         self._reconcile(summary, estate, sources, on_event=True)
@@ -166,7 +173,7 @@ class Replicator:
     def sweep(self, trigger: SweepTrigger) -> Summary:
         """The scheduled DR run: every opted-in image of the source regions gets its missing replicas."""
         summary = self._summary("scheduled_dr_copy", trigger.dry_run)
-        estate = Estate(self._stores)
+        estate = Estate(self._stores, self._clock)
         sources = self._opted_in(summary, estate, trigger.regions, trigger.image_ids)
         self._reconcile(summary, estate, sources)
         return summary
@@ -174,13 +181,15 @@ class Replicator:
     def complete(self, trigger: CompletionTrigger) -> Summary:
         """Copies that finished get their lineage tags and shares (a named replica, or all by polling)."""
         summary = self._summary("share_on_complete", trigger.dry_run)
-        estate = Estate(self._stores)
+        estate = Estate(self._stores, self._clock)
         if not trigger.replica_ids:
             sources = self._opted_in(summary, estate, (), ())
         else:
             sources = self._sources_of_replicas(summary, estate, trigger)
         self._reconcile(
-            summary, estate, sources,
+            summary,
+            estate,
+            sources,
             no_copy="the completion poll starts no copies; the next create event or DR run does",
         )
         return summary
@@ -197,31 +206,53 @@ class Replicator:
         if region in self._known_source_regions():
             return True
         allowed = ", ".join(sorted(self._known_source_regions())) or "none"
-        self._record(summary, Result("", region, "scan", "refused",
-                                     f"{region} is not a source region (IMSYNC_SOURCE_REGIONS: {allowed})"))
+        self._record(
+            summary,
+            Result(
+                "", region, "scan", "refused", f"{region} is not a source region (IMSYNC_SOURCE_REGIONS: {allowed})"
+            ),
+        )
         return False
 
-    def _read(self, summary: Summary, image_id: str, region: str, read: Callable[[], Image | None]) -> Image | None:
+    def _read(self, summary: Summary, image_id: str, region: str) -> Image | None:
         try:
-            image = read()
+            image = self._stores(region).get_image(image_id)
         except CloudError as exc:
             self._record(summary, Result(image_id, region, "read", "error", str(exc)))
             return None
         if image is None:
-            self._record(summary, Result(image_id, region, "read", "error",
-                                         f"image {image_id} does not exist in {region} (deleted, or another region?)"))
+            self._record(
+                summary,
+                Result(
+                    image_id,
+                    region,
+                    "read",
+                    "error",
+                    f"image {image_id} does not exist in {region} (deleted, or another region?)",
+                ),
+            )
         return image
 
     def _is_source(self, image: Image, summary: Summary) -> bool:
         if image.lineage:
             lineage = image.lineage
-            self._record(summary, Result(image.id, image.region, "ignore", "ignored",
-                                         f"this is imsync's replica of {lineage.source_region}/{lineage.source_id}; "
-                                         "replicas are never copied again"))
+            self._record(
+                summary,
+                Result(
+                    image.id,
+                    image.region,
+                    "ignore",
+                    "ignored",
+                    f"this is imsync's replica of {lineage.source_region}/{lineage.source_id}; "
+                    "replicas are never copied again",
+                ),
+            )
             return False
         if not image.opted_in:
-            self._record(summary, Result(image.id, image.region, "ignore", "ignored",
-                                         "no imsync-regions tag: the image is not opted in"))
+            self._record(
+                summary,
+                Result(image.id, image.region, "ignore", "ignored", "no imsync-regions tag: the image is not opted in"),
+            )
             return False
         return True
 
@@ -245,18 +276,25 @@ class Replicator:
         region = trigger.region or self.settings.require_home_region()
         sources: dict[str, Image] = {}
         for replica_id in trigger.replica_ids:
-            replica = self._read(summary, replica_id, region, lambda i=replica_id: self._stores(region).get_image(i))
+            replica = self._read(summary, replica_id, region)
             lineage: Lineage | None = replica.lineage if replica else None
             if replica is None:
                 continue
             if lineage is None or not lineage.source_region:
-                self._record(summary, Result(replica_id, region, "ignore", "ignored",
-                                             "not an imsync replica (no imsync:source marker or tag)"))
+                self._record(
+                    summary,
+                    Result(
+                        replica_id,
+                        region,
+                        "ignore",
+                        "ignored",
+                        "not an imsync replica (no imsync:source marker or tag)",
+                    ),
+                )
                 continue
             if not self._source_region_allowed(lineage.source_region, summary):
                 continue
-            source = self._read(summary, lineage.source_id, lineage.source_region,
-                                lambda li=lineage: self._stores(li.source_region).get_image(li.source_id))
+            source = self._read(summary, lineage.source_id, lineage.source_region)
             if source is not None and self._is_source(source, summary):
                 sources[source.id] = source
         return list(sources.values())
@@ -276,7 +314,9 @@ class Replicator:
             for refusal in policy.refusals:
                 self._record(summary, Result(source.id, source.region, "refuse", "refused", refusal, source.region))
             why_not = no_copy or (
-                "imsync-when=schedule: the scheduled DR run copies it" if on_event and not policy.copies_on_event else None
+                "imsync-when=schedule: the scheduled DR run copies it"
+                if on_event and not policy.copies_on_event
+                else None
             )
             for action in self._plan(summary, estate, source, policy, why_not):
                 if action.kind == COPY:
@@ -301,12 +341,17 @@ class Replicator:
                 self._record(summary, Result(source.id, region, "scan", "error", str(exc), source.region))
         readable = Policy(
             tuple(r for r in policy.regions if r in copies or r == source.region or self._rules.refusal(source, r)),
-            policy.aliases, policy.when,
+            policy.aliases,
+            policy.when,
         )
         return plan_image(
-            source, readable, copies, self._rules,
+            source,
+            readable,
+            copies,
+            self._rules,
             lambda region: self._share_projects(policy, region),
-            no_copy_reason=no_copy, copy_tags=self.settings.copy_tags,
+            no_copy_reason=no_copy,
+            copy_tags=self.settings.copy_tags,
         )
 
     def _share_projects(self, policy: Policy, region: str) -> tuple[str, ...]:
@@ -326,9 +371,13 @@ class Replicator:
         budget = self.settings.max_concurrent_copies - estate.in_flight()
         for action in copies:
             if budget <= 0:
-                self._report(summary, action, "deferred",
-                             f"{self.settings.max_concurrent_copies} copies already in flight "
-                             "(IMSYNC_MAX_CONCURRENT_COPIES); a later run starts this one")
+                self._report(
+                    summary,
+                    action,
+                    "deferred",
+                    f"{self.settings.max_concurrent_copies} copies already in flight "
+                    "(IMSYNC_MAX_CONCURRENT_COPIES); a later run starts this one",
+                )
                 continue
             if summary.dry_run:
                 self._report(summary, action, "planned", action.reason)
@@ -344,7 +393,7 @@ class Replicator:
             self._report(summary, action, "error", "IMSYNC_AGENCY is not set: name the IAM agency IMS copies with")
             return False
         key = (source.id, region)
-        if not RECENT.claim(key, self._clock()):
+        if not RECENT.claim(key, estate.read_at(region), self._clock()):
             self._report(summary, action, "waiting", "another invocation in this process just started this copy")
             return False
         lineage = Lineage(source.region, source.id)
@@ -446,14 +495,23 @@ class Replicator:
         replica_id = ids.pop("replica_id", action.replica.id if action.replica else "")
         if action.kind == FINALIZE and action.replica is None:
             replica_id = ""
-        self._record(summary, Result(
-            action.source.id, action.region, "share" if action.kind == FINALIZE and action.replica is None
-            else action.kind, outcome, reason if reason is not None else action.reason,
-            action.source.region, replica_id, ids.get("job_id", ""),
-        ))
+        self._record(
+            summary,
+            Result(
+                action.source.id,
+                action.region,
+                "share" if action.kind == FINALIZE and action.replica is None else action.kind,
+                outcome,
+                reason if reason is not None else action.reason,
+                action.source.region,
+                replica_id,
+                ids.get("job_id", ""),
+            ),
+        )
         if outcome in ("refused", "failed"):
-            self._notify("imsync.copy.refused" if outcome == "refused" else "imsync.copy.failed", action,
-                         reason or action.reason)
+            self._notify(
+                "imsync.copy.refused" if outcome == "refused" else "imsync.copy.failed", action, reason or action.reason
+            )
 
     def _record(self, summary: Summary, result: Result) -> None:
         summary.results.append(result)

@@ -20,11 +20,15 @@ PROJECTS = {"cn-east-3": ("p" * 32,), "cn-north-4": ("q" * 32,)}
 
 
 def replica(status="active", rid="rep", tags=None, created="2026-01-01"):
-    return Image(id=rid, region="cn-east-3", name="copy", status=status, description=MARK, tags=tags or {},
-                 created_at=created)
+    return Image(
+        id=rid, region="cn-east-3", name="copy", status=status, description=MARK, tags=tags or {}, created_at=created
+    )
 
 
-def plan(copies, policy=Policy(("cn-east-3",)), source=SOURCE, **kw):
+TO_EAST = Policy(("cn-east-3",))
+
+
+def plan(copies, policy=TO_EAST, source=SOURCE, **kw):
     return plan_image(source, policy, copies, CopyRules(), lambda r: PROJECTS.get(r, ()), **kw)
 
 

@@ -58,9 +58,7 @@ def ims(cloud: Emulator) -> Callable[..., ImsClient]:
 def ims_ep(cloud: Emulator) -> Callable[..., ImsClient]:
     """ims_ep(region, account=None, project_id=...): a real ImsClient built with_endpoints."""
 
-    def build(
-        region: str = NORTH, account: Account | None = None, project_id: str | None = "default"
-    ) -> ImsClient:
+    def build(region: str = NORTH, account: Account | None = None, project_id: str | None = "default") -> ImsClient:
         acc = account or cloud.owner
         pid = acc.projects[region] if project_id == "default" else project_id
         return (

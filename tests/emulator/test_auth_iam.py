@@ -88,16 +88,12 @@ def test_iam_projects_domains_agencies_and_roles(cloud, iam):
     assert len(client.keystone_list_auth_projects(KeystoneListAuthProjectsRequest()).projects) == 4
     [dom] = client.keystone_list_auth_domains(KeystoneListAuthDomainsRequest()).domains
     assert dom.id == cloud.owner.domain_id
-    [agency] = client.list_agencies(
-        ListAgenciesRequest(domain_id=cloud.owner.domain_id, name="imsync-copy")
-    ).agencies
+    [agency] = client.list_agencies(ListAgenciesRequest(domain_id=cloud.owner.domain_id, name="imsync-copy")).agencies
     roles = client.list_project_permissions_for_agency(
         ListProjectPermissionsForAgencyRequest(project_id=cloud.owner.projects[EAST], agency_id=agency.id)
     ).roles
     assert [r.display_name for r in roles] == ["IMS Administrator"]
-    assert (
-        client.list_agencies(ListAgenciesRequest(domain_id=cloud.owner.domain_id, name="nope")).agencies == []
-    )
+    assert client.list_agencies(ListAgenciesRequest(domain_id=cloud.owner.domain_id, name="nope")).agencies == []
     with pytest.raises(ClientRequestException) as exc:
         client.list_agencies(ListAgenciesRequest(domain_id=cloud.recipient.domain_id))
     assert exc.value.status_code == 403

@@ -14,9 +14,7 @@ from huaweicloudsdkims.v2 import (
 NORTH, EAST, SOUTH, AP = "cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1"
 
 
-def copy_request(
-    image_id, dest=EAST, name="copy", agency="imsync-copy", project_name=None, vault_id=None, desc=None
-):
+def copy_request(image_id, dest=EAST, name="copy", agency="imsync-copy", project_name=None, vault_id=None, desc=None):
     body = CopyImageCrossRegionRequestBody(
         name=name,
         region=dest,

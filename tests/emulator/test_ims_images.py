@@ -38,9 +38,7 @@ def test_list_shows_sdk_fields_and_raw_extras(cloud, ims):
     assert img.image_size == str(40 * 1024**3)
     assert img.imagetype == "private" and img.status == "active"
     assert img.owner == cloud.owner.projects[NORTH]
-    raw = {
-        i["name"]: i for i in json.loads(ims(NORTH).list_images(ListImagesRequest()).raw_content)["images"]
-    }
+    raw = {i["name"]: i for i in json.loads(ims(NORTH).list_images(ListImagesRequest()).raw_content)["images"]}
     assert raw["iso"]["virtual_env_type"] == "IsoImage"
     assert raw["enc"]["__system__cmkid"]
     assert raw["whole"]["__whole_image"] == "true" and raw["golden"]["__whole_image"] == "false"
@@ -94,12 +92,8 @@ def test_show_image_and_not_found(cloud, ims):
 def test_tags_add_list_batch_delete(cloud, ims):
     rec = cloud.region(NORTH).add_image(name="t")
     client, pid = ims(NORTH), cloud.owner.projects[NORTH]
-    client.add_image_tag(
-        AddImageTagRequest(image_id=rec.id, body=AddImageTagRequestBody(tag=ResourceTag("a", "1")))
-    )
-    body = BatchAddOrDeleteTagsRequestBody(
-        action="create", tags=[ResourceTag("b", "2"), ResourceTag("c", "x.y")]
-    )
+    client.add_image_tag(AddImageTagRequest(image_id=rec.id, body=AddImageTagRequestBody(tag=ResourceTag("a", "1"))))
+    body = BatchAddOrDeleteTagsRequestBody(action="create", tags=[ResourceTag("b", "2"), ResourceTag("c", "x.y")])
     client.batch_add_or_delete_tags(BatchAddOrDeleteTagsRequest(image_id=rec.id, body=body))
     tags = client.list_image_tags(ListImageTagsRequest(image_id=rec.id)).tags
     assert {(t.key, t.value) for t in tags} == {("a", "1"), ("b", "2"), ("c", "x.y")}
@@ -130,9 +124,7 @@ def test_tag_limits(cloud, ims, key, value, code):
 
 def test_at_most_ten_tags(cloud, ims):
     rec = cloud.region(NORTH).add_image(name="t", tags={f"k{n}": "v" for n in range(9)})
-    body = BatchAddOrDeleteTagsRequestBody(
-        action="create", tags=[ResourceTag("x", "1"), ResourceTag("y", "2")]
-    )
+    body = BatchAddOrDeleteTagsRequestBody(action="create", tags=[ResourceTag("x", "1"), ResourceTag("y", "2")])
     with pytest.raises(ClientRequestException) as exc:
         ims(NORTH).batch_add_or_delete_tags(BatchAddOrDeleteTagsRequest(image_id=rec.id, body=body))
     assert exc.value.error_code == "IMG.0116"
@@ -152,17 +144,13 @@ def test_resource_instances_filter_and_count(cloud, ims):
     r.add_image(name="beta", tags={"imsync-regions": "ap-southeast-1"})
     r.add_image(name="gamma")
     client = ims(NORTH)
-    body = ListImageByTagsRequestBody(
-        action="filter", tags=[Tags(key="imsync-regions", values=["cn-east-3"])]
-    )
+    body = ListImageByTagsRequestBody(action="filter", tags=[Tags(key="imsync-regions", values=["cn-east-3"])])
     resp = client.list_image_by_tags(ListImageByTagsRequest(body=body))
     assert [x.resource_id for x in resp.resources] == [a.id] and resp.total_count == 1
     assert resp.resources[0].tags[0].key == "imsync-regions"
     body = ListImageByTagsRequestBody(action="count", tags=[Tags(key="imsync-regions", values=[])])
     assert client.list_image_by_tags(ListImageByTagsRequest(body=body)).total_count == 2
-    body = ListImageByTagsRequestBody(
-        action="filter", limit="1", offset="1", tags_any=[Tags(key="imsync-regions")]
-    )
+    body = ListImageByTagsRequestBody(action="filter", limit="1", offset="1", tags_any=[Tags(key="imsync-regions")])
     resp = client.list_image_by_tags(ListImageByTagsRequest(body=body))
     assert len(resp.resources) == 1 and resp.total_count == 2
 

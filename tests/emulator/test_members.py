@@ -51,9 +51,7 @@ def test_share_accept_and_see(cloud, ims):
 
 def test_owner_cannot_accept_for_the_recipient(cloud, ims):
     rec = cloud.region(NORTH).add_image(name="g", members={cloud.recipient.projects[NORTH]: "pending"})
-    body = BatchUpdateMembersRequestBody(
-        images=[rec.id], project_id=cloud.recipient.projects[NORTH], status="accepted"
-    )
+    body = BatchUpdateMembersRequestBody(images=[rec.id], project_id=cloud.recipient.projects[NORTH], status="accepted")
     with pytest.raises(ClientRequestException) as exc:
         ims(NORTH).batch_update_members(BatchUpdateMembersRequest(body=body))
     assert exc.value.status_code == 403

@@ -91,9 +91,7 @@ def test_command_prints_exports_then_serves(tmp_path):
         assert "HUAWEICLOUD_SDK_REGION_IMS_CN_SOUTH_1" not in env
         client = (
             ImsClient.new_builder()
-            .with_credentials(
-                BasicCredentials(env["HUAWEICLOUD_SDK_AK"], env["HUAWEICLOUD_SDK_SK"], "1" * 32)
-            )
+            .with_credentials(BasicCredentials(env["HUAWEICLOUD_SDK_AK"], env["HUAWEICLOUD_SDK_SK"], "1" * 32))
             .with_endpoints([env["HUAWEICLOUD_SDK_REGION_IMS_CN_NORTH_4"]])
             .build()
         )

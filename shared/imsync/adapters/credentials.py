@@ -43,9 +43,7 @@ def _from_env(env: Mapping[str, str]) -> Credentials | None:
     return None
 
 
-def resolve_credentials(
-    context: object, secret_name: str | None, env: Mapping[str, str] | None = None
-) -> Credentials:
+def resolve_credentials(context: object, secret_name: str | None, env: Mapping[str, str] | None = None) -> Credentials:
     """The first of: FunctionGraph context, SDK environment variables, the AWS secret."""
     env = os.environ if env is None else env
     found = _from_context(context) or _from_env(env)

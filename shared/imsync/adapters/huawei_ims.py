@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import requests
@@ -26,7 +27,6 @@ from huaweicloudsdkims.v2 import (
     BatchAddOrDeleteTagsRequestBody,
     CopyImageCrossRegionRequest,
     CopyImageCrossRegionRequestBody,
-    GlanceShowImageRequest,
     ImsClient,
     ListImageMembersRequest,
     ListImagesRequest,
@@ -38,7 +38,6 @@ from huaweicloudsdkims.v2.region.ims_region import ImsRegion
 from imsync.adapters.credentials import Credentials
 from imsync.domain.errors import (
     AuthFailed,
-    CloudError,
     ConfigError,
     CopyLimitReached,
     NotFound,
@@ -85,7 +84,16 @@ def translated(operation: str) -> Iterator[None]:
         # A POST read timeout escapes the SDK as a raw requests exception (API-NOTES): the effect may have happened.
         raise OutcomeUnknown(operation, type(exc).__name__, "no answer from IMS") from None
     except SdkException as exc:
-        raise Refused(operation, str(exc.error_code or ""), str(exc.error_msg or exc)) from None
+        # e.g. the SDK's own IAM project look-up failing; its text carries the HTTP status, never the keys.
+        message = str(getattr(exc, "error_msg", "") or exc)
+        if any(marker in message for marker in ("401", "403", "Unauthorized", "Forbidden")):
+            raise AuthFailed(
+                operation,
+                "auth",
+                "the credentials were not accepted: check the access key pair "
+                "(HUAWEICLOUD_SDK_AK/SK or the function's agency)",
+            ) from None
+        raise Refused(operation, str(getattr(exc, "error_code", "") or ""), message[:300]) from None
 
 
 def _tags(raw: Any) -> dict[str, str]:
@@ -129,6 +137,14 @@ def image_from_api(data: Mapping[str, Any], region: str) -> Image:
         owner=str(data.get("owner", "")),
         created_at=str(data.get("created_at", "")),
     )
+
+
+def _list_images(client: ImsClient, request: ListImagesRequest) -> Any:
+    return client.list_images(request)
+
+
+def _list_members(client: ImsClient, request: ListImageMembersRequest) -> Any:
+    return client.list_image_members(request)
 
 
 def _json(response: Any) -> dict[str, Any]:
@@ -194,7 +210,7 @@ class HuaweiImageStore:
         marker: str | None = None
         while True:
             request = ListImagesRequest(imagetype="private", limit=PAGE_SIZE, marker=marker)
-            data = _json(self._call(f"listing images in {self.region}", lambda c, r=request: c.list_images(r)))
+            data = _json(self._call(f"listing images in {self.region}", partial(_list_images, request=request)))
             page = data.get("images") or []
             images.extend(image_from_api(item, self.region) for item in page)
             next_marker = (data.get("page_info") or {}).get("next_marker")
@@ -203,14 +219,11 @@ class HuaweiImageStore:
             marker = next_marker
 
     def get_image(self, image_id: str) -> Image | None:
-        try:
-            response = self._call(
-                f"reading image {image_id} in {self.region}",
-                lambda c: c.glance_show_image(GlanceShowImageRequest(image_id=image_id)),
-            )
-        except NotFound:
-            return None
-        return image_from_api(_json(response), self.region)
+        # GET /v2/cloudimages?id= rather than the deprecated Glance show: same fields, and no 404 to translate.
+        request = ListImagesRequest(id=image_id, limit=1)
+        data = _json(self._call(f"reading image {image_id} in {self.region}", lambda c: c.list_images(request)))
+        images = data.get("images") or []
+        return image_from_api(images[0], self.region) if images else None
 
     def start_copy(
         self, image_id: str, dest_region: str, name: str, description: str, agency: str, vault_id: str | None
@@ -218,7 +231,7 @@ class HuaweiImageStore:
         body = CopyImageCrossRegionRequestBody(
             name=name,
             region=dest_region,
-            project_name=dest_region,  # IMS takes the project *name*, which for a region's main project is the region ID
+            project_name=dest_region,  # IMS takes the project *name*: a region's main project is named after it
             agency_name=agency,
             description=description,
             vault_id=vault_id,
@@ -254,7 +267,7 @@ class HuaweiImageStore:
         marker: str | None = None
         while True:
             request = ListImageMembersRequest(image_id=image_id, limit=MEMBER_PAGE, marker=marker)
-            data = _json(self._call(f"listing members of {image_id}", lambda c, r=request: c.list_image_members(r)))
+            data = _json(self._call(f"listing members of {image_id}", partial(_list_members, request=request)))
             page = data.get("members") or []
             members.update(str(m.get("member_id")) for m in page if m.get("member_id"))
             next_marker = (data.get("page_info") or {}).get("next_marker")

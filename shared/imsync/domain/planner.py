@@ -79,7 +79,13 @@ def _finalize(
     if not stale:
         return None
     return Action(
-        FINALIZE, source, region, "tag and share", replica=target, tags=stale, projects=projects,
+        FINALIZE,
+        source,
+        region,
+        "tag and share",
+        replica=target,
+        tags=stale,
+        projects=projects,
         fingerprint=fingerprint,
     )
 
@@ -130,7 +136,9 @@ def plan_image(
 def _missing(source: Image, region: str, failed: int, rules: CopyRules, no_copy_reason: str | None) -> Action:
     if failed >= MAX_COPY_ATTEMPTS:
         return Action(
-            FAIL, source, region,
+            FAIL,
+            source,
+            region,
             f"{failed} copies to {region} failed (killed replicas are there); imsync stopped retrying: "
             "check the copy agency's rights and IMS's reason, then delete the failed replicas to retry",
         )

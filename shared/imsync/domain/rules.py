@@ -83,7 +83,8 @@ def _whole_image(image: Image, dest: str, rules: CopyRules) -> str | None:
         return None
     if image.region not in WHOLE_IMAGE_REGIONS or dest not in WHOLE_IMAGE_REGIONS:
         return (
-            "whole-ECS images can only be copied among " + ", ".join(sorted(WHOLE_IMAGE_REGIONS))
+            "whole-ECS images can only be copied among "
+            + ", ".join(sorted(WHOLE_IMAGE_REGIONS))
             + f" ({image.region} -> {dest} is not); create disk images from the server instead"
         )
     if dest not in rules.vaults:

@@ -65,19 +65,13 @@ def authenticate(
             raise SignatureError(f"the access key {auth.ak[:4]}... does not exist")
         verify(cred.sk, auth, method, path, query, headers, body, time.time())
     except SignatureError as exc:
-        raise ApiError(
-            401, "APIGW.0301", f"Incorrect IAM authentication information: {exc}", "apigw"
-        ) from exc
+        raise ApiError(401, "APIGW.0301", f"Incorrect IAM authentication information: {exc}", "apigw") from exc
     acc = cred.account
     if cred.token is not None:
         if lower.get("x-security-token") != cred.token:
-            raise ApiError(
-                401, "APIGW.0301", "Incorrect IAM authentication information: bad security token", "apigw"
-            )
+            raise ApiError(401, "APIGW.0301", "Incorrect IAM authentication information: bad security token", "apigw")
         if cred.expires_at is not None and cloud.clock.now() >= cred.expires_at:
-            raise ApiError(
-                401, "APIGW.0307", "The token must be updated: the security token has expired", "apigw"
-            )
+            raise ApiError(401, "APIGW.0307", "The token must be updated: the security token has expired", "apigw")
     if region == "iam":
         dom = lower.get("x-domain-id")
         if dom and dom != acc.domain_id:
@@ -87,9 +81,7 @@ def authenticate(
     if pid and acc.projects.get(region) != pid:
         where = cloud.project_owner(pid)
         why = "unknown project" if where is None else f"a project of region {where[1]} or of another account"
-        raise ApiError(
-            401, "APIGW.0301", f"Incorrect IAM authentication information: X-Project-Id is {why}", "apigw"
-        )
+        raise ApiError(401, "APIGW.0301", f"Incorrect IAM authentication information: X-Project-Id is {why}", "apigw")
     return Caller(acc, region)
 
 
@@ -299,9 +291,7 @@ def list_images(cloud: Emulator, caller: Caller, params: Params, data: Any) -> R
     wanted = {k: _first(params, k) for k in simple if _first(params, k) is not None}
     tag = _first(params, "tag")
     time_filters = [
-        (attr, _time_filter(v))
-        for attr in ("created_at", "updated_at")
-        if (v := _first(params, attr)) is not None
+        (attr, _time_filter(v)) for attr in ("created_at", "updated_at") if (v := _first(params, attr)) is not None
     ]
     found = []
     for rec in cloud._images.values():
@@ -384,9 +374,7 @@ def _check_tag(key: Any, value: Any) -> tuple[str, str]:
         raise _bad(f"tag key {key!r} must be 1-{MAX_TAG_KEY} characters of A-Z a-z 0-9 _ - .", "IMG.0115")
     value = "" if value is None else value
     if not isinstance(value, str) or not TAG_VALUE_RE.match(value):
-        raise _bad(
-            f"tag value {value!r} must be 0-{MAX_TAG_VALUE} characters of A-Z a-z 0-9 _ - .", "IMG.0115"
-        )
+        raise _bad(f"tag value {value!r} must be 0-{MAX_TAG_VALUE} characters of A-Z a-z 0-9 _ - .", "IMG.0115")
     return key, value
 
 
@@ -421,9 +409,7 @@ def list_image_tags(
 
 
 @ims("POST", "/v2/{project_id}/images/{image_id}/tags", "add_image_tag")
-def add_image_tag(
-    cloud: Emulator, caller: Caller, params: Params, data: Any, project_id: str, image_id: str
-) -> Result:
+def add_image_tag(cloud: Emulator, caller: Caller, params: Params, data: Any, project_id: str, image_id: str) -> Result:
     _check_path_project(caller, project_id)
     rec = _find_own(cloud, caller, image_id)
     tag = (data or {}).get("tag")
@@ -565,16 +551,12 @@ def copy_refusal(cloud: Emulator, rec: ImageRecord, dest: str, vault_id: str | N
                 "IMG.0130",
             )
         if not vault_id:
-            return _bad(
-                "copying a whole-ECS image needs vault_id (a CBR vault in the destination)", "IMG.0130"
-            )
+            return _bad("copying a whole-ECS image needs vault_id (a CBR vault in the destination)", "IMG.0130")
     return None
 
 
 @ims("POST", "/v1/cloudimages/{image_id}/cross_region_copy", "copy_image_cross_region")
-def copy_image_cross_region(
-    cloud: Emulator, caller: Caller, params: Params, data: Any, image_id: str
-) -> Result:
+def copy_image_cross_region(cloud: Emulator, caller: Caller, params: Params, data: Any, image_id: str) -> Result:
     rec = _find_own(cloud, caller, image_id)
     body = data or {}
     for field in ("name", "region", "project_name", "agency_name"):
@@ -672,9 +654,7 @@ def job_json(job: Job, cloud: Emulator) -> dict[str, Any]:
         if job.status == "SUCCESS":
             entities["image_id"] = job.replica_id
             dest_project = job.account.projects[job.dest_region]
-            entities["results"] = [
-                {"image_id": job.replica_id, "project_id": dest_project, "status": "SUCCESS"}
-            ]
+            entities["results"] = [{"image_id": job.replica_id, "project_id": dest_project, "status": "SUCCESS"}]
     elif job.image_id:
         entities = {"image_id": job.image_id}
     return {
@@ -697,9 +677,7 @@ def _find_job(cloud: Emulator, caller: Caller, job_id: str) -> Job:
 
 
 @ims("GET", "/v1/{project_id}/jobs/{job_id}", "show_job")
-def show_job(
-    cloud: Emulator, caller: Caller, params: Params, data: Any, project_id: str, job_id: str
-) -> Result:
+def show_job(cloud: Emulator, caller: Caller, params: Params, data: Any, project_id: str, job_id: str) -> Result:
     _check_path_project(caller, project_id)
     return 200, job_json(_find_job(cloud, caller, job_id), cloud)
 
@@ -841,9 +819,7 @@ def show_image_member(
 
 
 @ims("GET", "/v2/images/{image_id}/members", "glance_list_image_members")
-def glance_list_image_members(
-    cloud: Emulator, caller: Caller, params: Params, data: Any, image_id: str
-) -> Result:
+def glance_list_image_members(cloud: Emulator, caller: Caller, params: Params, data: Any, image_id: str) -> Result:
     return 200, {"members": _members_of(cloud, caller, image_id), "schema": "/v2/schemas/members"}
 
 
@@ -946,11 +922,7 @@ def list_agencies(cloud: Emulator, caller: Caller, params: Params, data: Any) ->
     if domain_id != caller.account.domain_id:
         raise _iam_error(403, "IAM.0002", "You are not authorized to list agencies of another account")
     name = _first(params, "name")
-    found = [
-        agency_json(a)
-        for a in cloud._agencies.values()
-        if a.account is caller.account and name in (None, a.name)
-    ]
+    found = [agency_json(a) for a in cloud._agencies.values() if a.account is caller.account and name in (None, a.name)]
     return 200, {"agencies": found}
 
 

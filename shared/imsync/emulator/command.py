@@ -35,18 +35,10 @@ def export_lines(cloud: Emulator, agency: str | None) -> list[str]:
     show_default=True,
     help="Comma-separated region ids to emulate (one IMS port each).",
 )
-@click.option(
-    "--seed", "seed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="JSON seed."
-)
-@click.option(
-    "--speed", default=60.0, show_default=True, type=float, help="Emulated seconds per real second."
-)
-@click.option(
-    "--agency", default="imsync-copy", show_default=True, help="Owner's IAM agency created at start."
-)
-@click.option(
-    "--quota", default=50, show_default=True, type=int, help="Private images per region per account."
-)
+@click.option("--seed", "seed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="JSON seed.")
+@click.option("--speed", default=60.0, show_default=True, type=float, help="Emulated seconds per real second.")
+@click.option("--agency", default="imsync-copy", show_default=True, help="Owner's IAM agency created at start.")
+@click.option("--quota", default=50, show_default=True, type=int, help="Private images per region per account.")
 def emulator(regions: str, seed_file: Path | None, speed: float, agency: str, quota: int) -> None:
     """Serve the IMS and IAM APIs locally until interrupted; prints `export` lines first."""
     names = tuple(r.strip() for r in regions.split(",") if r.strip())

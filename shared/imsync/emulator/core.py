@@ -365,9 +365,7 @@ class Emulator:
         self._seq += 1
         return self._seq
 
-    def fail_next_copy(
-        self, code: str = "IMG.0100", reason: str = "Internal error while copying the image"
-    ) -> None:
+    def fail_next_copy(self, code: str = "IMG.0100", reason: str = "Internal error while copying the image") -> None:
         """The next accepted cross-region copy ends FAIL with this code; its replica is killed."""
         with self._lock:
             self._next_copy_failure = (code, reason)
@@ -396,11 +394,7 @@ class Emulator:
                 new_status = "saving"
             else:
                 continue
-            if (
-                replica is not None
-                and replica.status in ("queued", "saving")
-                and replica.status != new_status
-            ):
+            if replica is not None and replica.status in ("queued", "saving") and replica.status != new_status:
                 replica.status = new_status
                 replica.updated_ts = min(now, job.end_ts) if job.finished else now
 

@@ -65,9 +65,7 @@ def expected_signature(
     """The signature the SDK computes for this request with secret key `sk`."""
     lower = {k.lower(): v for k, v in headers.items()}
     canon_headers = "".join(f"{h}:{str(lower.get(h, '')).strip()}\n" for h in signed_headers)
-    payload_hash = lower.get("x-sdk-content-sha256") or (
-        hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
-    )
+    payload_hash = lower.get("x-sdk-content-sha256") or (hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256)
     canonical = "\n".join(
         [
             method.upper(),
