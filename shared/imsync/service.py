@@ -375,8 +375,7 @@ class Replicator:
                     summary,
                     action,
                     "deferred",
-                    f"{self.settings.max_concurrent_copies} copies already in flight "
-                    "(IMSYNC_MAX_CONCURRENT_COPIES); a later run starts this one",
+                    f"{self.settings.max_concurrent_copies} copies in flight (the limit); a later run starts it",
                 )
                 continue
             if summary.dry_run:
@@ -487,7 +486,7 @@ class Replicator:
     def _finalize_reason(action: Action) -> str:
         what = "replica" if action.replica is not None else "source image"
         shared = f", shared with {len(action.projects)} project(s)" if action.projects else ""
-        return f"{what} tagged ({', '.join(sorted(action.tags))}){shared}"
+        return f"{what} tagged ({len(action.tags)} tags){shared}"
 
     # ---- reporting --------------------------------------------------------------------------
 

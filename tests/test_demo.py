@@ -1,0 +1,34 @@
+import io
+
+from click.testing import CliRunner
+from rich.console import Console
+
+from imsync import demo
+from imsync.cli import cli
+from imsync.emulator import Emulator
+
+
+def test_demo_reaches_the_right_end_state():
+    out = io.StringIO()
+
+    assert demo.run_demo(Console(file=out, width=160)) == 0
+
+    text = out.getvalue()
+    assert "end state is right" in text
+    assert "copy deferred" in text and "refused" in text and "shared with 1 project" in text
+
+
+def test_demo_command_exits_zero():
+    result = CliRunner().invoke(cli, ["demo"])
+
+    assert result.exit_code == 0, result.output
+
+
+def test_demo_check_notices_what_is_missing_or_wrong():
+    with Emulator(regions=demo.REGIONS) as cloud:
+        estate = demo.seed_demo_estate(cloud)
+        missing = demo._missing(cloud, estate)
+        assert any("web-base has no finished, shared replica in cn-east-3" in m for m in missing)
+        (refused, *_) = estate.refused
+        cloud.region("cn-east-3").add_image(name="x", description=f"imsync:source=cn-north-4/{refused}")
+        assert any("was copied although IMS cannot copy it" in w for w in demo._wrong(cloud, estate))
