@@ -42,7 +42,9 @@ def translated(template) -> dict:
         for key in ("CodeUri", "ContentUri"):
             if key in resource.get("Properties", {}):
                 resource["Properties"][key] = "s3://imsync-artifacts/code.zip"
-    return transform(document, {"AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012"}, NoManagedPolicies())
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # the translator asks boto for a region to build ARNs
+        return transform(document, {"AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012"}, NoManagedPolicies())
 
 
 def functions(template) -> dict[str, dict]:
