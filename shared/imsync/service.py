@@ -445,7 +445,8 @@ class Replicator:
             shared = self._share(summary, store, actions)
             for action in shared:
                 try:
-                    store.add_tags(action.target.id, action.tags)
+                    if action.tags:
+                        store.add_tags(action.target.id, action.tags)
                 except CloudError as exc:
                     self._report(summary, action, "error", f"shared, but tagging failed: {exc}")
                     continue

@@ -76,7 +76,10 @@ def _finalize(
     else:
         wanted = replica_tags(source, target, copy_tags, fingerprint)
     stale = {k: v for k, v in wanted.items() if image.tags.get(k) != v}
-    if not stale:
+    if target is None and stale and TAG_SHARED not in image.tags and len(image.tags) >= MAX_TAGS:
+        # The source holds IMS's 10 tags: no room for the fingerprint, so share by reading its members each run.
+        stale = {}
+    elif not stale:
         return None
     return Action(
         FINALIZE,
