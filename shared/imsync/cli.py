@@ -12,6 +12,10 @@ COMMANDS = {
     "demo": "imsync.demo:demo_command",
     "emulator": "imsync.emulator.command:emulator",
     "package": "imsync.packaging:package_command",
+    "plan": "imsync.ops.commands:plan",
+    "apply": "imsync.ops.commands:apply",
+    "status": "imsync.ops.commands:status",
+    "doctor": "imsync.ops.commands:doctor",
 }
 
 

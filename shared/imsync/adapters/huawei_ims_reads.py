@@ -1,0 +1,79 @@
+"""Reads only the operator commands need: member status per project, the image quota, what was listed.
+
+A subclass of the functions' HuaweiImageStore, so the functions' adapter stays as it is and the CLI
+drives the very same engine code through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from huaweicloudsdkims.v2 import ImsClient, ListImageMembersRequest, ShowImageQuotaRequest
+
+from imsync.adapters.huawei_ims import MEMBER_PAGE, HuaweiImageStore, ImsClients, _json
+from imsync.domain.model import Image
+from imsync.retry import Retrier
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Private images of the account in one region, against IMS's quota."""
+
+    used: int
+    quota: int
+
+    @property
+    def headroom(self) -> int:
+        return max(self.quota - self.used, 0)
+
+
+def _members(client: ImsClient, request: ListImageMembersRequest) -> Any:
+    return client.list_image_members(request)
+
+
+class OperatorImageStore(HuaweiImageStore):
+    """HuaweiImageStore that also remembers every image it listed or read (names for tables, status)."""
+
+    def __init__(self, region: str, clients: ImsClients, retrier: Retrier, seen: dict[str, Image]) -> None:
+        super().__init__(region, clients, retrier)
+        self._seen = seen
+        self.listed = False
+
+    def list_private_images(self) -> list[Image]:
+        images = super().list_private_images()
+        self._seen.update((image.id, image) for image in images)
+        self.listed = True
+        return images
+
+    def get_image(self, image_id: str) -> Image | None:
+        image = super().get_image(image_id)
+        if image is not None:
+            self._seen[image.id] = image
+        return image
+
+    def member_statuses(self, image_id: str) -> dict[str, str]:
+        """Project ID -> pending | accepted | rejected, for every project the image is shared with."""
+        statuses: dict[str, str] = {}
+        marker: str | None = None
+        while True:
+            request = ListImageMembersRequest(image_id=image_id, limit=MEMBER_PAGE, marker=marker)
+            data = _json(self._call(f"listing members of {image_id}", partial(_members, request=request)))
+            page = data.get("members") or []
+            statuses.update({str(m["member_id"]): str(m.get("status") or "") for m in page if m.get("member_id")})
+            next_marker = (data.get("page_info") or {}).get("next_marker")
+            if len(page) < MEMBER_PAGE or not next_marker:
+                return statuses
+            marker = next_marker
+
+    def quota(self) -> Quota:
+        """GET /v1/cloudimages/quota: the `image` resource of this region."""
+        data = _json(self._call(f"reading the image quota of {self.region}", lambda c: c.show_image_quota(_QUOTA)))
+        for item in (data.get("quotas") or {}).get("resources") or []:
+            if item.get("type") == "image":
+                return Quota(int(item.get("used") or 0), int(item.get("quota") or 0))
+        return Quota(0, 0)
+
+
+_QUOTA = ShowImageQuotaRequest()

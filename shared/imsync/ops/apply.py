@@ -1,0 +1,164 @@
+"""`imsync apply`: the sweep for real, then (with --wait) follow the copy jobs and finalize what finished.
+
+Each round is one engine sweep: it starts the copies the in-flight limit allows and finalizes replicas
+that are already active. With --wait the round's jobs are followed to the end (in the source region,
+where IMS keeps them), the finished replicas are handed to the completion use case, and another round
+starts the copies the limit deferred. Every step reads IMS again, so stopping anywhere leaves nothing
+that the next run (or the functions) cannot pick up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from imsync.domain.errors import CloudError
+from imsync.domain.model import Job
+from imsync.events import CompletionTrigger, SweepTrigger
+from imsync.ops.runtime import Runtime
+from imsync.ops.views import row
+from imsync.service import Result, Summary
+
+MAX_ROUNDS = 20
+EMULATED_STEP = 20.0  # emulated seconds per poll when running on the emulator's clock
+EMULATED_LIMIT = 7 * 24 * 3600.0  # never follow an emulated job longer than this
+
+
+@dataclass
+class FollowedJob:
+    """A copy job started by this run, as IMS last reported it."""
+
+    job_id: str
+    image_id: str
+    source_region: str
+    region: str
+    status: str = "INIT"
+    progress: float = 0.0
+    replica_id: str = ""
+    error_code: str = ""
+    fail_reason: str = ""
+    read_error: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("SUCCESS", "FAIL")
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class ApplyReport:
+    summaries: list[Summary] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # every result, classified when it was made
+    jobs: list[FollowedJob] = field(default_factory=list)
+    rounds: int = 0
+    interrupted: bool = False
+
+    def add(self, rt: Runtime, summary: Summary) -> None:
+        # Classify now: what the stores saw at this point is what the engine decided on.
+        self.summaries.append(summary)
+        self.rows += [row(r, rt.seen, round=self.rounds) for r in summary.results]
+
+    def final_rows(self) -> list[dict[str, Any]]:
+        """What changed in any round, plus what still stands after the last one (for the table)."""
+        changed = [r for r in self.rows if r["outcome"] in ("started", "done", "error", "failed")]
+        standing = [r for r in self.rows if r["round"] == self.rounds and r not in changed]
+        return changed + standing
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.interrupted
+            and all(s.ok for s in self.summaries)
+            and all(j.status != "FAIL" and not j.read_error for j in self.jobs)
+        )
+
+
+def _started(summary: Summary) -> list[FollowedJob]:
+    return [
+        FollowedJob(r.job_id, r.image_id, r.source_region, r.region)
+        for r in summary.results
+        if r.action == "copy" and r.outcome == "started" and r.job_id
+    ]
+
+
+def follow_jobs(
+    rt: Runtime,
+    jobs: list[FollowedJob],
+    on_update: Callable[[FollowedJob], None],
+    poll_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Poll each job in its source region until all finished (emulator: drive its clock instead of waiting)."""
+    emulated = 0.0
+    while True:
+        pending = [j for j in jobs if not j.finished and not j.read_error]
+        if not pending:
+            return
+        for job in pending:
+            try:
+                state: Job = rt.store(job.source_region).get_job(job.job_id)
+            except CloudError as exc:
+                job.read_error = str(exc)
+                on_update(job)
+                continue
+            job.status, job.progress = state.status, state.progress
+            job.replica_id = state.image_id or job.replica_id
+            job.error_code, job.fail_reason = state.error_code, state.fail_reason
+            if job.status == "SUCCESS":
+                job.progress = 100.0
+            on_update(job)
+        if rt.emulator is not None:
+            if emulated > EMULATED_LIMIT:
+                for job in jobs:
+                    if not job.finished:
+                        job.read_error = "the emulated job did not finish within a week of emulated time"
+                return
+            rt.advance(EMULATED_STEP)
+            emulated += EMULATED_STEP
+            sleep(0.01)
+        else:
+            sleep(poll_seconds)
+
+
+def run_apply(
+    rt: Runtime,
+    regions: tuple[str, ...],
+    image_ids: tuple[str, ...],
+    wait: bool,
+    on_result: Callable[[Result], None],
+    on_jobs: Callable[[list[FollowedJob]], None],
+    on_update: Callable[[FollowedJob], None],
+    poll_seconds: float = 10.0,
+) -> ApplyReport:
+    """Reconcile for real; with `wait`, round after round until no copy is started or one fails."""
+    report = ApplyReport()
+    trigger = SweepTrigger(regions=regions, image_ids=image_ids, dry_run=False, source="direct")
+    try:
+        for _ in range(MAX_ROUNDS if wait else 1):
+            report.rounds += 1
+            summary = rt.replicator(on_result, notify=True).sweep(trigger)
+            report.add(rt, summary)
+            started = _started(summary)
+            if not wait or not started:
+                break
+            report.jobs += started
+            on_jobs(started)
+            follow_jobs(rt, started, on_update, poll_seconds)
+            finished: dict[str, list[str]] = defaultdict(list)
+            for job in started:
+                if job.status == "SUCCESS" and job.replica_id:
+                    finished[job.region].append(job.replica_id)
+            for region, replica_ids in sorted(finished.items()):
+                completion = CompletionTrigger(tuple(replica_ids), region, "direct", dry_run=False)
+                report.add(rt, rt.replicator(on_result, notify=True).complete(completion))
+            deferred = any(r.action == "copy" and r.outcome == "deferred" for r in summary.results)
+            if not deferred or any(j.status == "FAIL" for j in started):
+                break
+    except KeyboardInterrupt:
+        report.interrupted = True
+    return report

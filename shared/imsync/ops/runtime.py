@@ -1,0 +1,120 @@
+"""What an operator command runs against: the settings (file + environment), the SDK stores, maybe an emulator."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from imsync.config import Settings
+from imsync.domain.model import Image
+from imsync.settings_file import merged_environment
+
+if TYPE_CHECKING:
+    from imsync.adapters.credentials import Credentials
+    from imsync.adapters.huawei_iam import HuaweiDirectory
+    from imsync.adapters.huawei_ims_reads import OperatorImageStore
+    from imsync.emulator import Emulator
+    from imsync.service import Replicator, Result
+
+# Variables that a real account's environment may hold and that must not leak into an emulator run.
+FOREIGN_PREFIXES = ("HUAWEICLOUD_SDK_", "IMSYNC_")
+
+
+@dataclass
+class Runtime:
+    """Settings and adapters for one command, built lazily so that `doctor` can check each piece."""
+
+    env: Mapping[str, str]
+    emulator: Emulator | None = None
+    seen: dict[str, Image] = field(default_factory=dict)  # every image the stores listed or read
+    _stores: dict[str, OperatorImageStore] = field(default_factory=dict)
+
+    @cached_property
+    def settings(self) -> Settings:
+        return Settings.from_env(self.env)
+
+    @cached_property
+    def credentials(self) -> Credentials:
+        from imsync.adapters.credentials import resolve_credentials
+
+        return resolve_credentials(None, self.settings.credentials_secret, self.env)
+
+    @cached_property
+    def _clients(self) -> object:
+        from imsync.adapters.huawei_ims import ImsClients, silence_sdk_logs
+
+        silence_sdk_logs()
+        return ImsClients(self.credentials, self.settings.http_timeout)
+
+    def store(self, region: str) -> OperatorImageStore:
+        """The region's ImageStore (one per command), remembering the images it sees."""
+        from imsync.adapters.huawei_ims import ImsClients
+        from imsync.adapters.huawei_ims_reads import OperatorImageStore
+        from imsync.retry import Retrier
+
+        if region not in self._stores:
+            clients = self._clients
+            assert isinstance(clients, ImsClients)
+            self._stores[region] = OperatorImageStore(region, clients, Retrier(), self.seen)
+        return self._stores[region]
+
+    def listed(self, region: str) -> bool:
+        return region in self._stores and self._stores[region].listed
+
+    @cached_property
+    def directory(self) -> HuaweiDirectory:
+        from imsync.adapters.huawei_iam import HuaweiDirectory, iam_endpoint
+
+        domain = self.env.get("HUAWEICLOUD_SDK_DOMAIN_ID", "").strip() or None
+        endpoint = iam_endpoint(self.env, self.settings.home_region)
+        return HuaweiDirectory(self.credentials, endpoint, domain, self.settings.http_timeout)
+
+    def replicator(self, log: Callable[[Result], None] | None = None, notify: bool = False) -> Replicator:
+        """The functions' engine, over this command's stores."""
+        from imsync.service import Replicator
+
+        notifier = None
+        if notify and self.env.get("IMSYNC_EVENT_BUS", "").strip():
+            from imsync.bootstrap import _notifier
+
+            notifier = _notifier()
+        return Replicator(self.settings, self.store, notifier, log=log)
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock (no-op against a real cloud, where time passes by itself)."""
+        if self.emulator is not None:
+            self.emulator.clock.advance(seconds)
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """The SDK reads its endpoints from os.environ: point it at the emulator for the command's duration."""
+    saved = dict(os.environ)
+    for key in list(os.environ):
+        if key.startswith(FOREIGN_PREFIXES):
+            del os.environ[key]
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextmanager
+def open_runtime(config: str | None, use_emulator: bool) -> Iterator[Runtime]:
+    """A Runtime over the real settings, or over a fresh emulator seeded with the demo estate."""
+    if not use_emulator:
+        yield Runtime(merged_environment(config))
+        return
+    from imsync.demo import REGIONS, seed_demo_estate
+    from imsync.emulator import Emulator, ManualClock
+
+    with Emulator(regions=REGIONS, clock=ManualClock()) as cloud:
+        estate = seed_demo_estate(cloud)
+        with _environment(estate.env):
+            yield Runtime(dict(os.environ), emulator=cloud)
