@@ -83,8 +83,15 @@ class _RecentCopies:
         with self._lock:
             if self._started.get(key, float("-inf")) >= read_at:
                 return False
-            self._started[key] = now
+            # In flight until settled: IMS shows the replica only once the request arrives, so any run,
+            # whenever it read the destination, must not copy while the request is on the wire.
+            self._started[key] = float("inf")
             return True
+
+    def settle(self, key: tuple[str, str], now: float) -> None:
+        """The copy request came back (or was lost): runs that read the destination after `now` may act."""
+        with self._lock:
+            self._started[key] = now
 
     def release(self, key: tuple[str, str]) -> None:
         with self._lock:
@@ -413,11 +420,17 @@ class Replicator:
             self._report(summary, action, "error", str(exc))
             self._notify("imsync.copy.failed", action, str(exc))
             return False
+        except BaseException:
+            RECENT.settle(key, self._clock())  # never leave the copy "in flight" in this process for ever
+            raise
+        RECENT.settle(key, self._clock())
         self._report(summary, action, "started", action.reason, job_id=job_id)
         return True
 
     def _after_lost_answer(self, summary: Summary, estate: Estate, action: Action, exc: CloudError) -> bool:
-        # The copy may have started: look in the destination before anything asks again.
+        # The copy may have started: look in the destination before anything asks again. Not released:
+        # a run that read the destination before now must not copy what may still appear.
+        RECENT.settle((action.source.id, action.region), self._clock())
         try:
             estate.refresh(action.region)
             found = [r for r in estate.copies_of(action.source.id, action.region) if not r.gone]
@@ -426,7 +439,6 @@ class Replicator:
         if found:
             self._report(summary, action, "started", f"{exc}, but the copy is there", replica_id=found[0].id)
             return True
-        RECENT.release((action.source.id, action.region))
         self._report(summary, action, "error", f"{exc}; no copy found, the next run looks again before copying")
         return True  # count it against the limit: it may still appear
 

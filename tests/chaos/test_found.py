@@ -24,3 +24,33 @@ def test_a_source_with_ten_tags_is_shared_without_an_error_every_run(cloud, depl
     assert len(cloud.region(HOME).image(image.id).tags) == 10
     (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
     assert replica.status == "active" and set(replica.members) == {cloud.recipient.projects["cn-east-3"]}
+
+
+def test_a_run_that_lists_the_destination_while_another_copy_request_is_in_flight_does_not_copy_again(
+    cloud, deployment, monkeypatch
+):
+    """Found by reading the race the chaos threads exercise: RECENT compared the listing time with the time a
+    copy was *claimed*; a thread that listed the destination after the claim but before IMS created the replica
+    (the copy request still on the wire) saw nothing and copied a second time."""
+    import threading
+    import time
+
+    from imsync.adapters import huawei_ims
+    from imsync.handlers import replicate_on_create
+
+    image = cloud.region(HOME).add_image(name="racy", tags={"imsync-regions": "cn-east-3"})
+    original = huawei_ims.HuaweiImageStore.start_copy
+
+    def slow_start_copy(self, *args, **kwargs):
+        time.sleep(0.6)  # the request takes a while to reach IMS
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(huawei_ims.HuaweiImageStore, "start_copy", slow_start_copy)
+    event = load_event("cts_create_image", image_id=image.id)
+    first = threading.Thread(target=replicate_on_create, args=(event,))
+    first.start()
+    time.sleep(0.3)  # the first run has claimed the copy and is sending it
+    replicate_on_create(event)
+    first.join()
+
+    assert len(cloud.region("cn-east-3").replicas_of(image.id)) == 1
