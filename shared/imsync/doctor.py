@@ -96,7 +96,7 @@ def check_consistency(settings: Settings) -> Iterator[Check]:
     for alias, regions in sorted(settings.share_targets.items()):
         for region in sorted(set(regions) - used):
             yield Check(
-                f"share alias {alias}",
+                f"share alias {alias} region {region}",
                 FAIL,
                 f"alias '{alias}' lists projects in {region}, which is neither allowed nor a source region: "
                 "nothing is ever shared there",

@@ -57,6 +57,7 @@ class ApplyReport:
     jobs: list[FollowedJob] = field(default_factory=list)
     rounds: int = 0
     interrupted: bool = False
+    timed_out: bool = False
 
     def add(self, rt: Runtime, summary: Summary) -> None:
         # Classify now: what the stores saw at this point is what the engine decided on.
@@ -73,6 +74,7 @@ class ApplyReport:
     def ok(self) -> bool:
         return (
             not self.interrupted
+            and not self.timed_out
             and all(s.ok for s in self.summaries)
             and all(j.status != "FAIL" and not j.read_error for j in self.jobs)
         )
@@ -91,14 +93,21 @@ def follow_jobs(
     jobs: list[FollowedJob],
     on_update: Callable[[FollowedJob], None],
     poll_seconds: float,
+    timeout: float = float("inf"),
     sleep: Callable[[float], None] = time.sleep,
-) -> None:
-    """Poll each job in its source region until all finished (emulator: drive its clock instead of waiting)."""
+) -> bool:
+    """Poll each job in its source region until all finished (emulator: drive its clock instead of waiting).
+
+    False when `timeout` real seconds passed first: the jobs keep running in IMS.
+    """
     emulated = 0.0
+    give_up = time.monotonic() + timeout
     while True:
         pending = [j for j in jobs if not j.finished and not j.read_error]
         if not pending:
-            return
+            return True
+        if time.monotonic() > give_up:
+            return False
         for job in pending:
             try:
                 state: Job = rt.store(job.source_region).get_job(job.job_id)
@@ -117,7 +126,7 @@ def follow_jobs(
                 for job in jobs:
                     if not job.finished:
                         job.read_error = "the emulated job did not finish within a week of emulated time"
-                return
+                return True
             rt.advance(EMULATED_STEP)
             emulated += EMULATED_STEP
             sleep(0.01)
@@ -134,9 +143,11 @@ def run_apply(
     on_jobs: Callable[[list[FollowedJob]], None],
     on_update: Callable[[FollowedJob], None],
     poll_seconds: float = 10.0,
+    timeout: float = float("inf"),
 ) -> ApplyReport:
     """Reconcile for real; with `wait`, round after round until no copy is started or one fails."""
     report = ApplyReport()
+    begun = time.monotonic()
     trigger = SweepTrigger(regions=regions, image_ids=image_ids, dry_run=False, source="direct")
     try:
         for _ in range(MAX_ROUNDS if wait else 1):
@@ -148,7 +159,9 @@ def run_apply(
                 break
             report.jobs += started
             on_jobs(started)
-            follow_jobs(rt, started, on_update, poll_seconds)
+            if not follow_jobs(rt, started, on_update, poll_seconds, timeout - (time.monotonic() - begun)):
+                report.timed_out = True
+                break
             finished: dict[str, list[str]] = defaultdict(list)
             for job in started:
                 if job.status == "SUCCESS" and job.replica_id:

@@ -197,12 +197,16 @@ def _apply_progress(console: Console, enabled: bool) -> Iterator[Progress]:
 @click.option("--image", "images", multiple=True, help="Source image ID (repeatable; default every opted-in image).")
 @click.option("--wait", is_flag=True, help="Follow the copies started to the end, finalize them, start deferred ones.")
 @click.option("--poll", "poll_seconds", default=10.0, show_default=True, help="Seconds between job polls (--wait).")
+@click.option(
+    "--timeout", default=6 * 3600.0, show_default=True, help="Seconds --wait follows jobs before it stops following."
+)
 @common_options
 def apply(
     regions: tuple[str, ...],
     images: tuple[str, ...],
     wait: bool,
     poll_seconds: float,
+    timeout: float,
     as_json: bool,
     use_emulator: bool,
     config: str | None,
@@ -235,7 +239,7 @@ def apply(
             )
             progress.update(bars[job.job_id], completed=job.progress, state=state)
 
-        report = run_apply(rt, regions, images, wait, on_result, on_jobs, on_update, poll_seconds)
+        report = run_apply(rt, regions, images, wait, on_result, on_jobs, on_update, poll_seconds, timeout)
         progress.update(scan, total=1, completed=1, state=f"{seen['n']} decisions")
         rows = report.rows
         counts = section_counts(rows)
@@ -247,6 +251,7 @@ def apply(
                 "ok": report.ok,
                 "waited": wait,
                 "interrupted": report.interrupted,
+                "timed_out": report.timed_out,
                 "rounds": report.rounds,
                 "counts": counts,
                 "results": rows,
@@ -280,6 +285,12 @@ def apply(
             err=True,
         )
         sys.exit(130)
+    if report.timed_out:
+        click.echo(
+            f"stopped following after {timeout:.0f} s: the copies keep running in IMS. "
+            "Run `imsync status` to watch them and `imsync apply` again to finalize them.",
+            err=True,
+        )
     if not report.ok:
         sys.exit(1)
 
