@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO
 
 from aws_lambda_powertools import Logger
 
-logger = Logger(service="imsync", level=os.environ.get("IMSYNC_LOG_LEVEL", "INFO"))
+
+class _CurrentStdout(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
+    """Writes to whatever sys.stdout is at the time (runtimes and test runners replace it)."""
+
+    @property  # type: ignore[override,unused-ignore]
+    def stream(self) -> TextIO:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
+logger = Logger(service="imsync", level=os.environ.get("IMSYNC_LOG_LEVEL", "INFO"), logger_handler=_CurrentStdout())
 
 
 def request_id(context: object) -> str:
