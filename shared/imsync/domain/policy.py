@@ -43,8 +43,8 @@ def _value_problem(key: str, value: str) -> str | None:
             f"{key}: value is {len(value)} characters, IMS allows {MAX_VALUE}; "
             "shorten it (use share aliases, or split regions across fewer entries)"
         )
-    if not _VALID_VALUE.match(value):
-        bad = sorted({c for c in value if not _VALID_VALUE.match(c)})
+    if not _VALID_VALUE.fullmatch(value):
+        bad = sorted({c for c in value if not _VALID_VALUE.fullmatch(c)})
         return (
             f"{key}: value has characters IMS tags do not allow ({' '.join(map(repr, bad))}); "
             "use letters, digits, '-', '.', and '_' between items"
