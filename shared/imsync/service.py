@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from imsync.config import Settings
-from imsync.domain.errors import CloudError, CopyLimitReached, OutcomeUnknown, Unavailable
+from imsync.domain.errors import CloudError, CopyLimitReached, ImsyncError, OutcomeUnknown, Unavailable
 from imsync.domain.model import Image, Lineage
 from imsync.domain.planner import COPY, DEFER, FAIL, FINALIZE, IN_SYNC, REFUSE, WAIT, Action, plan_image
 from imsync.domain.policy import Policy, parse_policy
@@ -351,15 +351,34 @@ class Replicator:
             policy.aliases,
             policy.when,
         )
-        return plan_image(
-            source,
-            readable,
-            copies,
-            self._rules,
-            lambda region: self._share_projects(policy, region),
-            no_copy_reason=no_copy,
-            copy_tags=self.settings.copy_tags,
+        own_refused: list[str] = []
+
+        def shares(region: str) -> tuple[str, ...]:
+            projects = self._share_projects(policy, region)
+            own = self._own_project(region)
+            if own in projects:  # an image is always visible to its owner; IMS refuses the member (IMG.0108)
+                own_refused.append(region)
+                projects = tuple(p for p in projects if p != own)
+            return projects
+
+        actions = plan_image(
+            source, readable, copies, self._rules, shares, no_copy_reason=no_copy, copy_tags=self.settings.copy_tags
         )
+        for region in dict.fromkeys(own_refused):
+            reason = (
+                f"IMSYNC_SHARE_TARGETS lists the owner's own project in {region}; an image is always visible to "
+                "its owner, so that project is skipped: remove it from the alias"
+            )
+            self._record(summary, Result(source.id, region, "share", "refused", reason, source.region))
+        return actions
+
+    def _own_project(self, region: str) -> str | None:
+        """The deployment's own project in `region` (None when the store cannot say)."""
+        try:
+            own = getattr(self._stores(region), "project_id", None)
+        except ImsyncError:
+            return None
+        return own if isinstance(own, str) and own else None
 
     def _share_projects(self, policy: Policy, region: str) -> tuple[str, ...]:
         return self.settings.share_projects(policy.aliases, region)
