@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from tests.cli.conftest import HOME
 from tests.cli.support import as_json, writes
 
@@ -76,6 +78,4 @@ def test_every_command_runs_on_the_embedded_emulator(run, monkeypatch, tmp_path)
     assert doctor["ok"] is True
     assert applied["ok"] is True and len(applied["jobs"]) == 13
     assert {j["status"] for j in applied["jobs"]} == {"SUCCESS"}
-    import os
-
     assert os.environ["HUAWEICLOUD_SDK_AK"] == "a-real-key-that-must-not-be-used"

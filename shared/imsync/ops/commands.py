@@ -18,7 +18,7 @@ from rich.table import Table
 from imsync.domain.errors import AuthFailed, ConfigError, ImsyncError, Throttled, Unavailable
 from imsync.events import SweepTrigger
 from imsync.ops.runtime import Runtime, open_runtime
-from imsync.ops.views import SECTIONS, Cell, in_flight, row, section_counts, share_targets_of, status_rows
+from imsync.ops.views import SECTIONS, Cell, StatusRow, in_flight, row, section_counts, share_targets_of, status_rows
 
 JSON_VERSION = 1
 F = TypeVar("F", bound=Callable[..., Any])
@@ -127,6 +127,16 @@ def _results_table(title: str, rows: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _report_errors(reasons: list[str]) -> None:
+    """Errors the engine recorded (it goes on past them): the first one, how many, and where to look."""
+    if not reasons:
+        return
+    more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    click.echo(f"error: {reasons[0]}{more}", err=True)
+    hint = "check HUAWEICLOUD_SDK_AK/SK; " if "not accepted" in reasons[0] else ""
+    click.echo(f"  fix: {hint}run `imsync doctor`: it checks credentials, projects, agency and quota", err=True)
+
+
 def _counts_line(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing found"
 
@@ -169,6 +179,7 @@ def plan(
             console = _console(False)
             console.print(_results_table("imsync plan (nothing is changed)", rows))
             console.print(f"{_counts_line(counts)}; copies in flight: {flying}/{limit}")
+    _report_errors([r["reason"] for r in rows if r["section"] == "error"] + summary.errors)
     if not summary.ok:
         sys.exit(1)
 
@@ -278,6 +289,7 @@ def apply(
             console.print(jobs)
         final = section_counts(report.final_rows())
         console.print(f"{report.rounds} round(s): {_counts_line(final)}; copies in flight: {flying}/{limit}")
+    _report_errors([r["reason"] for r in rows if r["section"] == "error"])
     if report.interrupted:
         click.echo(
             "interrupted: copies already started keep running in IMS; nothing is half-done. "
@@ -350,7 +362,14 @@ def status(
                 "errors": [r.reason for r in summary.results if r.outcome == "error"],
             }
         )
-        return
+    else:
+        _status_table(rows, columns, flying, limit)
+    _report_errors([r.reason for r in summary.results if r.outcome == "error"])
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _status_table(rows: list[StatusRow], columns: list[str], flying: int, limit: int) -> None:
     console = _console(False)
     table = Table("image", *columns, title="imsync status", title_justify="left")
     for status_row in rows:
