@@ -21,6 +21,7 @@ class Fault:
     seed: int | None = None
     delay: float | None = None
     lose_answer: bool = False
+    body: str | None = None  # answer 200 with this raw text instead of the real answer (after the effect)
     fired: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -52,13 +53,14 @@ class Faults:
         seed: int | None = None,
         delay: float | None = None,
         lose_answer: bool = False,
+        body: str | None = None,
     ) -> Fault:
         """Add a rule; `count=None` fires without limit, `probability` draws from Random(seed)."""
         if status is not None and status not in (429, 500, 502, 503, 504):
             raise ValueError("status must be 429 or a 5xx code")
         if path is not None:
             re.compile(path)
-        fault = Fault(status, region, method, path, count, probability, seed, delay, lose_answer)
+        fault = Fault(status, region, method, path, count, probability, seed, delay, lose_answer, body)
         fault._rng = random.Random(seed)
         with self._lock:
             self._rules.append(fault)
