@@ -188,3 +188,11 @@ def test_image_quota_headroom(monkeypatch, tmp_path, run):
     assert found["quota cn-east-3"]["detail"] == "4 of 4 private images used in cn-east-3"
     assert found["quota cn-south-1"]["status"] == "warn"
     assert "higher IMS image quota" in found["quota cn-south-1"]["fix"]
+
+
+def test_the_account_is_found_without_a_domain_id(cloud, env, run, monkeypatch):
+    monkeypatch.delenv("HUAWEICLOUD_SDK_DOMAIN_ID")
+
+    result = run("doctor", "--json")
+
+    assert result.exit_code == 0, result.output
