@@ -84,6 +84,9 @@ def translated(operation: str) -> Iterator[None]:
     except (ConnectionException, RequestTimeoutException, requests.exceptions.RequestException) as exc:
         # A POST read timeout escapes the SDK as a raw requests exception (API-NOTES): the effect may have happened.
         raise OutcomeUnknown(operation, type(exc).__name__, "no answer from IMS") from None
+    except ValueError:
+        # The SDK could not read the answer (not JSON): whatever was asked may have happened.
+        raise OutcomeUnknown(operation, "malformed", "IMS answered something that is not valid JSON") from None
     except SdkException as exc:
         # e.g. the SDK's own IAM project look-up failing; its text carries the HTTP status, never the keys.
         message = str(getattr(exc, "error_msg", "") or exc)
@@ -160,7 +163,26 @@ def _list_members(client: ImsClient, request: ListImageMembersRequest) -> Any:
 
 def _json(response: Any) -> dict[str, Any]:
     raw = getattr(response, "raw_content", None)
-    return json.loads(raw) if raw else {}
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise Unavailable("reading IMS's answer", "malformed", "IMS answered something that is not a JSON object")
+    return data
+
+
+def _objects(data: Mapping[str, Any], key: str, operation: str) -> list[Mapping[str, Any]]:
+    """data[key] as a list of JSON objects; anything else is an error, never a partial view to act on."""
+    items = data.get(key) or []
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise Unavailable(operation, "malformed", f"IMS answered a '{key}' that is not a list of objects")
+    return items
+
+
+def _next_marker(data: Mapping[str, Any]) -> Any:
+    page_info = data.get("page_info")
+    return page_info.get("next_marker") if isinstance(page_info, dict) else None
 
 
 class ImsClients:
@@ -221,10 +243,11 @@ class HuaweiImageStore:
         marker: str | None = None
         while True:
             request = ListImagesRequest(imagetype="private", limit=PAGE_SIZE, marker=marker)
-            data = _json(self._call(f"listing images in {self.region}", partial(_list_images, request=request)))
-            page = data.get("images") or []
+            operation = f"listing images in {self.region}"
+            data = _json(self._call(operation, partial(_list_images, request=request)))
+            page = _objects(data, "images", operation)
             images.extend(image_from_api(item, self.region) for item in page)
-            next_marker = (data.get("page_info") or {}).get("next_marker")
+            next_marker = _next_marker(data)
             if not page or len(page) < PAGE_SIZE or not next_marker:
                 return images
             marker = next_marker
@@ -232,8 +255,9 @@ class HuaweiImageStore:
     def get_image(self, image_id: str) -> Image | None:
         # GET /v2/cloudimages?id= rather than the deprecated Glance show: same fields, and no 404 to translate.
         request = ListImagesRequest(id=image_id, limit=1)
-        data = _json(self._call(f"reading image {image_id} in {self.region}", lambda c: c.list_images(request)))
-        images = data.get("images") or []
+        operation = f"reading image {image_id} in {self.region}"
+        data = _json(self._call(operation, lambda c: c.list_images(request)))
+        images = _objects(data, "images", operation)
         return image_from_api(images[0], self.region) if images else None
 
     def start_copy(
@@ -256,7 +280,7 @@ class HuaweiImageStore:
 
     def get_job(self, job_id: str) -> Job:
         data = _json(self._call(f"reading job {job_id}", lambda c: c.show_job(ShowJobRequest(job_id=job_id))))
-        entities = data.get("entities") or {}
+        entities = data.get("entities") if isinstance(data.get("entities"), dict) else {}
         return Job(
             id=job_id,
             status=str(data.get("status", "")),
@@ -278,10 +302,11 @@ class HuaweiImageStore:
         marker: str | None = None
         while True:
             request = ListImageMembersRequest(image_id=image_id, limit=MEMBER_PAGE, marker=marker)
-            data = _json(self._call(f"listing members of {image_id}", partial(_list_members, request=request)))
-            page = data.get("members") or []
+            operation = f"listing members of {image_id}"
+            data = _json(self._call(operation, partial(_list_members, request=request)))
+            page = _objects(data, "members", operation)
             members.update(str(m.get("member_id")) for m in page if m.get("member_id"))
-            next_marker = (data.get("page_info") or {}).get("next_marker")
+            next_marker = _next_marker(data)
             if len(page) < MEMBER_PAGE or not next_marker:
                 return members
             marker = next_marker
