@@ -280,7 +280,8 @@ class HuaweiImageStore:
 
     def get_job(self, job_id: str) -> Job:
         data = _json(self._call(f"reading job {job_id}", lambda c: c.show_job(ShowJobRequest(job_id=job_id))))
-        entities = data.get("entities") if isinstance(data.get("entities"), dict) else {}
+        raw_entities = data.get("entities")
+        entities: Mapping[str, Any] = raw_entities if isinstance(raw_entities, dict) else {}
         return Job(
             id=job_id,
             status=str(data.get("status", "")),
