@@ -27,6 +27,7 @@ import json
 import os
 import random
 import re
+import sys
 import threading
 import time
 from collections import Counter, defaultdict, deque
@@ -194,10 +195,13 @@ class ChaosRun:
         self._tap = _LogTap(self._scan_log)
         self._handler = logger.registered_handler
         self._saved_stream = self._handler.setStream(self._tap)  # type: ignore[attr-defined]
+        # The handler may write to whatever sys.stdout is at the time: point that at the tap too.
+        self._saved_stdout, sys.stdout = sys.stdout, self._tap  # type: ignore[assignment]
         self._build_estate()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        sys.stdout = self._saved_stdout
         self._handler.setStream(self._saved_stream)  # type: ignore[attr-defined]
         bootstrap.Retrier = self._saved_retrier  # type: ignore[misc]
         service.RECENT = self._saved_recent
