@@ -133,7 +133,8 @@ def _report_errors(reasons: list[str]) -> None:
         return
     more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
     click.echo(f"error: {reasons[0]}{more}", err=True)
-    hint = "check HUAWEICLOUD_SDK_AK/SK; " if "not accepted" in reasons[0] else ""
+    auth = ("not accepted", "APIGW.0301", "APIGW.0307", "authentication")
+    hint = "check HUAWEICLOUD_SDK_AK/SK; " if any(word in reasons[0] for word in auth) else ""
     click.echo(f"  fix: {hint}run `imsync doctor`: it checks credentials, projects, agency and quota", err=True)
 
 
