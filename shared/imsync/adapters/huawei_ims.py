@@ -50,7 +50,8 @@ from imsync.domain.errors import (
 from imsync.domain.model import Image, Job
 from imsync.retry import Retrier
 
-PAGE_SIZE = 500  # IMS's own default page for GET /v2/cloudimages
+# The largest page GET /v2/cloudimages allows (default 500, at most 1000): a DR run costs pages, not images.
+PAGE_SIZE = 1000
 MEMBER_PAGE = 200
 # IMS codes that mean "too many tasks right now" rather than "never" (API-NOTES: IMG.0060 is a guess).
 BUSY_CODES = frozenset({"IMG.0060"})
