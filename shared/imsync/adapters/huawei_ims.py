@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import requests
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
+from huaweicloudsdkcore.auth.internal import IamHelper
 from huaweicloudsdkcore.exceptions.exceptions import (
     ConnectionException,
     RequestTimeoutException,
@@ -31,7 +32,7 @@ from huaweicloudsdkims.v2 import (
     ImsClient,
     ListImageMembersRequest,
     ListImagesRequest,
-    ShowJobRequest,
+    ShowJobProgressRequest,
     TagKeyValue,
 )
 from huaweicloudsdkims.v2.region.ims_region import ImsRegion
@@ -194,6 +195,7 @@ class ImsClients:
         self._timeout = timeout
         self._clients: dict[str, ImsClient] = {}
         self._lock = threading.Lock()
+        self._projects: dict[str, str] | None = None  # region -> the account's project there, from one IAM call
 
     def client(self, region: str) -> ImsClient:
         with self._lock:
@@ -207,15 +209,37 @@ class ImsClients:
         except KeyError:
             env = "HUAWEICLOUD_SDK_REGION_IMS_" + region.upper().replace("-", "_")
             raise ConfigError(f"no IMS endpoint known for region {region}: set {env}") from None
-        credentials = BasicCredentials(self._credentials.ak, self._credentials.sk)
-        if self._credentials.security_token:
-            credentials = credentials.with_security_token(self._credentials.security_token)
         config = HttpConfig.get_default_config()
         config.timeout = (self._timeout, self._timeout)
+        if self._projects is None:
+            self._projects = self._list_projects(region, endpoint, config)
+        credentials = BasicCredentials(self._credentials.ak, self._credentials.sk, self._projects.get(region))
+        if self._credentials.security_token:
+            credentials = credentials.with_security_token(self._credentials.security_token)
         builder = ImsClient.new_builder().with_http_config(config).with_credentials(credentials)
-        # with_region and no project ID: the SDK looks the region's project up in IAM (GET /v3/projects?name=).
+        # A region missing from the listing: the SDK looks its project up in IAM itself (GET /v3/projects?name=).
         with translated(f"finding the project of {region} in IAM"):
             return builder.with_region(endpoint).build()
+
+    def _list_projects(self, region: str, endpoint: Any, config: HttpConfig) -> dict[str, str]:
+        """Every project of the account by name, in one IAM call (the SDK alone asks once per region).
+
+        A region's main project is named after it. On any failure this returns {} and each client does the
+        SDK's own look-up, which reports the error.
+        """
+        credentials = BasicCredentials(self._credentials.ak, self._credentials.sk)  # with_endpoints: no look-up
+        if self._credentials.security_token:
+            credentials = credentials.with_security_token(self._credentials.security_token)
+        try:
+            builder = ImsClient.new_builder().with_http_config(config).with_credentials(credentials)
+            http = builder.with_endpoints(endpoint.endpoints).build().get_http_client()
+            request = IamHelper.get_keystone_list_projects_request(config, IamHelper.get_iam_endpoint(region), region)
+            request.query_params = []  # all projects, not only the one named `region`
+            answer = http.do_request_sync(credentials.process_auth_request(request, http).result())
+            projects = json.loads(answer.content).get("projects") or []
+            return {str(p["name"]): str(p["id"]) for p in projects if p.get("name") and p.get("id")}
+        except Exception:  # an optimisation only: the per-region look-up still runs, and reports what failed
+            return {}
 
 
 class HuaweiImageStore:
@@ -280,7 +304,9 @@ class HuaweiImageStore:
         return str(response.job_id)
 
     def get_job(self, job_id: str) -> Job:
-        data = _json(self._call(f"reading job {job_id}", lambda c: c.show_job(ShowJobRequest(job_id=job_id))))
+        # GET /v1/cloudimages/job/{job_id}: the same answer as the deprecated per-project show_job.
+        request = ShowJobProgressRequest(job_id=job_id)
+        data = _json(self._call(f"reading job {job_id}", lambda c: c.show_job_progress(request)))
         raw_entities = data.get("entities")
         entities: Mapping[str, Any] = raw_entities if isinstance(raw_entities, dict) else {}
         return Job(
