@@ -1,0 +1,115 @@
+"""The benchmarks keep working: `python -m benchmarks --quick` end to end, asserting structure and API-call counts.
+
+Timings are printed and written, never asserted (the machine is shared); request counts are deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import apicalls, report, runner
+from benchmarks.estate import DESTINATIONS, IAM_OPERATIONS
+
+REGIONS = 1 + len(DESTINATIONS)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    out = tmp_path_factory.mktemp("bench") / "RESULTS.md"
+    assert runner.main(["--quick", "--output", str(out)]) == 0
+    return json.loads(out.with_suffix(".json").read_text(encoding="utf-8")), out.read_text(encoding="utf-8")
+
+
+def test_report_names_the_machine_the_command_and_every_section(quick: tuple[dict[str, Any], str]) -> None:
+    results, text = quick
+    assert set(results["sections"]) == {"coldstart", "apicalls", "scale", "throughput"}
+    for heading in ("## 1. Cold start", "## 2. API calls", "## 3. Scale", "## 4. Emulator throughput"):
+        assert heading in text
+    assert "python -m benchmarks --quick --output" in text
+    facts = results["facts"]
+    assert facts["nproc"] >= 1 and facts["memory_mb"] > 0 and facts["python"] and len(facts["load"].split()) == 3
+    for section in results["sections"].values():
+        assert section["quick"] is True and section["facts"]["load"]
+
+
+def test_cold_start_measures_the_floor_and_every_handler(quick: tuple[dict[str, Any], str]) -> None:
+    cold = quick[0]["sections"]["coldstart"]
+    rows = {r["what"]: r for r in cold["rows"]}
+    assert rows["floor: import huaweicloudsdkims.v2"]["ratio_to_floor"] == 1
+    for function in ("replicate_on_create", "scheduled_dr_copy", "share_on_complete"):
+        assert rows[function]["runs"] == cold["runs"] >= 3
+        assert rows[function]["median_ms"] > 0 and rows[function]["in_process_build_ms"] >= 0
+    assert {m["function"] for m in cold["memory"]} == {"replicate_on_create", "scheduled_dr_copy", "share_on_complete"}
+    assert all(m["ok"] and m["maxrss_mb"] > 0 for m in cold["memory"])
+
+
+def test_every_scenario_succeeds_within_a_tenth_of_the_minimum_ims_calls(quick: tuple[dict[str, Any], str]) -> None:
+    rows = quick[0]["sections"]["apicalls"]["rows"]
+    assert len(rows) == 3 + 2 + 4
+    for row in rows:
+        assert row["ok"], row
+        assert row["min_ims"] == sum(row["minimum"].values())
+        assert row["iam_calls"] == 1  # one listing of the account's projects per process
+        if row["scenario"].startswith("completion"):
+            continue  # one member listing per replica above the minimum: see the next test and RESULTS.md
+        assert row["ims_calls"] <= 1.1 * row["min_ims"], row
+
+
+def test_create_events_copy_once_per_destination(quick: tuple[dict[str, Any], str]) -> None:
+    for row in quick[0]["sections"]["apicalls"]["rows"][:3]:
+        d = row["params"]["destinations"]
+        assert row["replicas_started"] == d == row["calls"]["copy_image_cross_region"]
+        # one read of the source, then each allowed region listed once (its replicas and the copies in flight)
+        assert row["calls"]["list_images"] == 1 + len(DESTINATIONS)
+
+
+def test_completion_shares_in_batches_and_tags_each_replica_once(quick: tuple[dict[str, Any], str]) -> None:
+    for row in quick[0]["sections"]["apicalls"]["rows"][3:5]:
+        k = row["params"]["replicas"]
+        assert row["replicas_shared"] == k
+        assert row["calls"]["batch_add_or_delete_tags"] == k
+        assert row["calls"]["batch_add_members"] == -(-k // apicalls.MEMBER_BATCH)
+        # Not yet the minimum: imsync reads each replica's members before adding the missing ones.
+        assert row["calls"]["list_image_members"] == k
+        assert row["ims_calls"] == row["min_ims"] + k
+
+
+def test_a_dr_run_with_nothing_to_do_costs_pages_not_images(quick: tuple[dict[str, Any], str]) -> None:
+    idle = [r for r in quick[0]["sections"]["apicalls"]["rows"] if r["params"].get("missing") == 0.0]
+    assert len(idle) == 2
+    for row in idle:
+        assert set(row["calls"]) <= {"list_images"} | IAM_OPERATIONS
+        assert row["calls"]["list_images"] == REGIONS * apicalls.pages(row["params"]["images"])
+    busy = [r for r in quick[0]["sections"]["apicalls"]["rows"] if r["params"].get("missing")]
+    assert all(r["calls"]["copy_image_cross_region"] == apicalls.COPY_LIMIT for r in busy)
+
+
+def test_scale_reports_both_sizes_and_the_growth(quick: tuple[dict[str, Any], str]) -> None:
+    scale = quick[0]["sections"]["scale"]
+    small, large = scale["rows"]
+    assert small["images"] < large["images"] and small["ok"] and large["ok"]
+    for row in scale["rows"]:
+        assert row["calls"]["list_images"] == REGIONS * apicalls.pages(row["images"])
+        assert row["maxrss_mb"] > 0
+    assert set(scale["growth"]) >= {"wall_s", "requests", "maxrss_mb", "imsync_cpu_s", "emulator_cpu_s"}
+
+
+def test_throughput_reports_lists_and_copies(quick: tuple[dict[str, Any], str]) -> None:
+    (row,) = quick[0]["sections"]["throughput"]["rows"]
+    assert row["list_per_s"] > 0 and row["copy_per_s"] > 0 and row["requests"] >= 20
+
+
+def test_minimum_pages_count_the_empty_page_after_a_full_one() -> None:
+    assert [apicalls.pages(n) for n in (0, 1, 999, 1000, 1001, 10000)] == [1, 1, 1, 2, 2, 11]
+
+
+def test_quick_mode_without_output_writes_no_report(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(runner, "SECTIONS", {"scale": lambda quick: {"rows": [], "growth": {}}})
+    monkeypatch.setattr(report, "table", lambda name, figures: "")
+    monkeypatch.setattr(runner, "DEFAULT_OUTPUT", tmp_path / "RESULTS.md")
+    assert runner.main(["--quick"]) == 0
+    assert not (tmp_path / "RESULTS.md").exists()
