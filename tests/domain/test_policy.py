@@ -56,3 +56,9 @@ def test_nothing_allowed_means_nothing_copied():
 
 def test_split_list_drops_duplicates_and_empties():
     assert split_list(" a__b , a ;") == ["a", "b"]
+
+
+def test_empty_regions_tag_says_so_instead_of_doing_nothing_silently():
+    policy = parse_policy({"imsync-regions": " _ "}, ALLOWED, ALIASES)
+    assert policy.regions == ()
+    assert "names no region" in policy.refusals[0]

@@ -71,7 +71,10 @@ def parse_policy(
 
     regions = []
     allowed_list = ", ".join(sorted(allowed_regions)) or "none"
-    for region in checked_items(TAG_REGIONS):
+    named = checked_items(TAG_REGIONS)
+    if not named and TAG_REGIONS in tags and not refusals:
+        refusals.append(f"{TAG_REGIONS}: the tag names no region; give region IDs like cn-east-3, or remove the tag")
+    for region in named:
         if region in allowed_regions:
             regions.append(region)
         else:
