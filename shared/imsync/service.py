@@ -15,7 +15,7 @@ from typing import Any
 
 from imsync.config import Settings
 from imsync.domain.errors import CloudError, CopyLimitReached, ImsyncError, OutcomeUnknown, Unavailable
-from imsync.domain.model import Image, Lineage
+from imsync.domain.model import TAG_SHARED, Image, Lineage
 from imsync.domain.planner import COPY, DEFER, FAIL, FINALIZE, IN_SYNC, REFUSE, WAIT, Action, plan_image
 from imsync.domain.policy import Policy, parse_policy
 from imsync.domain.rules import CopyRules
@@ -486,13 +486,18 @@ class Replicator:
                 if action.replica is not None:
                     self._notify("imsync.replica.ready", action, self._finalize_reason(action))
 
-    def _share(self, summary: Summary, store: ImageStore, actions: list[Action]) -> list[Action]:
+    def _share(self, summary: Summary, store: ImageStore, actions: list[Action], look: bool = False) -> list[Action]:
         """Add the missing members, batching images that miss the same projects; returns the actions that succeeded."""
         groups: dict[tuple[str, ...], list[Action]] = defaultdict(list)
         done: list[Action] = []
         for action in actions:
             if not action.projects:
                 done.append(action)
+                continue
+            if not look and action.replica is not None and TAG_SHARED not in action.target.tags:
+                # A replica imsync never shared: add every project without listing its members first (one call
+                # per replica saved); if IMS refuses a member that is already there, the batch is retried after a look.
+                groups[tuple(sorted(action.projects))].append(action)
                 continue
             try:
                 missing = tuple(sorted(set(action.projects) - store.list_members(action.target.id)))
@@ -509,6 +514,9 @@ class Replicator:
                 try:
                     store.add_members([a.target.id for a in batch], list(projects))
                 except CloudError as exc:
+                    if not look:
+                        done.extend(self._share(summary, store, batch, look=True))
+                        continue
                     for action in batch:
                         self._report(summary, action, "error", f"sharing with {len(projects)} project(s): {exc}")
                     continue

@@ -1,5 +1,8 @@
 """An IMS that answers malformed JSON or unexpected fields: an error with a reason, no crash, others' work kept."""
 
+import json
+import os
+
 import pytest
 
 from tests.abuse.conftest import HOME, writes
@@ -52,13 +55,19 @@ def test_a_malformed_answer_to_a_copy_leaves_one_replica_and_the_other_images_co
         assert replica.status == "active"
 
 
-def test_a_malformed_member_listing_does_not_stop_the_other_replicas(cloud, deployment, call):
+def test_a_malformed_member_listing_does_not_stop_the_other_replicas(cloud, deployment, call, monkeypatch):
     images = [
         cloud.region(HOME).add_image(name=n, tags={"imsync-regions": "cn-east-3", "imsync-share": "partner"})
         for n in ("a", "b")
     ]
     call("scheduled_dr_copy", load_event("timer"))
     cloud.run_until_idle()
+    call("share_on_complete", load_event("timer"))
+    # The alias gains a project: the finished replicas are shared again, which reads their members first.
+    newcomer = cloud.add_account("newcomer").projects["cn-east-3"]
+    targets = json.loads(os.environ["IMSYNC_SHARE_TARGETS"])
+    targets["partner"]["cn-east-3"].append(newcomer)
+    monkeypatch.setenv("IMSYNC_SHARE_TARGETS", json.dumps(targets))
     cloud.faults.add(method="GET", path=r"/members", region="cn-east-3", body="<html>", count=1)
 
     answer = call("share_on_complete", load_event("timer"))
@@ -68,4 +77,4 @@ def test_a_malformed_member_listing_does_not_stop_the_other_replicas(cloud, depl
     assert again["ok"], again
     for image in images:
         (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
-        assert set(replica.members) == {cloud.recipient.projects["cn-east-3"]}
+        assert set(replica.members) == {cloud.recipient.projects["cn-east-3"], newcomer}
