@@ -358,3 +358,18 @@ def test_encrypted_source_is_not_shared(cloud, imsync_env):
 
     assert any("cannot be shared" in r["reason"] for r in result["results"]), result
     assert cloud.region(HOME).image(image.id).members == {}
+
+
+def test_a_refused_share_batch_is_retried_after_reading_the_members(cloud, imsync_env):
+    image = golden(cloud, regions="cn-east-3", tags={"imsync-share": "partner"})
+    handlers.replicate_on_create(create_event(image))
+    cloud.run_until_idle()
+    # Every attempt of the optimistic batch fails; the look-then-add path must still share it.
+    cloud.faults.add(status=500, method="POST", path=r"/v1/cloudimages/members", count=5)
+
+    result = handlers.share_on_complete(load_event("timer.json"))
+
+    assert result["ok"], result
+    assert cloud.counters["list_image_members"] >= 1
+    (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
+    assert set(replica.members) == {cloud.recipient.projects["cn-east-3"]}
