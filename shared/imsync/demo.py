@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +20,7 @@ from rich.table import Table
 
 from imsync.domain.model import TAG_SOURCE
 from imsync.emulator import Emulator
+from imsync.emulator.environment import environment
 
 HOME = "cn-north-4"
 REGIONS = ("cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1")
@@ -106,17 +105,6 @@ def seed_demo_estate(cloud: Emulator) -> DemoEstate:
     return estate
 
 
-@contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def _cts_create_event(image_id: str) -> dict[str, Any]:
     return {
         "cts": {
@@ -178,7 +166,7 @@ def run_demo(console: Console | None = None) -> int:
         demo = Demo(console)
         console.rule("imsync demo: seeded estate in cn-north-4 (emulated IMS, real SDK over HTTP)")
         console.print(_estate_table(cloud, estate))
-        with _environment(estate.env):
+        with environment(estate.env):
             for image_id in estate.with_events:
                 answer = handlers.replicate_on_create(_cts_create_event(image_id))
                 demo.show("replicate_on_create", answer, estate.names)

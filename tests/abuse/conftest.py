@@ -14,12 +14,12 @@ import json
 
 import pytest
 
-from imsync import service
 from imsync.emulator import Emulator
 from imsync.observability import logger
 from tests.helpers import handlers
+from tests.helpers.deployment import HOME as HOME  # re-exported for the tests
+from tests.helpers.deployment import deploy
 
-HOME = "cn-north-4"
 REGIONS = ("cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1")
 ALLOWED = ("cn-east-3", "cn-south-1")
 WRITES = ("POST", "PUT", "DELETE")
@@ -68,25 +68,12 @@ def log_tap(capsys):
 @pytest.fixture
 def deployment(cloud, monkeypatch, log_tap):
     """A deployment in cn-north-4 copying to cn-east-3 and cn-south-1, sharing with the partner and an auditor."""
-    for key, value in cloud.env.items():
-        monkeypatch.setenv(key, value)
     auditor = cloud.add_account("auditor")
     targets = {
         "partner": {r: [cloud.recipient.projects[r]] for r in REGIONS},
         "auditor": {"cn-east-3": [auditor.projects["cn-east-3"]]},
     }
-    settings = {
-        "IMSYNC_HOME_REGION": HOME,
-        "IMSYNC_SOURCE_REGIONS": HOME,
-        "IMSYNC_ALLOWED_REGIONS": ",".join(ALLOWED),
-        "IMSYNC_AGENCY": "imsync-copy",
-        "IMSYNC_SHARE_TARGETS": json.dumps(targets),
-        "IMSYNC_HTTP_TIMEOUT": "2",
-    }
-    for key, value in settings.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setattr(service, "RECENT", service._RecentCopies())
-    return settings
+    return deploy(cloud, monkeypatch, ALLOWED, share_targets=targets, timeout="2")
 
 
 @pytest.fixture

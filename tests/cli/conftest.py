@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import pytest
 from click.testing import CliRunner, Result
 
-from imsync import service
 from imsync.cli import cli
 from imsync.emulator import Emulator, ManualClock, ScaledClock
+from tests.helpers.deployment import HOME as HOME  # re-exported for the tests
+from tests.helpers.deployment import deploy
 
-HOME = "cn-north-4"
 REGIONS = ("cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1")
 DESTINATIONS = ("cn-east-3", "cn-south-1", "ap-southeast-1")
 
@@ -46,22 +45,7 @@ def deployment(cloud: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path) -> di
     monkeypatch.setenv("COLUMNS", "200")  # rich wraps tables at 80 columns when it writes to a pipe
     for key in ("IMSYNC_CONFIG", "IMSYNC_EVENT_BUS", "HUAWEICLOUD_SDK_SECURITY_TOKEN"):
         monkeypatch.delenv(key, raising=False)
-    for key, value in cloud.env.items():
-        monkeypatch.setenv(key, value)
-    partner = {region: [cloud.recipient.projects[region]] for region in REGIONS}
-    settings = {
-        "IMSYNC_HOME_REGION": HOME,
-        "IMSYNC_SOURCE_REGIONS": HOME,
-        "IMSYNC_ALLOWED_REGIONS": ",".join(DESTINATIONS),
-        "IMSYNC_AGENCY": "imsync-copy",
-        "IMSYNC_SHARE_TARGETS": json.dumps({"partner": partner}),
-        "IMSYNC_HTTP_TIMEOUT": "5",
-    }
-    for key, value in settings.items():
-        monkeypatch.setenv(key, value)
-    # Each test is its own process as far as imsync knows: forget copies "this process" started.
-    monkeypatch.setattr(service, "RECENT", service._RecentCopies())
-    return settings
+    return deploy(cloud, monkeypatch, DESTINATIONS)
 
 
 @pytest.fixture

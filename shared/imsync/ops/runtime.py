@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from imsync.config import Settings
 from imsync.domain.model import Image
+from imsync.emulator.environment import environment
 from imsync.settings_file import merged_environment
 
 if TYPE_CHECKING:
@@ -19,9 +20,6 @@ if TYPE_CHECKING:
     from imsync.adapters.huawei_ims_reads import OperatorImageStore
     from imsync.emulator import Emulator
     from imsync.service import Replicator, Result
-
-# Variables that a real account's environment may hold and that must not leak into an emulator run.
-FOREIGN_PREFIXES = ("HUAWEICLOUD_SDK_", "IMSYNC_")
 
 
 @dataclass
@@ -91,21 +89,6 @@ class Runtime:
 
 
 @contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    """The SDK reads its endpoints from os.environ: point it at the emulator for the command's duration."""
-    saved = dict(os.environ)
-    for key in list(os.environ):
-        if key.startswith(FOREIGN_PREFIXES):
-            del os.environ[key]
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-@contextmanager
 def open_runtime(config: str | None, use_emulator: bool) -> Iterator[Runtime]:
     """A Runtime over the real settings, or over a fresh emulator seeded with the demo estate."""
     if not use_emulator:
@@ -116,5 +99,5 @@ def open_runtime(config: str | None, use_emulator: bool) -> Iterator[Runtime]:
 
     with Emulator(regions=REGIONS, clock=ManualClock()) as cloud:
         estate = seed_demo_estate(cloud)
-        with _environment(estate.env):
+        with environment(estate.env):
             yield Runtime(dict(os.environ), emulator=cloud)
