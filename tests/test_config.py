@@ -52,6 +52,8 @@ def test_full_settings():
         ({"IMSYNC_MAX_CONCURRENT_COPIES": "9"}, "must be 1 to 5"),
         ({"IMSYNC_MAX_CONCURRENT_COPIES": "many"}, "not a whole number"),
         ({"IMSYNC_NAME_TEMPLATE": "{source_nme}"}, "unknown field {source_nme}"),
+        ({"IMSYNC_NAME_TEMPLATE": "copy_{source_name!x}"}, "use plain fields"),
+        ({"IMSYNC_NAME_TEMPLATE": "copy_{source_name:d}"}, "use plain fields"),
         ({"IMSYNC_COPY_TAGS": "perhaps"}, "IMSYNC_COPY_TAGS: 'perhaps' is not true or false"),
         ({"IMSYNC_HTTP_TIMEOUT": "0"}, "between 0 and 600"),
     ],

@@ -181,6 +181,10 @@ def _template(env: Mapping[str, str]) -> str:
     if unknown:
         known = ", ".join("{" + f + "}" for f in sorted(TEMPLATE_FIELDS))
         raise ConfigError(f"{name}: unknown field {{{sorted(unknown)[0]}}}; use {known}")
+    try:  # conversions and format specs ({source_name!x}, {source_id:d}) only fail when used
+        template.format(source_region="cn-north-4", source_name="golden", source_id="0" * 36)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise ConfigError(f"{name}: {exc}; use plain fields like {{source_name}}") from None
     return template
 
 

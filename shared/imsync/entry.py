@@ -28,15 +28,17 @@ def handle(
             summary = run(bootstrap.replicator(context), trigger)
         except ImsyncError as exc:
             logger.error("refused", extra={"error": str(exc), "error_type": type(exc).__name__})
-            return {
-                "function": function,
-                "ok": False,
-                "error": str(exc),
-                "error_type": type(exc).__name__,
-                "results": [],
-            }
+            return _failure(function, str(exc), type(exc).__name__)
+        except Exception as exc:  # a bug must still answer in the summary's shape, and be logged once
+            logger.exception("internal error", extra={"error_type": type(exc).__name__})
+            message = f"internal error ({type(exc).__name__}); the next run retries; details are in the log"
+            return _failure(function, message, "InternalError")
         for problem in getattr(trigger, "problems", ()):
             summary.errors.append(problem)
         answer = summary.as_dict()
         logger.info("done", extra={"ok": answer["ok"], "counts": answer["counts"]})
         return answer
+
+
+def _failure(function: str, error: str, error_type: str) -> dict[str, Any]:
+    return {"function": function, "ok": False, "error": error, "error_type": error_type, "results": []}

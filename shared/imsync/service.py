@@ -225,7 +225,7 @@ class Replicator:
     def _read(self, summary: Summary, image_id: str, region: str) -> Image | None:
         try:
             image = self._stores(region).get_image(image_id)
-        except CloudError as exc:
+        except ImsyncError as exc:
             self._record(summary, Result(image_id, region, "read", "error", str(exc)))
             return None
         if image is None:
@@ -274,7 +274,7 @@ class Replicator:
                 continue
             try:
                 images = estate.images(region)
-            except CloudError as exc:
+            except ImsyncError as exc:
                 self._record(summary, Result("", region, "scan", "error", str(exc)))
                 continue
             sources += [i for i in images if i.opted_in and (not wanted or i.id in wanted)]
@@ -345,7 +345,7 @@ class Replicator:
                 continue  # the planner refuses these; no need to read the region
             try:
                 copies[region] = estate.copies_of(source.id, region)
-            except CloudError as exc:
+            except ImsyncError as exc:
                 self._record(summary, Result(source.id, region, "scan", "error", str(exc), source.region))
         readable = Policy(
             tuple(r for r in policy.regions if r in copies or r == source.region or self._rules.refusal(source, r)),
@@ -393,7 +393,7 @@ class Replicator:
         for region in sorted(self.settings.allowed_regions - set(estate.loaded_regions())):
             try:
                 estate.images(region)
-            except CloudError as exc:
+            except ImsyncError as exc:
                 self._record(summary, Result("", region, "scan", "error", f"counting copies in flight: {exc}"))
         budget = self.settings.max_concurrent_copies - estate.in_flight()
         for action in copies:
@@ -409,11 +409,14 @@ class Replicator:
                 self._report(summary, action, "planned", action.reason)
                 budget -= 1
                 continue
-            if self._start_copy(summary, estate, action):
+            started = self._start_copy(summary, estate, action)
+            if started is None:
+                budget = 0  # IMS says it runs all the copies it allows: the rest wait for a later run
+            elif started:
                 budget -= 1
 
-    def _start_copy(self, summary: Summary, estate: Estate, action: Action) -> bool:
-        """Start one copy; True when a copy is (or may be) running afterwards."""
+    def _start_copy(self, summary: Summary, estate: Estate, action: Action) -> bool | None:
+        """Start one copy; True when a copy is (or may be) running afterwards, None when IMS is at its limit."""
         source, region = action.source, action.region
         if not self.settings.agency:
             self._report(summary, action, "error", "IMSYNC_AGENCY is not set: name the IAM agency IMS copies with")
@@ -432,10 +435,10 @@ class Replicator:
         except CopyLimitReached as exc:
             RECENT.release(key)
             self._report(summary, action, "deferred", f"IMS runs as many copies as it allows ({exc}); a later run")
-            return False
+            return None
         except (OutcomeUnknown, Unavailable) as exc:
             return self._after_lost_answer(summary, estate, action, exc)
-        except CloudError as exc:
+        except ImsyncError as exc:
             RECENT.release(key)
             self._report(summary, action, "error", str(exc))
             self._notify("imsync.copy.failed", action, str(exc))
@@ -454,7 +457,7 @@ class Replicator:
         try:
             estate.refresh(action.region)
             found = [r for r in estate.copies_of(action.source.id, action.region) if not r.gone]
-        except CloudError:
+        except ImsyncError:
             found = []
         if found:
             self._report(summary, action, "started", f"{exc}, but the copy is there", replica_id=found[0].id)
@@ -474,17 +477,21 @@ class Replicator:
                     self._report(summary, action, "planned", self._finalize_reason(action))
                 continue
             store = self._stores(region)
-            shared = self._share(summary, store, actions)
-            for action in shared:
+            shared = {id(action) for action in self._share(summary, store, actions)}
+            for action in actions:
+                ok = id(action) in shared
+                # Lineage and copied tags never wait for a share; only the share fingerprint does.
+                tags = action.tags if ok else {k: v for k, v in action.tags.items() if k != TAG_SHARED}
                 try:
-                    if action.tags:
-                        store.add_tags(action.target.id, action.tags)
-                except CloudError as exc:
-                    self._report(summary, action, "error", f"shared, but tagging failed: {exc}")
+                    if tags:
+                        store.add_tags(action.target.id, tags)
+                except ImsyncError as exc:
+                    self._report(summary, action, "error", f"tagging failed: {exc}")
                     continue
-                self._report(summary, action, "done", self._finalize_reason(action))
-                if action.replica is not None:
-                    self._notify("imsync.replica.ready", action, self._finalize_reason(action))
+                if ok:  # a failed share was reported where it failed
+                    self._report(summary, action, "done", self._finalize_reason(action))
+                    if action.replica is not None:
+                        self._notify("imsync.replica.ready", action, self._finalize_reason(action))
 
     def _share(self, summary: Summary, store: ImageStore, actions: list[Action], look: bool = False) -> list[Action]:
         """Add the missing members, batching images that miss the same projects; returns the actions that succeeded."""
@@ -496,12 +503,12 @@ class Replicator:
                 continue
             if not look and action.replica is not None and TAG_SHARED not in action.target.tags:
                 # A replica imsync never shared: add every project without listing its members first (one call
-                # per replica saved); if IMS refuses a member that is already there, the batch is retried after a look.
+                # per replica saved); if IMS refuses the batch, it is tried again after a look.
                 groups[tuple(sorted(action.projects))].append(action)
                 continue
             try:
                 missing = tuple(sorted(set(action.projects) - store.list_members(action.target.id)))
-            except CloudError as exc:
+            except ImsyncError as exc:
                 self._report(summary, action, "error", f"reading the image's members: {exc}")
                 continue
             if missing:
@@ -510,18 +517,23 @@ class Replicator:
                 done.append(action)
         for projects, group in groups.items():
             for start in range(0, len(group), MEMBER_BATCH):
-                batch = group[start : start + MEMBER_BATCH]
-                try:
-                    store.add_members([a.target.id for a in batch], list(projects))
-                except CloudError as exc:
-                    if not look:
-                        done.extend(self._share(summary, store, batch, look=True))
-                        continue
-                    for action in batch:
-                        self._report(summary, action, "error", f"sharing with {len(projects)} project(s): {exc}")
-                    continue
-                done.extend(batch)
+                done += self._add_members(summary, store, group[start : start + MEMBER_BATCH], projects, look)
         return done
+
+    def _add_members(
+        self, summary: Summary, store: ImageStore, batch: list[Action], projects: tuple[str, ...], look: bool
+    ) -> list[Action]:
+        """One member call for the batch; on refusal, look first, then one image at a time."""
+        try:
+            store.add_members([a.target.id for a in batch], list(projects))
+            return batch
+        except ImsyncError as exc:
+            if not look:
+                return self._share(summary, store, batch, look=True)
+            if len(batch) > 1:  # one image IMS refuses (member limit, say) must not hold back the others
+                return [a for action in batch for a in self._add_members(summary, store, [action], projects, look)]
+            self._report(summary, batch[0], "error", f"sharing with {len(projects)} project(s): {exc}")
+            return []
 
     @staticmethod
     def _finalize_reason(action: Action) -> str:

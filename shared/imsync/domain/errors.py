@@ -46,10 +46,11 @@ class Throttled(CloudError):
     retryable = True
 
 
-class CopyLimitReached(Throttled):
-    """IMS already runs as many copies as it allows for this user: a later run starts this one."""
+class CopyLimitReached(CloudError):
+    """IMS already runs as many copies as it allows for this user: a later run starts this one.
 
-    retryable = False
+    Not a Throttled: waiting seconds does not help, copies take minutes to finish.
+    """
 
 
 class Unavailable(CloudError):
