@@ -101,6 +101,7 @@ class Invocation:
     emulator_cpu_s: float
     load: str
     calls: Counter[str] = field(default_factory=Counter)
+    regions: int = 0  # IMS regions the invocation talked to: one IAM project look-up each (CONTRACT.md s. 4)
 
     @property
     def ims_calls(self) -> int:
@@ -129,6 +130,7 @@ def invoke(
         )
         if cloud is not None:
             cloud.reset_counters()
+            seen = len(cloud.requests)
         at_start = load()
         cpu = _parent_cpu()
         started = time.perf_counter()
@@ -147,4 +149,5 @@ def invoke(
             raise RuntimeError(f"{function} ({mode}) failed with exit code {proc.returncode}:\n{proc.stderr[-3000:]}")
         figures = json.loads(out_path.read_text(encoding="utf-8"))
     calls: Counter[str] = Counter(cloud.counters) if cloud is not None else Counter()
-    return Invocation(figures, wall, emulator_cpu, at_start, calls)
+    regions = len({r.region for r in cloud.requests[seen:] if r.region != "iam"}) if cloud is not None else 0
+    return Invocation(figures, wall, emulator_cpu, at_start, calls, regions)

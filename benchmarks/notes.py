@@ -53,7 +53,8 @@ def summary(results: dict[str, Any]) -> list[str]:
                 if over
                 else ""
             )
-            + f"; IAM calls per invocation: {', '.join(map(str, iam))} (minimum 1). "
+            + f"; IAM calls per invocation: {', '.join(map(str, iam))} (one project look-up per region touched, "
+            "GET /v3/projects?name=, as CONTRACT.md section 4 says). "
             f"Target {_verdict(not over)}."
         )
     if scale := sections.get("scale"):
@@ -118,7 +119,8 @@ def before(name: str, figures: dict[str, Any]) -> list[str]:
             "- *DR run, N images x 5 regions*: list the source and each destination once:",
             "  `pages(N) + 5 x pages(present)`; when some replicas are missing, start as many copies as IMS runs at",
             "  once (5): the rest waits for the next run in any schedule. Nothing per image.",
-            "- *IAM*: one listing of the account's projects per process (every region's project ID), counted apart.",
+            "- *IAM*: one project look-up per region the process touches (`GET /v3/projects?name=`, cached by the",
+            "  SDK for the process), counted apart.",
             "",
         ]
     if name == "scale":
@@ -208,9 +210,10 @@ def after(name: str, figures: dict[str, Any]) -> list[str]:
             *out,
             "",
             "Optimised on the way (separate commits): list pages of 1,000 instead of 500 (DR run over 1,000 images:",
-            "18 -> 12 IMS calls, the minimum); one IAM listing of the account's projects instead of the SDK's one",
-            "look-up per region (IAM calls per invocation 6 -> 1 with six regions); a replica imsync never",
-            "shared is shared without reading its members first (completion K=50: 103 -> 53 IMS calls). Whether",
+            "18 -> 12 IMS calls, the minimum); a replica imsync never",
+            "shared is shared without reading its members first (completion K=50: 103 -> 53 IMS calls). One IAM",
+            "listing of all the account's projects, instead of one look-up per region, was tried and reverted:",
+            "CONTRACT.md section 4 looks each region's project up by name (`GET /v3/projects?name=`). Whether",
             "IMS accepts re-adding a member that is already there is not documented: if IMS refuses the batch,",
             "imsync reads the members and adds only the missing ones (tests/e2e/test_replication.py::",
             "test_a_refused_share_batch_is_retried_after_reading_the_members).",
@@ -241,7 +244,7 @@ def after(name: str, figures: dict[str, Any]) -> list[str]:
             "Optimised on the way (each a separate commit with its before/after): the list pages are no longer",
             "turned into SDK model objects that imsync never read (imsync CPU at N=10,000 6.0 -> 3.8 s);",
             "`Result.as_dict` without `dataclasses.asdict` (3.8 -> 3.2 s); pages of 1,000 instead of 500",
-            "(requests 132 -> 72); one IAM call instead of one per region (72 -> 67); the emulator's list sorting",
+            "(requests 132 -> 72); the emulator's list sorting",
             "no longer formats a timestamp per image per page (a 10,000-image region listing 0.71 -> 0.30 s).",
             "Before them the wall-time exponent was 1.19 (17.6 s at N=10,000, load 1.8).",
             "",

@@ -107,3 +107,16 @@ def test_replica_tags_respect_the_ten_tag_limit():
     (action,) = plan({"cn-east-3": [replica()]}, source=source, policy=Policy(("cn-east-3",), ("qa",)))[1:]
     assert len(action.tags) == 10
     assert not any(k == "imsync-regions" for k in action.tags)
+
+
+def test_source_tags_already_on_the_replica_keep_their_slot():
+    # Found in review: a tag dropped from the sorted cut but present on the replica made an 11th tag.
+    user = {"a0": "x", **{k: "v" for k in "abcdefg"}}
+    source = Image(id="src", region="cn-north-4", name="g", status="active", tags={**user, "imsync-regions": "x"})
+    lineage = {"imsync-source": "src", "imsync-source-region": "cn-north-4"}
+    fingerprint = share_fingerprint(PROJECTS["cn-east-3"])
+    on_replica = {**lineage, "imsync-shared": fingerprint, **{k: "v" for k in "abcdefg"}}
+    actions = plan({"cn-east-3": [replica(tags=on_replica)]}, source=source, policy=Policy(("cn-east-3",), ("qa",)))
+    (action,) = [a for a in actions if a.replica is not None]
+    assert action.kind == IN_SYNC
+    assert len(on_replica) == 10

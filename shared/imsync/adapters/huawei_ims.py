@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 
 import requests
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.auth.internal import IamHelper
 from huaweicloudsdkcore.exceptions.exceptions import (
     ConnectionException,
     RequestTimeoutException,
@@ -132,14 +131,14 @@ def image_from_api(data: Mapping[str, Any], region: str) -> Image:
         region=region,
         name=str(data.get("name", "")),
         status=status,
-        image_type=str(data.get("__imagetype", "private")),
+        image_type=str(data.get("__imagetype") or "unknown"),  # unknown is refused, never assumed private
         size_bytes=size_bytes,
         tags=_tags(data.get("tags")),
         description=str(data.get("__description") or data.get("description") or ""),
         encrypted=bool(data.get("__system__cmkid")),
         iso=data.get("virtual_env_type") == "IsoImage" or data.get("disk_format") == "iso",
         whole_image=_truthy(data.get("__whole_image")),
-        frozen=status == "frozen",
+        frozen=status == "frozen" or _truthy(data.get("__frozen")),
         owner=str(data.get("owner", "")),
         created_at=str(data.get("created_at", "")),
     )
@@ -195,7 +194,6 @@ class ImsClients:
         self._timeout = timeout
         self._clients: dict[str, ImsClient] = {}
         self._lock = threading.Lock()
-        self._projects: dict[str, str] | None = None  # region -> the account's project there, from one IAM call
 
     def client(self, region: str) -> ImsClient:
         with self._lock:
@@ -211,35 +209,14 @@ class ImsClients:
             raise ConfigError(f"no IMS endpoint known for region {region}: set {env}") from None
         config = HttpConfig.get_default_config()
         config.timeout = (self._timeout, self._timeout)
-        if self._projects is None:
-            self._projects = self._list_projects(region, endpoint, config)
-        credentials = BasicCredentials(self._credentials.ak, self._credentials.sk, self._projects.get(region))
+        credentials = BasicCredentials(self._credentials.ak, self._credentials.sk)
         if self._credentials.security_token:
             credentials = credentials.with_security_token(self._credentials.security_token)
         builder = ImsClient.new_builder().with_http_config(config).with_credentials(credentials)
-        # A region missing from the listing: the SDK looks its project up in IAM itself (GET /v3/projects?name=).
+        # with_region and no project ID: the SDK looks the region's project up in IAM (GET /v3/projects?name=),
+        # as CONTRACT.md section 4 says, and caches it per key and region for the process.
         with translated(f"finding the project of {region} in IAM"):
             return builder.with_region(endpoint).build()
-
-    def _list_projects(self, region: str, endpoint: Any, config: HttpConfig) -> dict[str, str]:
-        """Every project of the account by name, in one IAM call (the SDK alone asks once per region).
-
-        A region's main project is named after it. On any failure this returns {} and each client does the
-        SDK's own look-up, which reports the error.
-        """
-        credentials = BasicCredentials(self._credentials.ak, self._credentials.sk)  # with_endpoints: no look-up
-        if self._credentials.security_token:
-            credentials = credentials.with_security_token(self._credentials.security_token)
-        try:
-            builder = ImsClient.new_builder().with_http_config(config).with_credentials(credentials)
-            http = builder.with_endpoints(endpoint.endpoints).build().get_http_client()
-            request = IamHelper.get_keystone_list_projects_request(config, IamHelper.get_iam_endpoint(region), region)
-            request.query_params = []  # all projects, not only the one named `region`
-            answer = http.do_request_sync(credentials.process_auth_request(request, http).result())
-            projects = json.loads(answer.content).get("projects") or []
-            return {str(p["name"]): str(p["id"]) for p in projects if p.get("name") and p.get("id")}
-        except Exception:  # an optimisation only: the per-region look-up still runs, and reports what failed
-            return {}
 
 
 class HuaweiImageStore:

@@ -57,10 +57,13 @@ def replica_tags(source: Image, replica: Image, copy_tags: bool, fingerprint: st
     if fingerprint:
         wanted[TAG_SHARED] = fingerprint
     if copy_tags:
-        # Tags someone put on the replica itself keep their place; copied ones fill what is left.
+        # Tags someone put on the replica itself keep their place. Source tags already on the replica come
+        # first (they hold a slot anyway), so the total never passes IMS's limit of 10 per image.
         own = {k for k in replica.tags if k not in wanted and k not in source.user_tags}
         room = MAX_TAGS - len(wanted) - len(own)
-        for key in sorted(source.user_tags)[: max(room, 0)]:
+        present = [k for k in sorted(source.user_tags) if k in replica.tags]
+        absent = [k for k in sorted(source.user_tags) if k not in replica.tags]
+        for key in (present + absent)[: max(room, 0)]:
             wanted[key] = source.user_tags[key]
     return wanted
 
