@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from imsync.config import Settings
 from imsync.emulator import Emulator, ScaledClock, load_seed
 from imsync.emulator.command import export_lines
 from imsync.emulator.seed import SeedError
@@ -55,6 +57,12 @@ def test_export_lines_quote_values():
         assert f"export HUAWEICLOUD_SDK_AK={cloud.owner.ak}" in lines
         share = next(line for line in lines if line.startswith("export IMSYNC_SHARE_TARGETS="))
         assert share.startswith("export IMSYNC_SHARE_TARGETS='{")
+        # What the shell would set is a valid imsync configuration (found in review: it was not).
+        env = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in lines)
+        settings = Settings.from_env(env)
+        assert settings.home_region == cloud.regions[0]
+        assert settings.allowed_regions == set(cloud.regions[1:])
+        assert settings.share_projects(("partner",), "cn-east-3") == (cloud.recipient.projects["cn-east-3"],)
 
 
 def test_command_prints_exports_then_serves(tmp_path):

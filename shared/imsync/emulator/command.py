@@ -17,12 +17,23 @@ from .seed import SeedError, load_seed
 
 
 def export_lines(cloud: Emulator, agency: str | None) -> list[str]:
-    """`export NAME=VALUE` lines: the SDK variables plus imsync's agency and partner share target."""
+    """`export NAME=VALUE` lines: the SDK variables plus the imsync settings of a deployment in the first region.
+
+    The first region is home and source; the others may be named by tags; every other account is a share
+    target alias, with its project in each region.
+    """
     env = dict(cloud.env)
+    home, *others = cloud.regions
+    env["IMSYNC_HOME_REGION"] = home
+    env["IMSYNC_ALLOWED_REGIONS"] = ",".join(others)
     if agency:
         env["IMSYNC_AGENCY"] = agency
     env["IMSYNC_SHARE_TARGETS"] = json.dumps(
-        {name: dict(acc.projects) for name, acc in cloud.accounts.items() if name != "owner"},
+        {
+            name: {r: [pid] for r, pid in acc.projects.items()}
+            for name, acc in cloud.accounts.items()
+            if name != "owner"
+        },
         separators=(",", ":"),
     )
     return [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
