@@ -44,21 +44,7 @@ class ImageStore(Protocol):
         ...
 
 
-class Directory(Protocol):
-    """IAM look-ups."""
-
-    def project_id(self, region: str) -> str:
-        """The account's project ID for a region."""
-        ...
-
-
 class Notifier(Protocol):
     """Tells the outside world that a replica is ready, or a copy failed or was refused."""
 
     def publish(self, events: Iterable[Mapping[str, object]]) -> None: ...
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-
-    def sleep(self, seconds: float) -> None: ...

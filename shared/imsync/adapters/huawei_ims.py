@@ -303,17 +303,21 @@ class HuaweiImageStore:
         self._call(f"tagging {image_id}", lambda c: c.batch_add_or_delete_tags(request))
 
     def list_members(self, image_id: str) -> set[str]:
-        members: set[str] = set()
+        return set(self.member_statuses(image_id))
+
+    def member_statuses(self, image_id: str) -> dict[str, str]:
+        """Project ID -> pending | accepted | rejected, for every project the image is shared with."""
+        statuses: dict[str, str] = {}
         marker: str | None = None
         while True:
             request = ListImageMembersRequest(image_id=image_id, limit=MEMBER_PAGE, marker=marker)
             operation = f"listing members of {image_id}"
             data = _json(self._call(operation, partial(_list_members, request=request)))
             page = _objects(data, "members", operation)
-            members.update(str(m.get("member_id")) for m in page if m.get("member_id"))
+            statuses.update({str(m["member_id"]): str(m.get("status") or "") for m in page if m.get("member_id")})
             next_marker = _next_marker(data)
             if len(page) < MEMBER_PAGE or not next_marker:
-                return members
+                return statuses
             marker = next_marker
 
     def add_members(self, image_ids: Sequence[str], project_ids: Sequence[str]) -> str:

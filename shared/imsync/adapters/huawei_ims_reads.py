@@ -1,4 +1,4 @@
-"""Reads only the operator commands need: member status per project, the image quota, what was listed.
+"""Reads only the operator commands need: the image quota, and what was listed.
 
 A subclass of the functions' HuaweiImageStore, so the functions' adapter stays as it is and the CLI
 drives the very same engine code through it.
@@ -7,12 +7,10 @@ drives the very same engine code through it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
-from huaweicloudsdkims.v2 import ImsClient, ListImageMembersRequest, ShowImageQuotaRequest
+from huaweicloudsdkims.v2 import ShowImageQuotaRequest
 
-from imsync.adapters.huawei_ims import MEMBER_PAGE, HuaweiImageStore, ImsClients, _json
+from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients, _json
 from imsync.domain.model import Image
 from imsync.retry import Retrier
 
@@ -27,10 +25,6 @@ class Quota:
     @property
     def headroom(self) -> int:
         return max(self.quota - self.used, 0)
-
-
-def _members(client: ImsClient, request: ListImageMembersRequest) -> Any:
-    return client.list_image_members(request)
 
 
 class OperatorImageStore(HuaweiImageStore):
@@ -52,20 +46,6 @@ class OperatorImageStore(HuaweiImageStore):
         if image is not None:
             self._seen[image.id] = image
         return image
-
-    def member_statuses(self, image_id: str) -> dict[str, str]:
-        """Project ID -> pending | accepted | rejected, for every project the image is shared with."""
-        statuses: dict[str, str] = {}
-        marker: str | None = None
-        while True:
-            request = ListImageMembersRequest(image_id=image_id, limit=MEMBER_PAGE, marker=marker)
-            data = _json(self._call(f"listing members of {image_id}", partial(_members, request=request)))
-            page = data.get("members") or []
-            statuses.update({str(m["member_id"]): str(m.get("status") or "") for m in page if m.get("member_id")})
-            next_marker = (data.get("page_info") or {}).get("next_marker")
-            if len(page) < MEMBER_PAGE or not next_marker:
-                return statuses
-            marker = next_marker
 
     def quota(self) -> Quota:
         """GET /v1/cloudimages/quota: the `image` resource of this region."""
