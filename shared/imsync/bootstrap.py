@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from imsync.adapters.credentials import Credentials, resolve_credentials
 from imsync.config import Settings
@@ -13,11 +14,14 @@ from imsync.ports import ImageStore, Notifier
 from imsync.retry import Deadline, Retrier
 from imsync.service import Replicator
 
+if TYPE_CHECKING:  # the SDK is imported on first use, not at cold start
+    from imsync.adapters.huawei_ims import ImsClients
+
 _lock = threading.Lock()
-_clients: dict[tuple[object, ...], object] = {}
+_clients: dict[tuple[object, ...], ImsClients] = {}
 
 
-def _ims_clients(credentials: Credentials, timeout: float) -> object:
+def ims_clients(credentials: Credentials, timeout: float) -> ImsClients:
     """One set of SDK clients per process and key pair, so warm invocations skip the IAM look-up."""
     from imsync.adapters.huawei_ims import ImsClients, silence_sdk_logs
 
@@ -38,7 +42,8 @@ def _ims_clients(credentials: Credentials, timeout: float) -> object:
         return _clients[key]
 
 
-def _notifier() -> Notifier:
+def notifier() -> Notifier:
+    """EventBridge when IMSYNC_EVENT_BUS names a bus, else the structured log."""
     bus = os.environ.get("IMSYNC_EVENT_BUS", "").strip()
     if bus:
         from imsync.adapters.aws import EventBridgeNotifier
@@ -51,11 +56,10 @@ def _notifier() -> Notifier:
 
 def store_factory(settings: Settings, context: object) -> Callable[[str], ImageStore]:
     """ImageStores over the Huawei SDK, built on first use of each region."""
-    from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients
+    from imsync.adapters.huawei_ims import HuaweiImageStore
 
     credentials = resolve_credentials(context, settings.credentials_secret)
-    clients = _ims_clients(credentials, settings.http_timeout)
-    assert isinstance(clients, ImsClients)
+    clients = ims_clients(credentials, settings.http_timeout)
     retrier = Retrier(Deadline.from_context(context))
     stores: dict[str, ImageStore] = {}
 
@@ -70,4 +74,4 @@ def store_factory(settings: Settings, context: object) -> Callable[[str], ImageS
 def replicator(context: object = None, settings: Settings | None = None) -> Replicator:
     """A Replicator wired to the real cloud (or whatever the SDK's endpoint variables point at)."""
     settings = settings or Settings.from_env()
-    return Replicator(settings, store_factory(settings, context), _notifier(), log=log_decision)
+    return Replicator(settings, store_factory(settings, context), notifier(), log=log_decision)

@@ -13,6 +13,11 @@ class ImageStore(Protocol):
 
     region: str
 
+    @property
+    def project_id(self) -> str:
+        """The account's project in this region."""
+        ...
+
     def list_private_images(self) -> list[Image]:
         """Every private image of the account in this region (all pages)."""
         ...

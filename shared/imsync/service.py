@@ -80,7 +80,7 @@ class _RecentCopies:
         self._lock = threading.Lock()
         self._started: dict[tuple[str, str], float] = {}
 
-    def claim(self, key: tuple[str, str], read_at: float, now: float) -> bool:
+    def claim(self, key: tuple[str, str], read_at: float) -> bool:
         with self._lock:
             if self._started.get(key, float("-inf")) >= read_at:
                 return False
@@ -208,7 +208,8 @@ class Replicator:
         return Summary(function, self.settings.dry_run if dry_run is None else dry_run)
 
     def _known_source_regions(self) -> set[str]:
-        return set(self.settings.source_regions) | ({self.settings.home_region} - {None})  # type: ignore[operator]
+        home = self.settings.home_region
+        return set(self.settings.source_regions) | ({home} if home else set())
 
     def _source_region_allowed(self, region: str, summary: Summary) -> bool:
         if region in self._known_source_regions():
@@ -347,6 +348,7 @@ class Replicator:
                 copies[region] = estate.copies_of(source.id, region)
             except ImsyncError as exc:
                 self._record(summary, Result(source.id, region, "scan", "error", str(exc), source.region))
+        # A region whose listing failed is left out: without IMS's view of it, nothing may be copied there.
         readable = Policy(
             tuple(r for r in policy.regions if r in copies or r == source.region or self._rules.refusal(source, r)),
             policy.aliases,
@@ -355,7 +357,7 @@ class Replicator:
         own_refused: list[str] = []
 
         def shares(region: str) -> tuple[str, ...]:
-            projects = self._share_projects(policy, region)
+            projects = self.settings.share_projects(policy.aliases, region)
             own = self._own_project(region)
             if own in projects:  # an image is always visible to its owner; IMS refuses the member (IMG.0108)
                 own_refused.append(region)
@@ -376,13 +378,9 @@ class Replicator:
     def _own_project(self, region: str) -> str | None:
         """The deployment's own project in `region` (None when the store cannot say)."""
         try:
-            own = getattr(self._stores(region), "project_id", None)
+            return self._stores(region).project_id or None
         except ImsyncError:
             return None
-        return own if isinstance(own, str) and own else None
-
-    def _share_projects(self, policy: Policy, region: str) -> tuple[str, ...]:
-        return self.settings.share_projects(policy.aliases, region)
 
     # ---- copies -----------------------------------------------------------------------------
 
@@ -422,7 +420,7 @@ class Replicator:
             self._report(summary, action, "error", "IMSYNC_AGENCY is not set: name the IAM agency IMS copies with")
             return False
         key = (source.id, region)
-        if not RECENT.claim(key, estate.read_at(region), self._clock()):
+        if not RECENT.claim(key, estate.read_at(region)):
             self._report(summary, action, "waiting", "another invocation in this process just started this copy")
             return False
         lineage = Lineage(source.region, source.id)

@@ -60,7 +60,9 @@ BUSY_CODES = frozenset({"IMG.0060"})
 def silence_sdk_logs() -> None:
     """The SDK logs errors to stderr even when imsync handles them; imsync reports each error once itself."""
     for name in ("HuaweiCloud-SDK-ImsClient", "HuaweiCloud-SDK-IamClient"):
-        logging.getLogger(name).addHandler(logging.NullHandler())
+        sdk_logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in sdk_logger.handlers):
+            sdk_logger.addHandler(logging.NullHandler())
 
 
 @contextmanager

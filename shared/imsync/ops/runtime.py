@@ -17,6 +17,7 @@ from imsync.settings_file import merged_environment
 if TYPE_CHECKING:
     from imsync.adapters.credentials import Credentials
     from imsync.adapters.huawei_iam import HuaweiDirectory
+    from imsync.adapters.huawei_ims import ImsClients
     from imsync.adapters.huawei_ims_reads import OperatorImageStore
     from imsync.emulator import Emulator
     from imsync.service import Replicator, Result
@@ -42,22 +43,18 @@ class Runtime:
         return resolve_credentials(None, self.settings.credentials_secret, self.env)
 
     @cached_property
-    def _clients(self) -> object:
-        from imsync.adapters.huawei_ims import ImsClients, silence_sdk_logs
+    def _clients(self) -> ImsClients:
+        from imsync.bootstrap import ims_clients
 
-        silence_sdk_logs()
-        return ImsClients(self.credentials, self.settings.http_timeout)
+        return ims_clients(self.credentials, self.settings.http_timeout)
 
     def store(self, region: str) -> OperatorImageStore:
         """The region's ImageStore (one per command), remembering the images it sees."""
-        from imsync.adapters.huawei_ims import ImsClients
         from imsync.adapters.huawei_ims_reads import OperatorImageStore
         from imsync.retry import Retrier
 
         if region not in self._stores:
-            clients = self._clients
-            assert isinstance(clients, ImsClients)
-            self._stores[region] = OperatorImageStore(region, clients, Retrier(), self.seen)
+            self._stores[region] = OperatorImageStore(region, self._clients, Retrier(), self.seen)
         return self._stores[region]
 
     def listed(self, region: str) -> bool:
@@ -77,9 +74,9 @@ class Runtime:
 
         notifier = None
         if notify and self.env.get("IMSYNC_EVENT_BUS", "").strip():
-            from imsync.bootstrap import _notifier
+            from imsync.bootstrap import notifier as event_notifier
 
-            notifier = _notifier()
+            notifier = event_notifier()
         return Replicator(self.settings, self.store, notifier, log=log)
 
     def advance(self, seconds: float) -> None:
