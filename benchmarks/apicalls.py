@@ -16,13 +16,13 @@ from benchmarks.estate import (
     settings_env,
 )
 
-LIST_PAGE_MAX = 1000  # IMS API: GET /v2/cloudimages limit is 1..1000
+LIST_PAGE_MAX = 500  # IMS documents a default page of 500 and no maximum: imsync asks for 500
 MEMBER_BATCH = 50  # images per member call (imsync's assumption; IMS documents no limit)
 COPY_LIMIT = 5  # cross-region copies in flight per account
 
 
 def pages(images: int) -> int:
-    """Requests to list `images` images: a full page always carries a next marker, so one more is needed."""
+    """Requests to list `images` images: after a full page only the next request can tell that none are left."""
     return images // LIST_PAGE_MAX + 1
 
 
@@ -36,10 +36,12 @@ def minimum_create(destinations: int) -> dict[str, int]:
 
 
 def minimum_completion(replicas: int) -> dict[str, int]:
-    """K finished replicas in one region: list both regions, add members in batches, tag each replica once."""
+    """K finished replicas in one region: list both regions, add members in batches (and read each batch's job,
+    IMS shares asynchronously), tag each replica once."""
     return {
         "list_images (pages, source + destination)": 2 * pages(replicas),
         "batch_add_members": math.ceil(replicas / MEMBER_BATCH),
+        "show_job_progress (the member jobs)": math.ceil(replicas / MEMBER_BATCH),
         "batch_add_or_delete_tags": replicas,
     }
 

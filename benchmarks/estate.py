@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.machine import ROOT
-from imsync.emulator import Emulator
+from imsync.bootstrap import emulated_time
+from imsync.emulator import Emulator, Readings
 from imsync.emulator.model import ImageRecord
 
 SOURCE = "cn-north-4"
@@ -43,9 +44,14 @@ def event(name: str, image_id: str | None = None) -> dict[str, Any]:
 @contextmanager
 def emulated(quota: int = 10**9, copies_in_flight: int = 5) -> Iterator[Emulator]:
     """The six-region emulator (one source, five destinations), two partner accounts, a quota that never binds."""
-    with Emulator(regions=REGIONS, agency=AGENCY, image_quota=quota, max_copies_in_flight=copies_in_flight) as cloud:
+    # Member jobs end before imsync's first look (the child waits in real time, the emulator's clock is manual).
+    readings = Readings(member_job_seconds=0.0)
+    with Emulator(
+        regions=REGIONS, agency=AGENCY, image_quota=quota, max_copies_in_flight=copies_in_flight, readings=readings
+    ) as cloud:
         cloud.add_account("partner2")
-        yield cloud
+        with emulated_time(cloud.clock.advance):  # waiting for a member job is emulated time, not the run's
+            yield cloud
 
 
 def settings_env(cloud: Emulator) -> dict[str, str]:

@@ -105,7 +105,7 @@ def test_throughput_reports_lists_and_copies(quick: tuple[dict[str, Any], str]) 
 
 
 def test_minimum_pages_count_the_empty_page_after_a_full_one() -> None:
-    assert [apicalls.pages(n) for n in (0, 1, 999, 1000, 1001, 10000)] == [1, 1, 1, 2, 2, 11]
+    assert [apicalls.pages(n) for n in (0, 1, 499, 500, 501, 10000)] == [1, 1, 1, 2, 2, 21]
 
 
 def test_quick_mode_without_output_writes_no_report(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -3,16 +3,28 @@
 from imsync.adapters.huawei_ims import image_from_api
 from imsync.domain.rules import CopyRules
 
+OWN = "a" * 32
 
-def test_an_image_without_an_image_type_is_not_taken_for_a_private_one():
-    image = image_from_api({"id": "i-1", "status": "active", "name": "x"}, "cn-north-4")
 
-    assert image.image_type == "unknown"
-    assert "only private images" in (CopyRules().refusal(image, "cn-east-3") or "")
+def test_an_image_without_an_owner_is_not_taken_for_the_accounts_own():
+    image = image_from_api({"id": "i-1", "status": "active", "name": "x"}, "cn-north-4", OWN)
+
+    assert image.image_type == "unknown" and not image.owned
+    assert "not owned by this account" in (CopyRules().refusal(image, "cn-east-3") or "")
+
+
+def test_ownership_comes_from_the_owner_not_the_image_type():
+    shared_by_me = image_from_api({"id": "i", "status": "active", "__imagetype": "shared", "owner": OWN}, "r", OWN)
+    shared_with_me = image_from_api(
+        {"id": "i", "status": "active", "__imagetype": "shared", "owner": "b" * 32}, "r", OWN
+    )
+
+    assert shared_by_me.owned and not shared_with_me.owned
 
 
 def test_the_frozen_flag_counts_even_when_the_status_reads_active():
-    image = image_from_api({"id": "i-1", "status": "active", "__imagetype": "private", "__frozen": "true"}, "r")
+    data = {"id": "i-1", "status": "active", "__imagetype": "private", "__frozen": "true", "owner": OWN}
+    image = image_from_api(data, "r", OWN)
 
     assert image.frozen
     assert "frozen images cannot be copied" in (CopyRules().refusal(image, "cn-east-3") or "")
@@ -25,4 +37,6 @@ def test_tags_are_split_at_the_first_dot_and_sizes_read_from_image_size():
     )
 
     assert image.tags == {"team": "web.v2"}
+    assert not image.tags_exact  # "team.web.v2" may as well be the key "team.web" with the value "v2"
     assert image.size_bytes == 1024
+    assert image_from_api({"id": "i", "tags": ["team.web"]}, "r").tags_exact

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from imsync.adapters.credentials import Credentials, resolve_credentials
 from imsync.config import Settings
-from imsync.observability import log_decision
+from imsync.observability import log_decision, logger
 from imsync.ports import ImageStore, Notifier
 from imsync.retry import Deadline, Retrier
 from imsync.service import Replicator
@@ -54,6 +56,21 @@ def notifier() -> Notifier:
     return LogNotifier()
 
 
+# How the service waits between looks at IMS's member jobs (tests point it at an emulator's clock).
+pause: Callable[[float], None] = time.sleep
+
+
+@contextmanager
+def emulated_time(advance: Callable[[float], None]) -> Iterator[None]:
+    """While imsync runs on an embedded emulator, its waits are the emulated cloud's time passing."""
+    global pause
+    saved, pause = pause, advance
+    try:
+        yield
+    finally:
+        pause = saved
+
+
 def store_factory(settings: Settings, context: object) -> Callable[[str], ImageStore]:
     """ImageStores over the Huawei SDK, built on first use of each region."""
     from imsync.adapters.huawei_ims import HuaweiImageStore
@@ -74,4 +91,12 @@ def store_factory(settings: Settings, context: object) -> Callable[[str], ImageS
 def replicator(context: object = None, settings: Settings | None = None) -> Replicator:
     """A Replicator wired to the real cloud (or whatever the SDK's endpoint variables point at)."""
     settings = settings or Settings.from_env()
-    return Replicator(settings, store_factory(settings, context), notifier(), log=log_decision)
+    logger.setLevel(settings.log_level)
+    return Replicator(
+        settings,
+        store_factory(settings, context),
+        notifier(),
+        log=log_decision,
+        deadline=Deadline.from_context(context),
+        sleep=pause,
+    )

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from imsync.domain.errors import ConfigError
+from imsync.domain.model import image_name
 
 REGION_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -33,7 +34,9 @@ VARIABLES = (
     "IMSYNC_DRY_RUN",
     "IMSYNC_HTTP_TIMEOUT",
     "IMSYNC_CREDENTIALS_SECRET",
+    "IMSYNC_SHARE_WAIT_SECONDS",
 )
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 ShareTargets = Mapping[str, Mapping[str, tuple[str, ...]]]
 
@@ -54,6 +57,8 @@ class Settings:
     dry_run: bool = False
     http_timeout: float = 30.0
     credentials_secret: str | None = None
+    share_wait_seconds: float = 30.0
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +79,8 @@ class Settings:
             dry_run=_bool(env, "IMSYNC_DRY_RUN", False),
             http_timeout=_timeout(env),
             credentials_secret=env.get("IMSYNC_CREDENTIALS_SECRET", "").strip() or None,
+            share_wait_seconds=_seconds(env, "IMSYNC_SHARE_WAIT_SECONDS", 30.0, 0.0, 600.0),
+            log_level=log_level(env),
         )
 
     def require_home_region(self) -> str:
@@ -86,10 +93,9 @@ class Settings:
         return tuple(sorted({p for a in aliases for p in self.share_targets.get(a, {}).get(region, ())}))
 
     def replica_name(self, source_region: str, source_name: str, source_id: str) -> str:
-        # IMS image names are at most 128 characters.
-        return self.name_template.format(source_region=source_region, source_name=source_name, source_id=source_id)[
-            :128
-        ]
+        """The template filled in, made a valid IMS image name (README, "Replica names")."""
+        text = self.name_template.format(source_region=source_region, source_name=source_name, source_id=source_id)
+        return image_name(text, fallback=f"copy_{source_region}_{source_id}")
 
 
 def _json(env: Mapping[str, str], name: str) -> object:
@@ -210,3 +216,28 @@ def _timeout(env: Mapping[str, str]) -> float:
     if not 0 < value <= 600:
         raise ConfigError(f"{name}: must be between 0 and 600 seconds")
     return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: '{raw[:20]}' is not a number of seconds") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: must be between {low:g} and {high:g} seconds")
+    return value
+
+
+def log_level(env: Mapping[str, str] | None = None) -> str:
+    """POWERTOOLS_LOG_LEVEL (powertools' own variable), else its alias IMSYNC_LOG_LEVEL, else INFO."""
+    env = os.environ if env is None else env
+    for name in ("POWERTOOLS_LOG_LEVEL", "IMSYNC_LOG_LEVEL"):
+        raw = env.get(name, "").strip()
+        if raw:
+            if raw.upper() not in LOG_LEVELS:
+                raise ConfigError(f"{name}: '{raw[:20]}' is not a log level; use one of {', '.join(LOG_LEVELS)}")
+            return raw.upper()
+    return "INFO"

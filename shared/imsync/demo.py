@@ -157,6 +157,7 @@ class Demo:
 def run_demo(console: Console | None = None) -> int:
     """Run the demo; 0 when the end state is right."""
     from imsync import handlers
+    from imsync.bootstrap import emulated_time
     from imsync.observability import logger
 
     console = console or Console()
@@ -166,7 +167,7 @@ def run_demo(console: Console | None = None) -> int:
         demo = Demo(console)
         console.rule("imsync demo: seeded estate in cn-north-4 (emulated IMS, real SDK over HTTP)")
         console.print(_estate_table(cloud, estate))
-        with environment(estate.env):
+        with environment(estate.env), emulated_time(cloud.clock.advance):
             for image_id in estate.with_events:
                 answer = handlers.replicate_on_create(_cts_create_event(image_id))
                 demo.show("replicate_on_create", answer, estate.names)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
 from aws_lambda_powertools import Logger
+
+from imsync.config import log_level
+from imsync.domain.errors import ConfigError
 
 
 class _CurrentStdout(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
@@ -24,7 +26,15 @@ class _CurrentStdout(logging.StreamHandler):  # type: ignore[type-arg,unused-ign
         pass
 
 
-logger = Logger(service="imsync", level=os.environ.get("IMSYNC_LOG_LEVEL", "INFO"), logger_handler=_CurrentStdout())
+def _level_at_import() -> str:
+    # A bad value must not crash the import: Settings.from_env reports it in the summary of the invocation.
+    try:
+        return log_level()
+    except ConfigError:
+        return "INFO"
+
+
+logger = Logger(service="imsync", level=_level_at_import(), logger_handler=_CurrentStdout())
 
 
 def request_id(context: object) -> str:

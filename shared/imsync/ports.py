@@ -18,8 +18,8 @@ class ImageStore(Protocol):
         """The account's project in this region."""
         ...
 
-    def list_private_images(self) -> list[Image]:
-        """Every private image of the account in this region (all pages)."""
+    def list_own_images(self) -> list[Image]:
+        """Every image the account owns in this region, shared or not, in every enterprise project (all pages)."""
         ...
 
     def get_image(self, image_id: str) -> Image | None:
@@ -33,11 +33,19 @@ class ImageStore(Protocol):
         ...
 
     def get_job(self, job_id: str) -> Job:
-        """A job started in this region."""
+        """A job started in this region (a copy or a member job)."""
+        ...
+
+    def get_tags(self, image_id: str) -> dict[str, str]:
+        """An image's tags read one by one (exact where a listing's "key.value" strings are ambiguous)."""
         ...
 
     def add_tags(self, image_id: str, tags: Mapping[str, str]) -> None:
         """Create or overwrite tags on an image, in one call."""
+        ...
+
+    def delete_tags(self, image_id: str, tags: Mapping[str, str]) -> None:
+        """Delete tags (key and current value) from an image, in one call."""
         ...
 
     def list_members(self, image_id: str) -> set[str]:
@@ -45,7 +53,7 @@ class ImageStore(Protocol):
         ...
 
     def add_members(self, image_ids: Sequence[str], project_ids: Sequence[str]) -> str:
-        """Share images with projects of this region, in one call; returns the job ID."""
+        """Ask IMS to share images with projects of this region; returns the job that does it (asynchronous)."""
         ...
 
 

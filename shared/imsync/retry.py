@@ -14,6 +14,8 @@ T = TypeVar("T")
 
 # Seconds to keep in hand when the function's time runs low: enough to report what was done.
 RESERVE_SECONDS = 5.0
+# Seconds one more API call needs at the least: with less left beyond the reserve, it is not started.
+CALL_SECONDS = 5.0
 
 
 @dataclass
@@ -59,7 +61,7 @@ class Retrier:
                 if not retryable or attempt >= self.attempts:
                     raise
                 pause = self.rng.uniform(0, min(self.cap, self.base * 2**attempt))
-                if self.deadline.seconds_left() - pause < RESERVE_SECONDS:
+                if self.deadline.seconds_left() - pause < RESERVE_SECONDS + CALL_SECONDS:
                     raise
                 self.retries += 1
                 self.sleep(pause)

@@ -6,6 +6,7 @@ through the ports, and report every decision with its reason. One image's failur
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import Counter, defaultdict
@@ -14,15 +15,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imsync.config import Settings
-from imsync.domain.errors import CloudError, CopyLimitReached, ImsyncError, OutcomeUnknown, Unavailable
-from imsync.domain.model import TAG_SHARED, Image, Lineage
-from imsync.domain.planner import COPY, DEFER, FAIL, FINALIZE, IN_SYNC, REFUSE, WAIT, Action, plan_image
+from imsync.domain.errors import CloudError, CopyLimitReached, ImsyncError, OutcomeUnknown, OutOfTime, Unavailable
+from imsync.domain.model import POLICY_PREFIX, TAG_SHARED, Image, Lineage
+from imsync.domain.planner import (
+    COPY,
+    DEFER,
+    FAIL,
+    FINALIZE,
+    IN_SYNC,
+    MAX_SHARE_ATTEMPTS,
+    REFUSE,
+    WAIT,
+    Action,
+    ShareMark,
+    plan_image,
+)
 from imsync.domain.policy import Policy, parse_policy
 from imsync.domain.rules import CopyRules
 from imsync.events import CompletionTrigger, ImageTrigger, SweepTrigger
 from imsync.ports import ImageStore, Notifier
+from imsync.retry import CALL_SECONDS, RESERVE_SECONDS, Deadline
 
 MEMBER_BATCH = 50  # images per member call: an assumption, IMS documents no limit for `images`
+# How a share ended in this run: IMS's member job succeeded (or nothing was missing), is still running,
+# ended FAIL, or a call failed before any job existed.
+SHARED, SHARING, SHARE_FAILED, SHARE_ERROR = "shared", "sharing", "share_failed", "share_error"
 
 OUTCOME_OF = {WAIT: "waiting", REFUSE: "refused", DEFER: "deferred", FAIL: "failed", IN_SYNC: "ok"}
 
@@ -67,6 +84,14 @@ class Summary:
             "results": [r.as_dict() for r in self.results],
             "errors": list(self.errors),
         }
+
+
+OUT_OF_TIME = "out of time: too little of this invocation is left to start it; the next run does it"
+
+
+def _outcome(exc: ImsyncError) -> str:
+    """How a failed call is reported: work left for lack of time is deferred, anything else is an error."""
+    return "deferred" if isinstance(exc, OutOfTime) else "error"
 
 
 class _RecentCopies:
@@ -119,7 +144,7 @@ class Estate:
 
     def refresh(self, region: str) -> None:
         read_at = self._clock()
-        images = self._stores(region).list_private_images()
+        images = self._stores(region).list_own_images()
         self._read_at[region] = read_at
         copies: dict[str, list[Image]] = defaultdict(list)
         for image in images:
@@ -153,12 +178,16 @@ class Replicator:
         notifier: Notifier | None = None,
         log: Callable[[Result], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        deadline: Deadline | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self._stores = stores
         self._notifier = notifier
         self._log = log or (lambda result: None)
         self._clock = clock
+        self._deadline = deadline or Deadline()
+        self._sleep = sleep
         self._rules = CopyRules(settings.vaults)
 
     # ---- use cases -------------------------------------------------------------------------
@@ -319,6 +348,7 @@ class Replicator:
         copies: list[Action] = []
         finals: list[Action] = []
         for source in sources:
+            source = self._exact(summary, source)
             policy = self._policy(source)
             for refusal in policy.refusals:
                 self._record(summary, Result(source.id, source.region, "refuse", "refused", refusal, source.region))
@@ -345,7 +375,7 @@ class Replicator:
             if region == source.region or self._rules.refusal(source, region):
                 continue  # the planner refuses these; no need to read the region
             try:
-                copies[region] = estate.copies_of(source.id, region)
+                copies[region] = [self._exact(summary, i) for i in estate.copies_of(source.id, region)]
             except ImsyncError as exc:
                 self._record(summary, Result(source.id, region, "scan", "error", str(exc), source.region))
         # A region whose listing failed is left out: without IMS's view of it, nothing may be copied there.
@@ -374,6 +404,19 @@ class Replicator:
             )
             self._record(summary, Result(source.id, region, "share", "refused", reason, source.region))
         return actions
+
+    def _exact(self, summary: Summary, image: Image) -> Image:
+        """`image` with its tags read one by one when the listing's "key.value" strings were ambiguous."""
+        if image.tags_exact or not self.settings.copy_tags or image.gone:
+            return image
+        try:
+            tags = self._stores(image.region).get_tags(image.id)
+        except ImsyncError as exc:
+            # Planning on the guess is safe: imsync only writes the tags it can read exactly (next run).
+            self._record(summary, Result(image.id, image.region, "read", "error", f"reading its tags: {exc}"))
+            kept = {k: v for k, v in image.tags.items() if k.startswith(POLICY_PREFIX) or "." not in v}
+            return dataclasses.replace(image, tags=kept)
+        return dataclasses.replace(image, tags=tags, tags_exact=True)
 
     def _own_project(self, region: str) -> str | None:
         """The deployment's own project in `region` (None when the store cannot say)."""
@@ -407,6 +450,9 @@ class Replicator:
                 self._report(summary, action, "planned", action.reason)
                 budget -= 1
                 continue
+            if self._out_of_time():
+                self._report(summary, action, "deferred", OUT_OF_TIME)
+                continue
             started = self._start_copy(summary, estate, action)
             if started is None:
                 budget = 0  # IMS says it runs all the copies it allows: the rest wait for a later run
@@ -434,6 +480,10 @@ class Replicator:
             RECENT.release(key)
             self._report(summary, action, "deferred", f"IMS runs as many copies as it allows ({exc}); a later run")
             return None
+        except OutOfTime as exc:  # nothing was sent
+            RECENT.release(key)
+            self._report(summary, action, "deferred", str(exc))
+            return False
         except (OutcomeUnknown, Unavailable) as exc:
             return self._after_lost_answer(summary, estate, action, exc)
         except ImsyncError as exc:
@@ -470,68 +520,150 @@ class Replicator:
         for action in finals:
             by_region[action.target.region].append(action)
         for region, actions in by_region.items():
-            if summary.dry_run:
+            if summary.dry_run or self._out_of_time():
                 for action in actions:
-                    self._report(summary, action, "planned", self._finalize_reason(action))
+                    planned = summary.dry_run
+                    why = self._finalize_reason(action) if planned else OUT_OF_TIME
+                    self._report(summary, action, "planned" if planned else "deferred", why)
                 continue
             store = self._stores(region)
-            shared = {id(action) for action in self._share(summary, store, actions)}
+            shares = self._share(summary, store, actions)
             for action in actions:
-                ok = id(action) in shared
-                # Lineage and copied tags never wait for a share; only the share fingerprint does.
-                tags = action.tags if ok else {k: v for k, v in action.tags.items() if k != TAG_SHARED}
-                try:
-                    if tags:
-                        store.add_tags(action.target.id, tags)
-                except ImsyncError as exc:
-                    self._report(summary, action, "error", f"tagging failed: {exc}")
-                    continue
-                if ok:  # a failed share was reported where it failed
-                    self._report(summary, action, "done", self._finalize_reason(action))
-                    if action.replica is not None:
-                        self._notify("imsync.replica.ready", action, self._finalize_reason(action))
+                self._write_tags(summary, store, action, *shares.get(id(action), (SHARED, "")))
 
-    def _share(self, summary: Summary, store: ImageStore, actions: list[Action], look: bool = False) -> list[Action]:
-        """Add the missing members, batching images that miss the same projects; returns the actions that succeeded."""
-        groups: dict[tuple[str, ...], list[Action]] = defaultdict(list)
-        done: list[Action] = []
-        for action in actions:
-            if not action.projects:
-                done.append(action)
-                continue
-            if not look and action.replica is not None and TAG_SHARED not in action.target.tags:
-                # A replica imsync never shared: add every project without listing its members first (one call
-                # per replica saved); if IMS refuses the batch, it is tried again after a look.
-                groups[tuple(sorted(action.projects))].append(action)
-                continue
-            try:
-                missing = tuple(sorted(set(action.projects) - store.list_members(action.target.id)))
-            except ImsyncError as exc:
-                self._report(summary, action, "error", f"reading the image's members: {exc}")
-                continue
-            if missing:
-                groups[missing].append(action)
+    def _write_tags(self, summary: Summary, store: ImageStore, action: Action, share: str, detail: str) -> None:
+        """Bring the image's tags to the planned set; the share mark says how far the share got."""
+        tags = dict(action.tags)
+        if TAG_SHARED in tags:  # the planner found room for the mark
+            previous = ShareMark.read(action.target.tags.get(TAG_SHARED))
+            failures = previous.failures if previous.fingerprint == action.fingerprint else 0
+            mark = {
+                SHARED: ShareMark(action.fingerprint),
+                SHARING: ShareMark(action.fingerprint, submitted=True),
+                SHARE_FAILED: ShareMark(action.fingerprint, failures=failures + 1),
+            }.get(share)
+            if mark is None or mark.value == action.target.tags.get(TAG_SHARED):
+                del tags[TAG_SHARED]
             else:
-                done.append(action)
+                tags[TAG_SHARED] = mark.value
+        try:
+            if action.remove:
+                store.delete_tags(action.target.id, {k: action.target.tags[k] for k in action.remove})
+            if tags:
+                store.add_tags(action.target.id, tags)
+        except ImsyncError as exc:
+            self._report(summary, action, _outcome(exc), f"tagging failed: {exc}")
+            return
+        if share == SHARED:
+            self._report(summary, action, "done", self._finalize_reason(action))
+            if action.replica is not None:
+                self._notify("imsync.replica.ready", action, self._finalize_reason(action))
+        elif share == SHARING:
+            self._report(summary, action, "waiting", f"IMS is still adding the members ({detail}); the next run checks")
+        elif share == SHARE_FAILED:
+            attempt = ShareMark.read(tags.get(TAG_SHARED)).failures
+            retry = (
+                f"attempt {attempt} of {MAX_SHARE_ATTEMPTS}; a later run tries again"
+                if attempt and attempt < MAX_SHARE_ATTEMPTS
+                else "no more retries: fix the cause, then delete the imsync-shared tag to try again"
+            )
+            self._report(summary, action, "failed", f"sharing failed ({detail}); {retry}")
+        # SHARE_ERROR was reported where the call failed
+
+    def _share(self, summary: Summary, store: ImageStore, actions: list[Action]) -> dict[int, tuple[str, str]]:
+        """Add the missing members, batching images that miss the same projects, and follow IMS's jobs.
+
+        Returns, per action (by id), how its share ended in this run and why.
+        """
+        ended: dict[int, tuple[str, str]] = {}
+        groups: dict[tuple[str, ...], list[Action]] = defaultdict(list)
+        for action in actions:
+            mark = ShareMark.read(action.target.tags.get(TAG_SHARED))
+            if not action.projects or (mark.done and mark.fingerprint == action.fingerprint):
+                ended[id(action)] = (SHARED, "")
+            elif action.replica is not None and TAG_SHARED not in action.target.tags:
+                # A replica imsync never shared: add every project without listing its members first (one call
+                # per replica saved); if IMS refuses the batch, each image is tried again after a look.
+                groups[tuple(sorted(action.projects))].append(action)
+            else:
+                # Shared before, or a job of an earlier run may have done it: IMS's members say what is missing.
+                missing = self._missing_members(summary, store, action, ended)
+                if missing:
+                    groups[missing].append(action)
+        jobs: list[tuple[str, list[Action]]] = []
         for projects, group in groups.items():
             for start in range(0, len(group), MEMBER_BATCH):
-                done += self._add_members(summary, store, group[start : start + MEMBER_BATCH], projects, look)
-        return done
+                jobs += self._add_members(summary, store, group[start : start + MEMBER_BATCH], projects, ended)
+        self._follow_jobs(store, jobs, ended)
+        return ended
+
+    def _missing_members(
+        self, summary: Summary, store: ImageStore, action: Action, ended: dict[int, tuple[str, str]]
+    ) -> tuple[str, ...]:
+        try:
+            missing = tuple(sorted(set(action.projects) - store.list_members(action.target.id)))
+        except ImsyncError as exc:
+            self._report(summary, action, _outcome(exc), f"reading the image's members: {exc}")
+            ended[id(action)] = (SHARE_ERROR, str(exc))
+            return ()
+        if not missing:
+            ended[id(action)] = (SHARED, "")
+        return missing
 
     def _add_members(
-        self, summary: Summary, store: ImageStore, batch: list[Action], projects: tuple[str, ...], look: bool
-    ) -> list[Action]:
-        """One member call for the batch; on refusal, look first, then one image at a time."""
+        self,
+        summary: Summary,
+        store: ImageStore,
+        batch: list[Action],
+        projects: tuple[str, ...],
+        ended: dict[int, tuple[str, str]],
+        looked: bool = False,
+    ) -> list[tuple[str, list[Action]]]:
+        """One member call for the batch; on refusal, each image alone after a look at its members."""
         try:
-            store.add_members([a.target.id for a in batch], list(projects))
-            return batch
+            return [(store.add_members([a.target.id for a in batch], list(projects)), batch)]
         except ImsyncError as exc:
-            if not look:
-                return self._share(summary, store, batch, look=True)
-            if len(batch) > 1:  # one image IMS refuses (member limit, say) must not hold back the others
-                return [a for action in batch for a in self._add_members(summary, store, [action], projects, look)]
-            self._report(summary, batch[0], "error", f"sharing with {len(projects)} project(s): {exc}")
+            if len(batch) > 1 or not looked:  # one image IMS refuses (member limit, say) must not hold back the rest
+                jobs: list[tuple[str, list[Action]]] = []
+                for action in batch:
+                    missing = self._missing_members(summary, store, action, ended)
+                    if missing:
+                        jobs += self._add_members(summary, store, [action], missing, ended, looked=True)
+                return jobs
+            self._report(summary, batch[0], _outcome(exc), f"sharing with {len(projects)} project(s): {exc}")
+            ended[id(batch[0])] = (SHARE_ERROR, str(exc))
             return []
+
+    def _follow_jobs(
+        self, store: ImageStore, jobs: list[tuple[str, list[Action]]], ended: dict[int, tuple[str, str]]
+    ) -> None:
+        """Wait for IMS's member jobs within IMSYNC_SHARE_WAIT_SECONDS and the time left; note how each ended."""
+        pending = dict(jobs)
+        waited, pause = 0.0, 0.5
+        while pending:
+            for job_id, batch in list(pending.items()):
+                try:
+                    job = store.get_job(job_id)
+                except ImsyncError:
+                    continue  # unknown for now: the next run reads the members
+                if job.status in ("SUCCESS", "FAIL"):
+                    del pending[job_id]
+                    state = SHARED if job.status == "SUCCESS" else SHARE_FAILED
+                    why = f"IMS job {job_id}: {job.error_code or 'FAIL'}: {job.fail_reason or 'no reason given'}"
+                    for action in batch:
+                        ended[id(action)] = (state, "" if state == SHARED else why)
+            too_long = waited + pause > self.settings.share_wait_seconds
+            if not pending or too_long or self._deadline.seconds_left() - pause < RESERVE_SECONDS + CALL_SECONDS:
+                break
+            self._sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 8.0)
+        for job_id, batch in pending.items():
+            for action in batch:
+                ended[id(action)] = (SHARING, f"job {job_id}")
+
+    def _out_of_time(self) -> bool:
+        return self._deadline.seconds_left() < RESERVE_SECONDS + CALL_SECONDS
 
     @staticmethod
     def _finalize_reason(action: Action) -> str:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imsync import bootstrap, service
-from imsync.emulator import Emulator, ManualClock
+from imsync.emulator import Emulator, ManualClock, profile
 from imsync.handlers import replicate_on_create, scheduled_dr_copy, share_on_complete
 from imsync.observability import logger
 from imsync.retry import Retrier
@@ -82,6 +82,7 @@ class Violation:
 
 @dataclass
 class Figures:
+    readings: str = "documented"
     steps: int = 0
     faults: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
@@ -138,7 +139,9 @@ class ChaosRun:
         threads: int = 3,
         final_rounds: int = 40,
         progress: Callable[[str], None] | None = None,
+        readings: str = "documented",
     ) -> None:
+        self.readings = readings
         self.seed = seed
         self.steps = steps
         self.n_images = images
@@ -148,7 +151,7 @@ class ChaosRun:
         self.final_rounds = final_rounds
         self.progress = progress
         self.rng = random.Random(seed)
-        self.figures = Figures()
+        self.figures = Figures(readings=readings)
         self.violations: list[Violation] = []
         self.step = 0
         self.summaries: list[dict[str, Any]] = []
@@ -164,7 +167,7 @@ class ChaosRun:
     # ---- set-up ------------------------------------------------------------------------------
 
     def __enter__(self) -> ChaosRun:
-        self.cloud = Emulator(regions=REGIONS, clock=ManualClock(), image_quota=500)
+        self.cloud = Emulator(regions=REGIONS, clock=ManualClock(), image_quota=500, readings=profile(self.readings))
         cloud = self.cloud
         self.auditor = cloud.add_account("auditor")
         self.stranger = cloud.add_account("stranger")
@@ -192,6 +195,8 @@ class ChaosRun:
         self._saved_recent, service.RECENT = service.RECENT, service._RecentCopies()
         self._saved_retrier = bootstrap.Retrier
         bootstrap.Retrier = _fast_retrier  # type: ignore[assignment,misc]
+        # Waiting for a member job lets the emulated cloud's time pass, not the soak's.
+        self._saved_pause, bootstrap.pause = bootstrap.pause, cloud.clock.advance
         self._tap = _LogTap(self._scan_log)
         self._handler = logger.registered_handler
         self._saved_stream = self._handler.setStream(self._tap)  # type: ignore[attr-defined]
@@ -204,6 +209,7 @@ class ChaosRun:
         sys.stdout = self._saved_stdout
         self._handler.setStream(self._saved_stream)  # type: ignore[attr-defined]
         bootstrap.Retrier = self._saved_retrier  # type: ignore[misc]
+        bootstrap.pause = self._saved_pause
         service.RECENT = self._saved_recent
         for key, value in self._saved_env.items():
             if value is None:

@@ -21,7 +21,7 @@ def report(seed: int, figures: Figures, violations: list[Violation], load: tuple
     kinds = ", ".join(f"{k} {v}" for k, v in sorted(figures.step_kinds.items()))
     converged = f"{figures.convergence_rounds}" if figures.converged else "NOT CONVERGED"
     lines = [
-        f"seed: {seed}",
+        f"seed: {seed}; emulator readings: {figures.readings}",
         f"steps: {figures.steps}",
         f"step kinds: {kinds}",
         f"faults injected: {sum(figures.faults.values())} ({faults})",
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=14, help="source images in the starting estate")
     parser.add_argument("--fault-rate", type=float, default=0.06, help="chance of a 429 per request (5xx, lost: half)")
     parser.add_argument("--delay-rate", type=float, default=0.002, help="chance of an answer delayed past the timeout")
+    parser.add_argument("--readings", default="documented", help="emulator profile (imsync.emulator.PROFILES)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     args = parser.parse_args(argv)
     load = os.getloadavg()
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         fault_rate=args.fault_rate,
         delay_rate=args.delay_rate,
         progress=progress,
+        readings=args.readings,
     ) as chaos:
         figures = chaos.run()
         violations = chaos.violations

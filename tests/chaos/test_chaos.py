@@ -5,15 +5,17 @@ The long version is the soak: ``python -m tests.chaos.soak --steps 10000 --seed 
 
 import pytest
 
+from imsync.emulator import PROFILES
 from tests.chaos.harness import ALLOWED, HOME, ChaosRun
 
 CI_SEEDS = (7, 1913)
 CI_STEPS = 200
 
 
+@pytest.mark.parametrize("readings", list(PROFILES))
 @pytest.mark.parametrize("seed", CI_SEEDS)
-def test_invariants_hold_under_faults_and_the_estate_converges(seed):
-    with ChaosRun(seed, CI_STEPS, images=16, fault_rate=0.08) as chaos:
+def test_invariants_hold_under_faults_and_the_estate_converges(seed, readings):
+    with ChaosRun(seed, CI_STEPS, images=16, fault_rate=0.08, readings=readings) as chaos:
         figures = chaos.run()
 
     assert [str(v) for v in chaos.violations] == []

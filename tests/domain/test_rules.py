@@ -13,7 +13,7 @@ def image(**kw):
 @pytest.mark.parametrize(
     ("changes", "dest", "expected"),
     [
-        ({"image_type": "gold"}, "cn-east-3", "only private images"),
+        ({"owned": False, "image_type": "gold"}, "cn-east-3", "not owned by this account"),
         ({"iso": True}, "cn-east-3", "ISO images"),
         ({"encrypted": True}, "cn-east-3", "encrypted images"),
         ({"status": "frozen", "frozen": True}, "cn-east-3", "frozen images"),
@@ -43,3 +43,11 @@ def test_images_being_created_are_deferred_not_refused(status):
 
 def test_encrypted_images_are_never_shared():
     assert "IMG.0098" in (CopyRules.share_refusal(image(encrypted=True)) or "")
+
+
+def test_an_image_its_owner_has_shared_is_still_its_own():
+    # IMS shows __imagetype=shared to the owner of an image it has shared (API reference, querying images).
+    shared_by_me = image(image_type="shared", owned=True)
+    assert CopyRules().refusal(shared_by_me, "cn-east-3") is None
+    assert CopyRules.share_refusal(shared_by_me) is None
+    assert "not owned" in (CopyRules.share_refusal(image(image_type="shared", owned=False)) or "")

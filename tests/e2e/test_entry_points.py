@@ -154,9 +154,20 @@ def test_retries_stop_when_the_function_is_about_to_time_out(cloud, imsync_env):
     cloud.faults.add(status=503, method="GET", path=r"/v2/cloudimages", count=None)
 
     result = handlers.replicate_on_create(
-        load_event("cts_create_image.json", image_id=image.id), LambdaContext(remaining_ms=4_000)
+        load_event("cts_create_image.json", image_id=image.id), LambdaContext(remaining_ms=9_000)
     )
 
     reads = [r for r in cloud.requests if r.method == "GET" and "cloudimages" in r.path]
     assert len(reads) == 1  # no time left for a backoff: the next run picks it up
     assert result["ok"] is False and "Service unavailable" in json.dumps(result)
+
+
+def test_no_call_starts_without_the_time_to_finish_it(cloud, imsync_env):
+    image = golden(cloud, regions="cn-east-3")
+
+    result = handlers.replicate_on_create(
+        load_event("cts_create_image.json", image_id=image.id), LambdaContext(remaining_ms=4_000)
+    )
+
+    assert not [r for r in cloud.requests if r.region != "iam"]  # not even a read: nothing half-done
+    assert "out of time" in json.dumps(result)

@@ -22,6 +22,8 @@ from huaweicloudsdkims.v2 import (
     Tags,
 )
 
+from imsync.emulator import Readings
+
 NORTH, EAST = "cn-north-4", "cn-east-3"
 
 
@@ -55,7 +57,8 @@ def test_list_filters_by_tag_status_and_region(cloud, ims):
     assert {i.name for i in ims(EAST).list_images(ListImagesRequest()).images} == {"c"}
 
 
-def test_paging_with_marker(cloud, ims):
+def test_paging_with_marker_under_the_sdk_page_info_reading(cloud, ims):
+    cloud.readings = Readings(page_info=True)
     r = cloud.region(NORTH)
     made = [r.add_image(name=f"img-{n}") for n in range(7)]
     client = ims(NORTH)
@@ -72,6 +75,47 @@ def test_paging_with_marker(cloud, ims):
     with pytest.raises(ClientRequestException) as exc:
         client.list_images(ListImagesRequest(limit=1001))
     assert exc.value.status_code == 400
+
+
+def test_documented_listing_has_no_page_info_and_pages_by_the_last_id(cloud, ims):
+    # Terraform's images data source: the API returns no marker; the caller pages with the last image's ID.
+    r = cloud.region(NORTH)
+    made = [r.add_image(name=f"img-{n}") for n in range(7)]
+    client = ims(NORTH)
+    first = json.loads(client.list_images(ListImagesRequest(limit=3)).raw_content)
+    assert "page_info" not in first and len(first["images"]) == 3
+    seen, marker = [], None
+    while True:
+        page = client.list_images(ListImagesRequest(limit=3, marker=marker)).images
+        seen += [i.id for i in page]
+        if len(page) < 3:
+            break
+        marker = page[-1].id
+    assert sorted(seen) == sorted(m.id for m in made)
+
+
+def test_pages_are_capped_at_500_whatever_the_limit_asked(cloud, ims):
+    r = cloud.region(NORTH)
+    for n in range(501):
+        r.add_image(name=f"img-{n}")
+    assert len(ims(NORTH).list_images(ListImagesRequest(limit=1000)).images) == 500
+
+
+def test_owner_sees_its_shared_image_as_shared(cloud, ims):
+    image = cloud.region(NORTH).add_image(name="mine", members={cloud.recipient.projects[NORTH]: "pending"})
+    own = ims(NORTH).list_images(ListImagesRequest(owner=cloud.owner.projects[NORTH])).images
+    assert [(i.id, i.imagetype) for i in own] == [(image.id, "shared")]
+    assert ims(NORTH).list_images(ListImagesRequest(imagetype="private")).images == []
+    cloud.readings = Readings(owner_shared_type="private")
+    assert [i.id for i in ims(NORTH).list_images(ListImagesRequest(imagetype="private")).images] == [image.id]
+
+
+def test_enterprise_project_images_are_listed_only_when_asked_for(cloud, ims):
+    image = cloud.region(NORTH).add_image(name="ep")
+    image.enterprise_project_id = "5f1e0d2c-0000-4000-8000-000000000001"
+    assert ims(NORTH).list_images(ListImagesRequest()).images == []
+    every = ims(NORTH).list_images(ListImagesRequest(enterprise_project_id="all_granted_eps")).images
+    assert [i.id for i in every] == [image.id]
 
 
 def test_frozen_image_reads_frozen(cloud, ims):

@@ -29,6 +29,10 @@ def test_share_accept_and_see(cloud, ims):
     partner_pid = cloud.recipient.projects[NORTH]
     owner, partner = ims(NORTH), ims(NORTH, cloud.recipient)
     job_id = owner.batch_add_members(add([rec.id], [partner_pid])).job_id
+    # Asynchronous (IMS API reference): the projects are added by the job, when it ends.
+    assert owner.show_job_progress(ShowJobProgressRequest(job_id=job_id)).status == "INIT"
+    assert cloud.region(NORTH).image(rec.id).members == {}
+    cloud.clock.advance(cloud.readings.member_job_seconds)
     assert owner.show_job_progress(ShowJobProgressRequest(job_id=job_id)).status == "SUCCESS"
     assert cloud.region(NORTH).image(rec.id).members == {partner_pid: "pending"}
     assert partner.list_images(ListImagesRequest(imagetype="shared")).images == []
@@ -75,7 +79,31 @@ def test_share_refusals(cloud, ims):
             owner.batch_add_members(request)
         assert (exc.value.status_code, exc.value.error_code) == (400, code)
     owner.batch_add_members(add([whole.id], [a.projects[NORTH] for a in others[:10]]))
+    cloud.run_until_idle()
     assert len(cloud.region(NORTH).image(whole.id).members) == 10
+
+
+def test_a_failed_member_job_adds_nobody_and_says_why(cloud, ims):
+    rec = cloud.region(NORTH).add_image(name="golden")
+    cloud.fail_next_member_jobs(code="IMG.0088", reason="too many members")
+    owner = ims(NORTH)
+    job_id = owner.batch_add_members(add([rec.id], [cloud.recipient.projects[NORTH]])).job_id
+    cloud.run_until_idle()
+    job = owner.show_job_progress(ShowJobProgressRequest(job_id=job_id))
+    assert (job.status, job.error_code, job.fail_reason) == ("FAIL", "IMG.0088", "too many members")
+    assert cloud.region(NORTH).image(rec.id).members == {}
+
+
+def test_member_listing_pages_by_the_last_member(cloud, ims):
+    rec = cloud.region(NORTH).add_image(name="g", members={f"{n:032x}": "accepted" for n in range(7)})
+    client, seen, marker = ims(NORTH), [], None
+    while True:
+        page = client.list_image_members(ListImageMembersRequest(image_id=rec.id, limit=3, marker=marker)).members
+        seen += [m.member_id for m in page]
+        if len(page) < 3:
+            break
+        marker = page[-1].member_id
+    assert seen == [f"{n:032x}" for n in range(7)]
 
 
 def test_members_limit_128(cloud, ims):

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from imsync import service
+from imsync import bootstrap, service
 from imsync.emulator import Emulator
 
 HOME = "cn-north-4"
@@ -40,4 +40,6 @@ def deploy(
         monkeypatch.setenv(key, value)
     # Each test is its own process as far as imsync knows: forget copies "this process" started.
     monkeypatch.setattr(service, "RECENT", service._RecentCopies())
+    # While imsync waits for a member job, the emulated cloud's time passes, not the test's.
+    monkeypatch.setattr(bootstrap, "pause", cloud.clock.advance)
     return settings

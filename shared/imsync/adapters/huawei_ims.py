@@ -31,6 +31,7 @@ from huaweicloudsdkims.v2 import (
     ImsClient,
     ListImageMembersRequest,
     ListImagesRequest,
+    ListImageTagsRequest,
     ShowJobProgressRequest,
     TagKeyValue,
 )
@@ -43,16 +44,18 @@ from imsync.domain.errors import (
     CopyLimitReached,
     NotFound,
     OutcomeUnknown,
+    OutOfTime,
     Refused,
     Throttled,
     Unavailable,
 )
 from imsync.domain.model import Image, Job
-from imsync.retry import Retrier
+from imsync.retry import RESERVE_SECONDS, Retrier
 
-# The largest page GET /v2/cloudimages allows (default 500, at most 1000): a DR run costs pages, not images.
-PAGE_SIZE = 1000
-MEMBER_PAGE = 200
+# IMS documents only "default 500" for a page, and no maximum: ask for that, and page on (docs/emulator.md).
+PAGE_SIZE = 500
+# [Terraform provider] listings ask for the images of every enterprise project the user may see.
+ALL_ENTERPRISE_PROJECTS = "all_granted_eps"
 # IMS codes that mean "too many tasks right now" rather than "never" (API-NOTES: IMG.0060 is a guess).
 BUSY_CODES = frozenset({"IMG.0060"})
 
@@ -103,45 +106,54 @@ def translated(operation: str) -> Iterator[None]:
         raise Refused(operation, str(getattr(exc, "error_code", "") or ""), message[:300]) from None
 
 
-def _tags(raw: Any) -> dict[str, str]:
+def _tags(raw: Any) -> tuple[dict[str, str], bool]:
+    """(tags, exact): exact is False when a "key.value" string had several dots, so the split is a guess."""
     if isinstance(raw, dict):
-        return {str(k): str(v) for k, v in raw.items()}
+        return {str(k): str(v) for k, v in raw.items()}, True
     tags: dict[str, str] = {}
+    exact = True
     for item in raw or ():
         if isinstance(item, dict):
             tags[str(item.get("key", ""))] = str(item.get("value", ""))
         else:
-            key, _, value = str(item).partition(".")  # IMS lists tags as "key.value", split at the first "."
+            # IMS lists tags as "key.value" and splits at the first "." itself; keys may hold dots too.
+            text = str(item)
+            key, _, value = text.partition(".")
             tags[key] = value
-    return tags
+            exact = exact and text.count(".") <= 1
+    return tags, exact
 
 
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
 
-def image_from_api(data: Mapping[str, Any], region: str) -> Image:
-    """An IMS image JSON (as GET /v2/cloudimages returns it) in imsync's words."""
+def image_from_api(data: Mapping[str, Any], region: str, project_id: str = "") -> Image:
+    """An IMS image JSON (as GET /v2/cloudimages returns it) in imsync's words; owned when `project_id` owns it."""
     size = data.get("__image_size") or data.get("size") or 0
     try:
         size_bytes = int(size)
     except (TypeError, ValueError):
         size_bytes = 0
     status = str(data.get("status", ""))
+    tags, exact = _tags(data.get("tags"))
+    owner = str(data.get("owner", ""))
     return Image(
         id=str(data.get("id", "")),
         region=region,
         name=str(data.get("name", "")),
         status=status,
-        image_type=str(data.get("__imagetype") or "unknown"),  # unknown is refused, never assumed private
+        image_type=str(data.get("__imagetype") or "unknown"),
+        owned=bool(project_id) and owner == project_id,  # an unknown owner is never assumed to be this account
         size_bytes=size_bytes,
-        tags=_tags(data.get("tags")),
+        tags=tags,
+        tags_exact=exact,
         description=str(data.get("__description") or data.get("description") or ""),
         encrypted=bool(data.get("__system__cmkid")),
         iso=data.get("virtual_env_type") == "IsoImage" or data.get("disk_format") == "iso",
         whole_image=_truthy(data.get("__whole_image")),
         frozen=status == "frozen" or _truthy(data.get("__frozen")),
-        owner=str(data.get("owner", "")),
+        owner=owner,
         created_at=str(data.get("created_at", "")),
     )
 
@@ -188,6 +200,32 @@ def _next_marker(data: Mapping[str, Any]) -> Any:
     return page_info.get("next_marker") if isinstance(page_info, dict) else None
 
 
+def all_pages(
+    fetch: Callable[[str | None], Mapping[str, Any]], key: str, id_key: str, operation: str
+) -> list[Mapping[str, Any]]:
+    """Every item of a paged IMS listing, read as the sources allow (docs/emulator.md, "Paging").
+
+    SDK 3.1.219 answers page_info.next_marker; older answers have none, and the Terraform provider pages with
+    the last item's ID. So: follow next_marker when given (even after a short page: the server says there is
+    more); without one, go on from the last ID while pages are full; stop on a short or empty page.
+    """
+    items: list[Mapping[str, Any]] = []
+    seen: set[str] = set()
+    marker: str | None = None
+    while True:
+        data = fetch(marker)
+        page = _objects(data, key, operation)
+        items.extend(page)
+        if not page:
+            return items
+        marker = _next_marker(data) or (str(page[-1].get(id_key) or "") if len(page) >= PAGE_SIZE else None)
+        if not marker:
+            return items
+        if marker in seen:  # a server that repeats itself would otherwise keep imsync here until it times out
+            raise Unavailable(operation, "paging", f"IMS answered the marker {marker[:40]} twice")
+        seen.add(marker)
+
+
 class ImsClients:
     """One ImsClient per region per process, built on first use (cold start: no network at import)."""
 
@@ -195,6 +233,7 @@ class ImsClients:
         self._credentials = credentials
         self._timeout = timeout
         self._clients: dict[str, ImsClient] = {}
+        self._configs: dict[str, HttpConfig] = {}
         self._lock = threading.Lock()
 
     def client(self, region: str) -> ImsClient:
@@ -202,6 +241,11 @@ class ImsClients:
             if region not in self._clients:
                 self._clients[region] = self._build(region)
             return self._clients[region]
+
+    def cap_timeout(self, region: str, seconds: float) -> None:
+        """Make the next calls in `region` give up after at most `seconds` (the time the invocation has left)."""
+        limit = max(min(self._timeout, seconds), 0.1)
+        self._configs[region].timeout = (limit, limit)
 
     def _build(self, region: str) -> ImsClient:
         try:
@@ -211,6 +255,7 @@ class ImsClients:
             raise ConfigError(f"no IMS endpoint known for region {region}: set {env}") from None
         config = HttpConfig.get_default_config()
         config.timeout = (self._timeout, self._timeout)
+        self._configs[region] = config  # the HTTP client reads it on every request: cap_timeout changes it
         credentials = BasicCredentials(self._credentials.ak, self._credentials.sk)
         if self._credentials.security_token:
             credentials = credentials.with_security_token(self._credentials.security_token)
@@ -235,34 +280,47 @@ class HuaweiImageStore:
 
     def _call(self, operation: str, fn: Callable[[ImsClient], Any], retry: bool = True) -> Any:
         def attempt() -> Any:
+            # Never start a call the platform would cut off: give it only the time left, minus a reserve.
+            left = self._retrier.deadline.seconds_left() - RESERVE_SECONDS
+            if left <= 0:
+                raise OutOfTime(operation)
             with translated(operation):
-                return fn(self._clients.client(self.region))
+                client = self._clients.client(self.region)
+                self._clients.cap_timeout(self.region, left)
+                return fn(client)
 
         if not retry:
             return self._retrier.call(attempt, retry_on=(Throttled,))
         return self._retrier.call(attempt)
 
-    def list_private_images(self) -> list[Image]:
-        images: list[Image] = []
-        marker: str | None = None
-        while True:
-            request = ListImagesRequest(imagetype="private", limit=PAGE_SIZE, marker=marker)
-            operation = f"listing images in {self.region}"
-            data = _json(self._call(operation, partial(_list_images, request=request)))
-            page = _objects(data, "images", operation)
-            images.extend(image_from_api(item, self.region) for item in page)
-            next_marker = _next_marker(data)
-            if not page or len(page) < PAGE_SIZE or not next_marker:
-                return images
-            marker = next_marker
+    def list_own_images(self) -> list[Image]:
+        # owner=<project>: what IMS's own private-image query asks. __imagetype=private would miss every image
+        # the account has shared, which IMS shows as "shared" to its owner too (API reference, querying images).
+        project = self.project_id
+        operation = f"listing images in {self.region}"
+
+        def page(marker: str | None) -> Mapping[str, Any]:
+            request = ListImagesRequest(
+                owner=project, enterprise_project_id=ALL_ENTERPRISE_PROJECTS, limit=PAGE_SIZE, marker=marker
+            )
+            return _json(self._call(operation, partial(_list_images, request=request)))
+
+        return [image_from_api(item, self.region, project) for item in all_pages(page, "images", "id", operation)]
 
     def get_image(self, image_id: str) -> Image | None:
         # GET /v2/cloudimages?id= rather than the deprecated Glance show: same fields, and no 404 to translate.
-        request = ListImagesRequest(id=image_id, limit=1)
+        request = ListImagesRequest(id=image_id, limit=1, enterprise_project_id=ALL_ENTERPRISE_PROJECTS)
         operation = f"reading image {image_id} in {self.region}"
         data = _json(self._call(operation, lambda c: c.list_images(request)))
         images = _objects(data, "images", operation)
-        return image_from_api(images[0], self.region) if images else None
+        return image_from_api(images[0], self.region, self.project_id) if images else None
+
+    def get_tags(self, image_id: str) -> dict[str, str]:
+        """The image's tags as key/value pairs (exact even when a key holds a dot, unlike the listing)."""
+        request = ListImageTagsRequest(image_id=image_id)
+        data = _json(self._call(f"reading the tags of {image_id}", lambda c: c.list_image_tags(request)))
+        tags, _ = _tags(_objects(data, "tags", f"reading the tags of {image_id}"))
+        return tags
 
     def start_copy(
         self, image_id: str, dest_region: str, name: str, description: str, agency: str, vault_id: str | None
@@ -298,29 +356,32 @@ class HuaweiImageStore:
         )
 
     def add_tags(self, image_id: str, tags: Mapping[str, str]) -> None:
+        self._tag_action(image_id, "create", tags, f"tagging {image_id}")
+
+    def delete_tags(self, image_id: str, tags: Mapping[str, str]) -> None:
+        """Delete these tags (key and current value) from an image, in one call."""
+        self._tag_action(image_id, "delete", tags, f"removing tags from {image_id}")
+
+    def _tag_action(self, image_id: str, action: str, tags: Mapping[str, str], operation: str) -> None:
         body = BatchAddOrDeleteTagsRequestBody(
-            action="create", tags=[TagKeyValue(key=k, value=v) for k, v in tags.items()]
+            action=action, tags=[TagKeyValue(key=k, value=v) for k, v in tags.items()]
         )
         request = BatchAddOrDeleteTagsRequest(image_id=image_id, body=body)
-        self._call(f"tagging {image_id}", lambda c: c.batch_add_or_delete_tags(request))
+        self._call(operation, lambda c: c.batch_add_or_delete_tags(request))
 
     def list_members(self, image_id: str) -> set[str]:
         return set(self.member_statuses(image_id))
 
     def member_statuses(self, image_id: str) -> dict[str, str]:
         """Project ID -> pending | accepted | rejected, for every project the image is shared with."""
-        statuses: dict[str, str] = {}
-        marker: str | None = None
-        while True:
-            request = ListImageMembersRequest(image_id=image_id, limit=MEMBER_PAGE, marker=marker)
-            operation = f"listing members of {image_id}"
-            data = _json(self._call(operation, partial(_list_members, request=request)))
-            page = _objects(data, "members", operation)
-            statuses.update({str(m["member_id"]): str(m.get("status") or "") for m in page if m.get("member_id")})
-            next_marker = _next_marker(data)
-            if len(page) < MEMBER_PAGE or not next_marker:
-                return statuses
-            marker = next_marker
+        operation = f"listing members of {image_id}"
+
+        def page(marker: str | None) -> Mapping[str, Any]:
+            request = ListImageMembersRequest(image_id=image_id, limit=PAGE_SIZE, marker=marker)
+            return _json(self._call(operation, partial(_list_members, request=request)))
+
+        members = all_pages(page, "members", "member_id", operation)
+        return {str(m["member_id"]): str(m.get("status") or "") for m in members if m.get("member_id")}
 
     def add_members(self, image_ids: Sequence[str], project_ids: Sequence[str]) -> str:
         body = BatchAddMembersRequestBody(images=list(image_ids), projects=list(project_ids))

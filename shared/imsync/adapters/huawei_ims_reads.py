@@ -35,8 +35,8 @@ class OperatorImageStore(HuaweiImageStore):
         self._seen = seen
         self.listed = False
 
-    def list_private_images(self) -> list[Image]:
-        images = super().list_private_images()
+    def list_own_images(self) -> list[Image]:
+        images = super().list_own_images()
         self._seen.update((image.id, image) for image in images)
         self.listed = True
         return images

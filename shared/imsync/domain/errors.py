@@ -61,3 +61,13 @@ class Unavailable(CloudError):
 
 class OutcomeUnknown(CloudError):
     """The request may or may not have taken effect (the answer was lost): look before asking again."""
+
+
+class OutOfTime(ImsyncError):
+    """The invocation has too little time left to start this call; the next run does it."""
+
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+        super().__init__(
+            f"out of time: too little of the invocation is left to start {operation}; the next run does it"
+        )

@@ -13,7 +13,12 @@ TAG_WHEN = "imsync-when"
 TAG_SOURCE = "imsync-source"
 TAG_SOURCE_REGION = "imsync-source-region"
 TAG_SHARED = "imsync-shared"  # fingerprint of the projects an image was last shared with
+# What imsync writes stays within the stricter of IMS's two tag pages (10 tags, key <= 36, value <= 43,
+# letters, digits, _ - .), so it is valid whichever the cloud applies (docs/emulator.md, "Readings").
 MAX_TAGS = 10
+MAX_TAG_KEY = 36
+MAX_TAG_VALUE = 43
+_WRITABLE_TAG = re.compile(r"[A-Za-z0-9_.\-]*")
 
 IN_PROGRESS = frozenset({"queued", "saving"})
 GONE = frozenset({"killed", "deleted"})
@@ -41,7 +46,8 @@ class Image:
     region: str
     name: str
     status: str
-    image_type: str = "private"
+    image_type: str = "private"  # IMS's __imagetype, for messages: ownership is `owned`, not this
+    owned: bool = True  # the account's own image (its owner is this project), whatever __imagetype says
     size_bytes: int = 0
     tags: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
@@ -51,6 +57,7 @@ class Image:
     frozen: bool = False
     owner: str = ""
     created_at: str = ""
+    tags_exact: bool = True  # False: a "key.value" tag string had several dots, so key and value are a guess
 
     @property
     def lineage(self) -> Lineage | None:
@@ -83,9 +90,31 @@ class Image:
         return {k: v for k, v in self.tags.items() if not k.startswith(POLICY_PREFIX)}
 
 
+def writable_tag(key: str, value: str) -> bool:
+    """Whether imsync may write this tag: within the stricter IMS limits, so every reading accepts it."""
+    return (
+        0 < len(key) <= MAX_TAG_KEY
+        and len(value) <= MAX_TAG_VALUE
+        and bool(_WRITABLE_TAG.fullmatch(key))
+        and bool(_WRITABLE_TAG.fullmatch(value))
+    )
+
+
+# [Terraform docs, image copy] 1-128 characters: letters, digits, _ - . and space, no leading or trailing
+# space; [SDK docstring] Chinese characters too.
+MAX_NAME = 128
+_NAME_CHAR = re.compile(r"[A-Za-z0-9_.\- \u4e00-\u9fff]")
+
+
+def image_name(text: str, fallback: str) -> str:
+    """`text` as a valid IMS image name: other characters become '_', cut to 128, no space at either end."""
+    cleaned = "".join(c if _NAME_CHAR.fullmatch(c) else "_" for c in text)[:MAX_NAME].strip()
+    return cleaned or fallback[:MAX_NAME]
+
+
 @dataclass(frozen=True)
 class Job:
-    """A cross-region copy (or share) job as IMS reports it."""
+    """An asynchronous IMS job (a cross-region copy, or adding members) as IMS reports it."""
 
     id: str
     status: str  # INIT | RUNNING | SUCCESS | FAIL

@@ -6,13 +6,16 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from imsync.domain.model import MAX_TAGS, TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION, Image
+from imsync.domain.model import MAX_TAGS, TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION, Image, writable_tag
 from imsync.domain.policy import Policy
 from imsync.domain.rules import CopyRules
 
 # A copy whose job failed leaves a `killed` replica behind; after this many, imsync stops trying and
 # reports the failure until someone deletes the failed replicas (which resets the count).
 MAX_COPY_ATTEMPTS = 3
+# A member job that IMS ends FAIL is retried by later runs this many times in all, then reported until the
+# share targets change (a new fingerprint) or someone deletes the replica's imsync-shared tag.
+MAX_SHARE_ATTEMPTS = 3
 
 COPY, WAIT, FINALIZE, REFUSE, DEFER, FAIL, IN_SYNC = "copy", "wait", "finalize", "refuse", "defer", "fail", "in_sync"
 
@@ -29,6 +32,7 @@ class Action:
     tags: Mapping[str, str] = field(default_factory=dict)  # finalize: tags to set
     projects: tuple[str, ...] = ()  # finalize: projects the image must be shared with
     fingerprint: str = ""  # finalize: value of the imsync-shared tag once shared
+    remove: tuple[str, ...] = ()  # finalize: copied tags that no longer fit, deleted before `tags` are set
 
     @property
     def target(self) -> Image:
@@ -39,6 +43,41 @@ class Action:
 def share_fingerprint(projects: Sequence[str]) -> str:
     """A short digest of a project set, stored as a tag so that an unchanged share needs no API call."""
     return hashlib.sha256(",".join(sorted(projects)).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ShareMark:
+    """What an image's imsync-shared tag says: shared with a project set, submitted, or failed n times.
+
+    Values: "<fingerprint>" (done), "p-<fingerprint>" (a member job was accepted and had not finished when
+    the run ended), "f<n>-<fingerprint>" (n member jobs failed). All fit IMS's strictest tag rules.
+    """
+
+    fingerprint: str = ""
+    submitted: bool = False
+    failures: int = 0
+
+    @property
+    def done(self) -> bool:
+        return bool(self.fingerprint) and not self.submitted and not self.failures
+
+    @property
+    def value(self) -> str:
+        if self.failures:
+            return f"f{self.failures}-{self.fingerprint}"
+        return f"p-{self.fingerprint}" if self.submitted else self.fingerprint
+
+    @classmethod
+    def read(cls, value: str | None) -> ShareMark:
+        """The mark an imsync-shared tag value holds (anything unreadable counts as never shared)."""
+        head, _, fingerprint = (value or "").rpartition("-")
+        if not head:
+            return cls(fingerprint)
+        if head == "p":
+            return cls(fingerprint, submitted=True)
+        if head[:1] == "f" and head[1:].isdigit():
+            return cls(fingerprint, failures=int(head[1:]))
+        return cls()
 
 
 def pick_replica(replicas: Sequence[Image]) -> tuple[Image | None, list[Image], int]:
@@ -52,20 +91,24 @@ def pick_replica(replicas: Sequence[Image]) -> tuple[Image | None, list[Image], 
 
 
 def replica_tags(source: Image, replica: Image, copy_tags: bool, fingerprint: str) -> dict[str, str]:
-    """The tags a finished replica must carry: lineage, share fingerprint, then as many source tags as fit."""
-    wanted = {TAG_SOURCE: source.id, TAG_SOURCE_REGION: source.region}
-    if fingerprint:
-        wanted[TAG_SHARED] = fingerprint
-    if copy_tags:
-        # Tags someone put on the replica itself keep their place. Source tags already on the replica come
-        # first (they hold a slot anyway), so the total never passes IMS's limit of 10 per image.
-        own = {k for k in replica.tags if k not in wanted and k not in source.user_tags}
-        room = MAX_TAGS - len(wanted) - len(own)
-        present = [k for k in sorted(source.user_tags) if k in replica.tags]
-        absent = [k for k in sorted(source.user_tags) if k not in replica.tags]
-        for key in (present + absent)[: max(room, 0)]:
-            wanted[key] = source.user_tags[key]
-    return wanted
+    """The complete tag set a finished replica must end with, never more than IMS's 10.
+
+    Lineage comes first, then the share fingerprint, then the tags someone put on the replica itself (imsync
+    never deletes those), then as many of the source's tags as still fit, those already there first.
+    """
+    final = {TAG_SOURCE: source.id, TAG_SOURCE_REGION: source.region}
+    copyable = {k: v for k, v in source.user_tags.items() if writable_tag(k, v)} if copy_tags else {}
+    own = {k: v for k, v in replica.tags.items() if k not in final and k != TAG_SHARED and k not in copyable}
+    room = MAX_TAGS - len(final) - len(own)
+    if fingerprint and room > 0:
+        final[TAG_SHARED] = fingerprint
+        room -= 1
+    present = [k for k in sorted(copyable) if k in replica.tags]
+    absent = [k for k in sorted(copyable) if k not in replica.tags]
+    for key in (present + absent)[: max(room, 0)]:
+        final[key] = copyable[key]
+    final.update(own)
+    return final
 
 
 def _finalize(
@@ -74,15 +117,26 @@ def _finalize(
     """Finalize action when `target` (a replica, or the source when None) lacks tags or shares."""
     image = target or source
     fingerprint = share_fingerprint(projects) if projects else ""
+    mark = ShareMark.read(image.tags.get(TAG_SHARED))
+    if fingerprint and mark.fingerprint == fingerprint and mark.failures >= MAX_SHARE_ATTEMPTS:
+        return Action(
+            FAIL,
+            source,
+            region,
+            f"sharing with {len(projects)} project(s) failed {mark.failures} times (IMS's reason was reported "
+            f"then); fix the cause, then delete the {TAG_SHARED} tag of {image.id} to try again",
+            replica=target,
+        )
     if target is None:
-        wanted = {TAG_SHARED: fingerprint} if fingerprint else {}
+        room = TAG_SHARED in image.tags or len(image.tags) < MAX_TAGS
+        final = dict(image.tags) | ({TAG_SHARED: fingerprint} if fingerprint and room else {})
     else:
-        wanted = replica_tags(source, target, copy_tags, fingerprint)
-    stale = {k: v for k, v in wanted.items() if image.tags.get(k) != v}
-    if target is None and stale and TAG_SHARED not in image.tags and len(image.tags) >= MAX_TAGS:
-        # The source holds IMS's 10 tags: no room for the fingerprint, so share by reading its members each run.
-        stale = {}
-    elif not stale:
+        final = replica_tags(source, target, copy_tags, fingerprint)
+    stale = {k: v for k, v in final.items() if image.tags.get(k) != v}
+    remove = tuple(k for k in image.tags if k not in final and k != TAG_SHARED)
+    # Without room for the fingerprint, an image is shared by reading its members on every run.
+    unmarked = bool(fingerprint) and TAG_SHARED not in final
+    if not stale and not remove and not unmarked:
         return None
     return Action(
         FINALIZE,
@@ -93,6 +147,7 @@ def _finalize(
         tags=stale,
         projects=projects,
         fingerprint=fingerprint,
+        remove=remove,
     )
 
 

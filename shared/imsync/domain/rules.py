@@ -28,10 +28,14 @@ def size_limit(region: str) -> int:
 Rule = Callable[[Image, str, "CopyRules"], "str | None"]
 
 
-def _private(image: Image, dest: str, rules: CopyRules) -> str | None:
-    # [guide] only private images can be copied across regions.
-    if image.image_type != "private":
-        return f"only private images can be copied across regions; this is a {image.image_type} image"
+def _owned(image: Image, dest: str, rules: CopyRules) -> str | None:
+    # [guide] only private images can be copied across regions. [API reference, "Querying images"] an image
+    # its owner has shared shows __imagetype=shared, so ownership, not __imagetype, says it is private.
+    if not image.owned:
+        return (
+            f"not owned by this account (shared with it, public or market: __imagetype={image.image_type}); "
+            "only the account's own images can be copied across regions"
+        )
     return None
 
 
@@ -92,7 +96,7 @@ def _whole_image(image: Image, dest: str, rules: CopyRules) -> str | None:
     return None
 
 
-RULES: tuple[Rule, ...] = (_private, _not_iso, _not_encrypted, _not_frozen, _other_region, _size, _whole_image)
+RULES: tuple[Rule, ...] = (_owned, _not_iso, _not_encrypted, _not_frozen, _other_region, _size, _whole_image)
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,6 @@ class CopyRules:
         """Why `image` cannot be shared, or None."""
         if image.encrypted:
             return "encrypted images cannot be shared (IMS IMG.0098)"
-        if image.image_type != "private":
-            return f"only private images can be shared; this is a {image.image_type} image"
+        if not image.owned:
+            return "not owned by this account (shared with it, public or market): only its owner can share it"
         return None

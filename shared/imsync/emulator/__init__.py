@@ -4,18 +4,22 @@ from .clock import ManualClock, ScaledClock
 from .core import DEFAULT_REGIONS, Emulator, Region
 from .faults import Fault
 from .model import Account, ImageRecord, Job, RequestRecord
+from .readings import PROFILES, Readings, profile
 from .seed import load_seed
 
 __all__ = [
     "DEFAULT_REGIONS",
+    "PROFILES",
     "Account",
     "Emulator",
     "Fault",
     "ImageRecord",
     "Job",
     "ManualClock",
+    "Readings",
     "Region",
     "RequestRecord",
     "ScaledClock",
     "load_seed",
+    "profile",
 ]

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from .errors import ApiError
 from .model import GB, Account, Agency, ImageRecord, Job, iso
+from .readings import RELAXED_TAGS, STRICT_TAGS
 from .signing import SignatureError, parse_authorization, verify
 
 if TYPE_CHECKING:
@@ -28,16 +29,18 @@ WHOLE_IMAGE_COPY_REGIONS = frozenset({"cn-north-1", "cn-north-4", "cn-east-2", "
 # [doc: IMS API "Adding image members"] 128 tenants per image, 10 for a whole-ECS image.
 MAX_MEMBERS = 128
 MAX_MEMBERS_WHOLE_IMAGE = 10
-# [doc: IMS API "Tags"] tag limits.
-MAX_TAGS = 10
-MAX_TAG_KEY = 36
-MAX_TAG_VALUE = 43
-TAG_KEY_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,36}$")
-TAG_VALUE_RE = re.compile(r"^[A-Za-z0-9_.\-]{0,43}$")
+# Tag limits under each reading (emulator/readings.py: tag_rules): count, key pattern, value pattern.
+TAG_RULES: dict[str, tuple[int, re.Pattern[str], re.Pattern[str]]] = {
+    # [IMS API reference, "Adding or deleting image tags in batches"]
+    STRICT_TAGS: (10, re.compile(r"^[A-Za-z0-9_.\-]{1,36}$"), re.compile(r"^[A-Za-z0-9_.\-]{0,43}$")),
+    # [IMS "tag format" page]
+    RELAXED_TAGS: (20, re.compile(r"^[A-Za-z0-9_.:+@ \-]{1,128}$"), re.compile(r"^[A-Za-z0-9_.:+@ \-]{0,255}$")),
+}
 LIST_LIMIT_DEFAULT = 500
 LIST_LIMIT_MAX = 1000
+# [Terraform provider]: listings ask for all_granted_eps to see every enterprise project's images.
+ALL_GRANTED_EPS = "all_granted_eps"
 COPY_JOB_TYPE = "copyImageCrossRegion"
-ACTIVE_COPY_STATES = ("queued", "saving")
 TRUST_DOMAIN_ID = "0" * 24 + "1ms5e7c0"
 
 
@@ -168,15 +171,17 @@ def _is_public(rec: ImageRecord) -> bool:
     return rec.image_type in ("gold", "market")
 
 
-def _visible(rec: ImageRecord, caller: Caller) -> bool:
+def _visible(cloud: Emulator, rec: ImageRecord, caller: Caller) -> bool:
     if rec.region != caller.region or rec.deleted:  # the cheap test first: most images are in other regions
         return False
+    if rec.visible_from and cloud.clock.now() < rec.visible_from:
+        return False  # a copy not listed yet (Readings.copy_visible_after)
     return rec.owner is caller.account or caller.project_id in rec.members or _is_public(rec)
 
 
 def _find_visible(cloud: Emulator, caller: Caller, image_id: str) -> ImageRecord:
     rec = cloud._images.get(image_id)
-    if rec is None or not _visible(rec, caller):
+    if rec is None or not _visible(cloud, rec, caller):
         raise ApiError(404, "IMG.0027", f"image {image_id} does not exist in {caller.region}")
     return rec
 
@@ -188,15 +193,20 @@ def _find_own(cloud: Emulator, caller: Caller, image_id: str) -> ImageRecord:
     return rec
 
 
-def image_type_for(rec: ImageRecord, caller: Caller) -> str:
-    if rec.owner is caller.account or _is_public(rec):
+def image_type_for(cloud: Emulator, rec: ImageRecord, caller: Caller) -> str:
+    if _is_public(rec):
         return rec.image_type
-    return "shared"
+    if rec.owner is not caller.account:
+        return "shared"
+    # [IMS API reference, "Querying images"]: an image its owner has shared shows "shared" (a Readings switch).
+    if rec.members and rec.image_type == "private" and cloud.readings.owner_shared_type == "shared":
+        return "shared"
+    return rec.image_type
 
 
-def image_json(rec: ImageRecord, caller: Caller) -> dict[str, Any]:
+def image_json(cloud: Emulator, rec: ImageRecord, caller: Caller) -> dict[str, Any]:
     """An image as GET /v2/cloudimages and GET /v2/images/{id} show it (SDK ImageInfo keys)."""
-    itype = image_type_for(rec, caller)
+    itype = image_type_for(cloud, rec, caller)
     visibility = "public" if _is_public(rec) else ("shared" if itype == "shared" else "private")
     out: dict[str, Any] = {
         "id": rec.id,
@@ -224,6 +234,7 @@ def image_json(rec: ImageRecord, caller: Caller) -> dict[str, Any]:
         "__whole_image": "true" if rec.whole_image else "false",
         "__description": rec.description,
         "__lazyloading": "true",
+        "enterprise_project_id": rec.enterprise_project_id,
         "self": f"/v2/images/{rec.id}",
         "file": f"/v2/images/{rec.id}/file",
         "schema": "/v2/schemas/image",
@@ -273,11 +284,13 @@ def _time_filter(spec: str) -> Callable[[str], bool]:
 @ims("GET", "/v2/cloudimages", "list_images")
 def list_images(cloud: Emulator, caller: Caller, params: Params, data: Any) -> Result:
     limit = _parse_int(_first(params, "limit"), LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, "limit")
+    limit = min(limit, cloud.readings.page_cap)
+    eps = _first(params, "enterprise_project_id")
     member_status = _first(params, "member_status")
     if member_status not in (None, "accepted", "rejected", "pending", "all"):
         raise _bad("member_status must be accepted, rejected, pending or all")
     simple = {
-        "__imagetype": lambda r: image_type_for(r, caller),
+        "__imagetype": lambda r: image_type_for(cloud, r, caller),
         "status": lambda r: r.shown_status,
         "name": lambda r: r.name,
         "id": lambda r: r.id,
@@ -286,7 +299,7 @@ def list_images(cloud: Emulator, caller: Caller, params: Params, data: Any) -> R
         "__platform": lambda r: r.platform,
         "__whole_image": lambda r: "true" if r.whole_image else "false",
         "virtual_env_type": lambda r: "IsoImage" if r.iso else "FusionCompute",
-        "visibility": lambda r: image_json(r, caller)["visibility"],
+        "visibility": lambda r: image_json(cloud, r, caller)["visibility"],
     }
     wanted = {k: _first(params, k) for k in simple if _first(params, k) is not None}
     tag = _first(params, "tag")
@@ -295,7 +308,9 @@ def list_images(cloud: Emulator, caller: Caller, params: Params, data: Any) -> R
     ]
     found = []
     for rec in cloud._images.values():
-        if not _visible(rec, caller):
+        if not _visible(cloud, rec, caller):
+            continue
+        if not _in_enterprise_projects(cloud, rec, eps):
             continue
         if rec.owner is not caller.account and not _is_public(rec):
             mine = rec.members.get(caller.project_id)
@@ -329,17 +344,28 @@ def list_images(cloud: Emulator, caller: Caller, params: Params, data: Any) -> R
             raise _bad(f"marker {marker} is not an image of this listing")
         found = found[ids.index(marker) + 1 :]
     page = found[:limit]
-    out: dict[str, Any] = {"images": [image_json(r, caller) for r in page]}
-    if len(page) == limit:
-        out["page_info"] = {"next_marker": page[-1].id}
-    else:
-        out["page_info"] = {}
-    return 200, out
+    out: dict[str, Any] = {"images": [image_json(cloud, r, caller) for r in page]}
+    return 200, _paged(cloud, out, page[-1].id if len(found) > limit else None)
+
+
+def _paged(cloud: Emulator, answer: dict[str, Any], next_marker: str | None) -> dict[str, Any]:
+    """Add page_info as the reading says: only SDK 3.1.219's model has it (Readings.page_info)."""
+    if cloud.readings.page_info:
+        answer["page_info"] = {"next_marker": next_marker} if next_marker else {}
+    return answer
+
+
+def _in_enterprise_projects(cloud: Emulator, rec: ImageRecord, eps: str | None) -> bool:
+    if eps == ALL_GRANTED_EPS:
+        return True
+    if eps is None:
+        return rec.enterprise_project_id == "0" or not cloud.readings.eps_need_parameter
+    return rec.enterprise_project_id == eps
 
 
 @ims("GET", "/v2/images/{image_id}", "glance_show_image")
 def glance_show_image(cloud: Emulator, caller: Caller, params: Params, data: Any, image_id: str) -> Result:
-    return 200, image_json(_find_visible(cloud, caller, image_id), caller)
+    return 200, image_json(cloud, _find_visible(cloud, caller, image_id), caller)
 
 
 @ims("DELETE", "/v2/images/{image_id}", "glance_delete_image")
@@ -369,20 +395,22 @@ def _private_count(cloud: Emulator, account: Account, region: str) -> int:
 
 
 # -- IMS: tags -----------------------------------------------------------------------------------
-def _check_tag(key: Any, value: Any) -> tuple[str, str]:
-    if not isinstance(key, str) or not TAG_KEY_RE.match(key):
-        raise _bad(f"tag key {key!r} must be 1-{MAX_TAG_KEY} characters of A-Z a-z 0-9 _ - .", "IMG.0115")
+def _check_tag(cloud: Emulator, key: Any, value: Any) -> tuple[str, str]:
+    _, key_re, value_re = TAG_RULES[cloud.readings.tag_rules]
+    if not isinstance(key, str) or not key_re.match(key):
+        raise _bad(f"tag key {key!r} does not match {key_re.pattern}", "IMG.0115")
     value = "" if value is None else value
-    if not isinstance(value, str) or not TAG_VALUE_RE.match(value):
-        raise _bad(f"tag value {value!r} must be 0-{MAX_TAG_VALUE} characters of A-Z a-z 0-9 _ - .", "IMG.0115")
+    if not isinstance(value, str) or not value_re.match(value):
+        raise _bad(f"tag value {value!r} does not match {value_re.pattern}", "IMG.0115")
     return key, value
 
 
 def _put_tags(cloud: Emulator, rec: ImageRecord, tags: list[tuple[str, str]]) -> None:
     merged = dict(rec.tags)
     merged.update(tags)
-    if len(merged) > MAX_TAGS:
-        raise _bad(f"an image has at most {MAX_TAGS} tags ({len(merged)} requested)", "IMG.0116")
+    most = TAG_RULES[cloud.readings.tag_rules][0]
+    if len(merged) > most:
+        raise _bad(f"an image has at most {most} tags ({len(merged)} requested)", "IMG.0116")
     rec.tags = merged
     rec.updated_ts = cloud.clock.now()
 
@@ -415,7 +443,7 @@ def add_image_tag(cloud: Emulator, caller: Caller, params: Params, data: Any, pr
     tag = (data or {}).get("tag")
     if not isinstance(tag, dict):
         raise _bad('body must be {"tag": {"key": ..., "value": ...}}')
-    _put_tags(cloud, rec, [_check_tag(tag.get("key"), tag.get("value"))])
+    _put_tags(cloud, rec, [_check_tag(cloud, tag.get("key"), tag.get("value"))])
     return 204, None
 
 
@@ -430,7 +458,7 @@ def batch_add_or_delete_tags(
     if action not in ("create", "delete") or not isinstance(tags, list) or not tags:
         raise _bad('body must be {"action": "create"|"delete", "tags": [{"key", "value"}, ...]}')
     if action == "create":
-        _put_tags(cloud, rec, [_check_tag(t.get("key"), t.get("value")) for t in tags])
+        _put_tags(cloud, rec, [_check_tag(cloud, t.get("key"), t.get("value")) for t in tags])
     else:
         for t in tags:
             rec.tags.pop(str(t.get("key")), None)
@@ -456,10 +484,10 @@ def create_or_update_tags(cloud: Emulator, caller: Caller, params: Params, data:
     body = data or {}
     rec = _find_own(cloud, caller, str(body.get("image_id")))
     if isinstance(body.get("image_tag"), dict):
-        tag = _check_tag(body["image_tag"].get("key"), body["image_tag"].get("value"))
+        tag = _check_tag(cloud, body["image_tag"].get("key"), body["image_tag"].get("value"))
     elif isinstance(body.get("tag"), str):
         key, _, value = body["tag"].partition(".")
-        tag = _check_tag(key, value)
+        tag = _check_tag(cloud, key, value)
     else:
         raise _bad('body needs image_tag {key, value} or tag "key.value"')
     _put_tags(cloud, rec, [tag])
@@ -631,6 +659,7 @@ def copy_image_cross_region(cloud: Emulator, caller: Caller, params: Params, dat
         updated_ts=now,
         seq=cloud._next_seq(),
         backup_id=str(uuid.uuid4()) if rec.whole_image else "",
+        visible_from=now + cloud.readings.copy_visible_after if cloud.readings.copy_visible_after else 0.0,
     )
     cloud._images[replica.id] = replica
     job.replica_id = replica.id
@@ -732,13 +761,29 @@ def batch_add_members(cloud: Emulator, caller: Caller, params: Params, data: Any
         limit = MAX_MEMBERS_WHOLE_IMAGE if rec.whole_image else MAX_MEMBERS
         if len(set(rec.members) | set(projects)) > limit:
             raise _bad(f"image {rec.id} can be shared with at most {limit} projects", "IMG.0088")
+    return _member_job(cloud, caller, [rec.id for rec in images], projects)
+
+
+def _member_job(cloud: Emulator, caller: Caller, image_ids: list[str], projects: list[str]) -> Result:
+    """[IMS API reference, "Adding image members"]: accepted as a job; the projects are added when it ends."""
     now = cloud.clock.now()
-    for rec in images:
-        for pid in projects:
-            if pid not in rec.members:
-                rec.members[pid] = "pending"
-                rec.member_times[pid] = (now, now)
-    return _instant_job(cloud, caller, "batchAddMembers")
+    seconds = cloud.readings.member_job_seconds
+    job = Job(
+        id=uuid.uuid4().hex,
+        job_type="batchAddMembers",
+        region=caller.region,
+        account=caller.account,
+        begin_ts=now,
+        init_until=now + seconds / 4,
+        end_ts=now + seconds,
+        member_images=image_ids,
+        member_projects=projects,
+    )
+    if cloud._member_job_failures:
+        job.fail_code, job.fail_reason = cloud._member_job_failures.pop(0)
+    cloud._jobs[job.id] = job
+    cloud._tick_member_job(job, now)
+    return 200, {"job_id": job.id}
 
 
 @ims("PUT", "/v1/cloudimages/members", "batch_update_members")
@@ -791,6 +836,7 @@ def member_json(rec: ImageRecord, pid: str) -> dict[str, Any]:
 
 
 def _members_of(cloud: Emulator, caller: Caller, image_id: str) -> list[dict[str, Any]]:
+    """Every member the caller may see, in the order they were added."""
     rec = _find_visible(cloud, caller, image_id)
     if rec.owner is caller.account:
         return [member_json(rec, pid) for pid in rec.members]
@@ -804,7 +850,19 @@ def list_image_members(
     cloud: Emulator, caller: Caller, params: Params, data: Any, project_id: str, image_id: str
 ) -> Result:
     _check_path_project(caller, project_id)
-    return 200, {"members": _members_of(cloud, caller, image_id), "schema": "/v2/schemas/members"}
+    members = _members_of(cloud, caller, image_id)
+    limit = min(
+        _parse_int(_first(params, "limit"), LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX, "limit"), cloud.readings.page_cap
+    )
+    marker = _first(params, "marker")
+    if marker:
+        ids = [m["member_id"] for m in members]
+        if marker not in ids:
+            raise _bad(f"marker {marker} is not a member of this listing")
+        members = members[ids.index(marker) + 1 :]
+    page = members[:limit]
+    out = {"members": page, "schema": "/v2/schemas/members"}
+    return 200, _paged(cloud, out, page[-1]["member_id"] if len(members) > limit else None)
 
 
 @ims("GET", "/v1/{project_id}/cloudimages/{image_id}/members/{member_id}", "show_image_member")

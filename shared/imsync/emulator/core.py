@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from .clock import Clock, ManualClock
 from .faults import Faults
 from .model import GB, Account, Agency, Credential, ImageRecord, Job, RequestRecord, new_ak, new_hex32, new_sk
+from .readings import Readings
 
 DEFAULT_REGIONS = ("cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1")
 #: Roles that let the IMS service agency copy across regions [guide: "IMS Administrator";
@@ -142,8 +143,10 @@ class Emulator:
         copy_seconds_per_gb: float = 2.0,
         host: str = "127.0.0.1",
         start: bool = True,
+        readings: Readings | None = None,
     ) -> None:
         self.regions: tuple[str, ...] = tuple(regions)
+        self.readings = readings or Readings()
         if not self.regions:
             raise ValueError("at least one region is needed")
         self.clock: Clock = clock if clock is not None else ManualClock()
@@ -164,6 +167,7 @@ class Emulator:
         self._jobs: dict[str, Job] = {}
         self._agencies: dict[str, Agency] = {}
         self._next_copy_failure: tuple[str, str] | None = None
+        self._member_job_failures: list[tuple[str, str]] = []
         self._endpoints: dict[str, str] = {}
         self._servers: list = []
         self.owner = self.add_account("owner")
@@ -370,6 +374,13 @@ class Emulator:
         with self._lock:
             self._next_copy_failure = (code, reason)
 
+    def fail_next_member_jobs(
+        self, count: int = 1, code: str = "IMG.0088", reason: str = "Failed to add image members"
+    ) -> None:
+        """The next `count` member jobs end FAIL with this code; their projects are not added."""
+        with self._lock:
+            self._member_job_failures.extend([(code, reason)] * count)
+
     def copy_duration(self, size_bytes: int) -> float:
         """Seconds a copy of this size takes: base + per-GB (both configurable)."""
         return self.copy_base_seconds + self.copy_seconds_per_gb * size_bytes / GB
@@ -378,7 +389,12 @@ class Emulator:
         """Move every copy job and replica to the state the clock says (call with the lock held)."""
         now = self.clock.now()
         for job in self._jobs.values():
-            if job.finished or not job.is_copy:
+            if job.finished:
+                continue
+            if job.is_member:
+                self._tick_member_job(job, now)
+                continue
+            if not job.is_copy:
                 continue
             replica = self._images.get(job.replica_id)
             if now >= job.end_ts:
@@ -397,6 +413,25 @@ class Emulator:
             if replica is not None and replica.status in ("queued", "saving") and replica.status != new_status:
                 replica.status = new_status
                 replica.updated_ts = min(now, job.end_ts) if job.finished else now
+
+    def _tick_member_job(self, job: Job, now: float) -> None:
+        # [IMS API reference, "Adding image members"]: the projects are added by the job, not by the request.
+        if now < job.end_ts:
+            job.status = "RUNNING" if now >= job.init_until else "INIT"
+            return
+        job.finished_ts = job.end_ts
+        if job.fail_code:
+            job.status = "FAIL"
+            return
+        job.status = "SUCCESS"
+        for image_id in job.member_images:
+            rec = self._images.get(image_id)
+            if rec is None or rec.deleted:
+                continue
+            for pid in job.member_projects:
+                if pid not in rec.members:
+                    rec.members[pid] = "pending"
+                    rec.member_times[pid] = (job.end_ts, job.end_ts)
 
     def jobs(self) -> list[Job]:
         with self._lock:
@@ -425,7 +460,7 @@ class Emulator:
             with self._lock:
                 self._tick()
                 now = self.clock.now()
-                pending = [j for j in self._jobs.values() if j.is_copy and not j.finished]
+                pending = [j for j in self._jobs.values() if (j.is_copy or j.is_member) and not j.finished]
                 if not pending:
                     return advanced
                 nxt = min((j.init_until if j.init_until > now else j.end_ts) for j in pending)

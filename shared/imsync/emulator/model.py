@@ -83,6 +83,8 @@ class ImageRecord:
     seq: int = 0
     backup_id: str = ""
     member_times: dict[str, tuple[float, float]] = field(default_factory=dict)
+    enterprise_project_id: str = "0"  # "0": the default enterprise project
+    visible_from: float = 0.0  # a copy may be listed only from this time on (Readings.copy_visible_after)
 
     @property
     def created_at(self) -> str:
@@ -115,7 +117,7 @@ class ImageRecord:
 
 @dataclass
 class Job:
-    """An IMS asynchronous job: a cross-region copy, or an instant member job."""
+    """An IMS asynchronous job: a cross-region copy, or a member job (adding projects to images)."""
 
     id: str
     job_type: str
@@ -132,10 +134,16 @@ class Job:
     fail_reason: str = ""
     status: str = "INIT"
     finished_ts: float | None = None
+    member_images: list[str] = field(default_factory=list)  # a member job: these images get these projects
+    member_projects: list[str] = field(default_factory=list)
 
     @property
     def is_copy(self) -> bool:
         return self.job_type == "copyImageCrossRegion"
+
+    @property
+    def is_member(self) -> bool:
+        return bool(self.member_images)
 
     @property
     def finished(self) -> bool:

@@ -333,7 +333,7 @@ def status(
         # Copies in flight count across every region imsync may copy to, as the engine counts them.
         for region in sorted(settings.allowed_regions | set(settings.source_regions)):
             if not rt.listed(region):
-                rt.store(region).list_private_images()
+                rt.store(region).list_own_images()
         rows = status_rows(settings, summary.results, rt.seen)
         if images:
             rows = [r for r in rows if r.image.id in images]

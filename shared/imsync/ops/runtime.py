@@ -77,7 +77,10 @@ class Runtime:
             from imsync.bootstrap import notifier as event_notifier
 
             notifier = event_notifier()
-        return Replicator(self.settings, self.store, notifier, log=log)
+        from imsync import bootstrap
+
+        # bootstrap.pause: while imsync waits for IMS's member jobs (tests point it at an emulator's clock).
+        return Replicator(self.settings, self.store, notifier, log=log, sleep=lambda s: bootstrap.pause(s))
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock (no-op against a real cloud, where time passes by itself)."""
@@ -91,10 +94,11 @@ def open_runtime(config: str | None, use_emulator: bool) -> Iterator[Runtime]:
     if not use_emulator:
         yield Runtime(merged_environment(config))
         return
+    from imsync.bootstrap import emulated_time
     from imsync.demo import REGIONS, seed_demo_estate
     from imsync.emulator import Emulator, ManualClock
 
     with Emulator(regions=REGIONS, clock=ManualClock()) as cloud:
         estate = seed_demo_estate(cloud)
-        with environment(estate.env):
+        with environment(estate.env), emulated_time(cloud.clock.advance):
             yield Runtime(dict(os.environ), emulator=cloud)
