@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 
 from imsync.domain.errors import InvalidEvent
 from imsync.events import (
+    AcceptTrigger,
     CompletionTrigger,
     ImageTrigger,
     SweepTrigger,
+    accept_trigger,
     completion_trigger,
     image_trigger,
     sweep_trigger,
@@ -49,6 +51,8 @@ SAMPLES: dict[str, tuple[Parser, type]] = {
     "completion.json": (completion_trigger, CompletionTrigger),
     "cts_replica_update.json": (completion_trigger, CompletionTrigger),
     "direct_complete.json": (completion_trigger, CompletionTrigger),
+    "accept_timer.json": (accept_trigger, AcceptTrigger),
+    "direct_accept.json": (accept_trigger, AcceptTrigger),
 }
 
 

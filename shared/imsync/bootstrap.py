@@ -15,6 +15,7 @@ from imsync.retry import Deadline, Retrier
 from imsync.service import Replicator
 
 if TYPE_CHECKING:  # the SDK is imported on first use, not at cold start
+    from imsync.accept import Acceptor
     from imsync.adapters.huawei_ims import ImsClients
 
 _lock = threading.Lock()
@@ -75,3 +76,23 @@ def replicator(context: object = None, settings: Settings | None = None) -> Repl
     """A Replicator wired to the real cloud (or whatever the SDK's endpoint variables point at)."""
     settings = settings or Settings.from_env()
     return Replicator(settings, store_factory(settings, context), notifier(), log=log_decision)
+
+
+def acceptor(context: object = None, settings: Settings | None = None) -> Acceptor:
+    """An Acceptor wired to the real cloud, as the recipient account (whose keys the context or SDK hold)."""
+    from imsync.accept import Acceptor
+    from imsync.adapters.huawei_ims_inbox import HuaweiShareInbox
+    from imsync.ports import ShareInbox
+
+    settings = settings or Settings.from_env()
+    clients = ims_clients(resolve_credentials(context, settings.credentials_secret), settings.http_timeout)
+    deadline = Deadline.from_context(context)
+    retrier = Retrier(deadline)
+    inboxes: dict[str, ShareInbox] = {}
+
+    def inbox(region: str) -> ShareInbox:
+        if region not in inboxes:
+            inboxes[region] = HuaweiShareInbox(region, clients, retrier)
+        return inboxes[region]
+
+    return Acceptor(settings, inbox, log=log_decision, seconds_left=deadline.seconds_left)

@@ -13,6 +13,8 @@ from imsync.domain.errors import ConfigError
 
 REGION_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
+# urn:smn:<region>:<project ID>:<topic name>; SMN topic names are 1-255 letters, digits, '-' and '_'.
+SMN_TOPIC_URN = re.compile(r"^urn:smn:(?P<region>[a-z]{2}(-[a-z]+)+-\d+):[0-9a-f]{32}:[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 ALIAS = re.compile(r"^[A-Za-z0-9.-]{1,43}$")  # an alias must fit in a tag value and contain no separator
 MAX_IMS_CONCURRENT_COPIES = 5
 TEMPLATE_FIELDS = {"source_region", "source_name", "source_id"}
@@ -33,6 +35,10 @@ VARIABLES = (
     "IMSYNC_DRY_RUN",
     "IMSYNC_HTTP_TIMEOUT",
     "IMSYNC_CREDENTIALS_SECRET",
+    "IMSYNC_TRUSTED_OWNERS",
+    "IMSYNC_ACCEPT_REGIONS",
+    "IMSYNC_SMN_TOPIC_URN",
+    "IMSYNC_STUCK_AFTER_HOURS",
 )
 
 ShareTargets = Mapping[str, Mapping[str, tuple[str, ...]]]
@@ -54,6 +60,10 @@ class Settings:
     dry_run: bool = False
     http_timeout: float = 30.0
     credentials_secret: str | None = None
+    trusted_owners: frozenset[str] = frozenset()
+    accept_regions: tuple[str, ...] = ()
+    smn_topic_urn: str | None = None
+    stuck_after_hours: float = 12.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +84,10 @@ class Settings:
             dry_run=_bool(env, "IMSYNC_DRY_RUN", False),
             http_timeout=_timeout(env),
             credentials_secret=env.get("IMSYNC_CREDENTIALS_SECRET", "").strip() or None,
+            trusted_owners=_trusted_owners(env),
+            accept_regions=_regions(env, "IMSYNC_ACCEPT_REGIONS") or ((home,) if home else ()),
+            smn_topic_urn=_topic_urn(env),
+            stuck_after_hours=_stuck_after(env),
         )
 
     def require_home_region(self) -> str:
@@ -209,4 +223,39 @@ def _timeout(env: Mapping[str, str]) -> float:
         raise ConfigError(f"{name}: '{raw[:20]}' is not a number of seconds") from None
     if not 0 < value <= 600:
         raise ConfigError(f"{name}: must be between 0 and 600 seconds")
+    return value
+
+
+def _trusted_owners(env: Mapping[str, str]) -> frozenset[str]:
+    name = "IMSYNC_TRUSTED_OWNERS"
+    items = [p.strip() for p in env.get(name, "").split(",") if p.strip()]
+    bad = [p for p in items if not PROJECT_ID.match(p)]
+    if bad:
+        raise ConfigError(
+            f"{name}: '{bad[0][:60]}' is not a project ID (32 lowercase hex characters: the owner IMS shows "
+            "on a shared image)"
+        )
+    return frozenset(items)
+
+
+def _topic_urn(env: Mapping[str, str]) -> str | None:
+    name = "IMSYNC_SMN_TOPIC_URN"
+    value = env.get(name, "").strip()
+    if value and not SMN_TOPIC_URN.match(value):
+        raise ConfigError(
+            f"{name}: '{value[:100]}' is not an SMN topic URN like urn:smn:<region>:<project ID>:<topic name>; "
+            "copy it from the SMN console or the Terraform output, or unset it to log notifications"
+        )
+    return value or None
+
+
+def _stuck_after(env: Mapping[str, str]) -> float:
+    name = "IMSYNC_STUCK_AFTER_HOURS"
+    raw = env.get(name, "").strip() or "12"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: '{raw[:20]}' is not a number of hours") from None
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name}: must be a positive number of hours, like 12")
     return value

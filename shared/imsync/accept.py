@@ -1,0 +1,161 @@
+"""The recipient's use case: accept the images that trusted owners shared with this account.
+
+IMS lands a share as `pending` in the recipient's project; the image is usable there only once the
+recipient accepts it. Deny by default: only owners named in IMSYNC_TRUSTED_OWNERS are accepted, the
+others stay pending for a person to decide, and nothing is ever rejected.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from imsync.config import Settings
+from imsync.domain.errors import ConfigError, ImsyncError, Refused
+from imsync.domain.model import Image, Job
+from imsync.events import AcceptTrigger
+from imsync.ports import ShareInbox
+from imsync.service import Result, Summary
+
+FUNCTION = "accept_shares"
+ACCEPT_BATCH = 50  # images per accept call: an assumption, IMS documents no limit for `images`
+JOB_CHECKS = 4  # looks at each accept job before leaving it to the next run
+JOB_PAUSE = 2.0  # seconds between two looks
+RESERVE_SECONDS = 5.0  # time kept in hand to answer
+
+
+@dataclass
+class ShareResult(Result):
+    """A Result that also names the project that shared the image."""
+
+    owner: str = ""
+
+
+class Acceptor:
+    """Accepts pending shares from trusted owners, region by region, through ShareInboxes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        inboxes: Callable[[str], ShareInbox],
+        log: Callable[[Result], None] | None = None,
+        seconds_left: Callable[[], float] = lambda: float("inf"),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._inboxes = inboxes
+        self._log = log or (lambda result: None)
+        self._seconds_left = seconds_left
+        self._sleep = sleep
+
+    def accept(self, trigger: AcceptTrigger) -> Summary:
+        """Accept what trusted owners shared in the trigger's regions (default IMSYNC_ACCEPT_REGIONS)."""
+        dry_run = self.settings.dry_run if trigger.dry_run is None else trigger.dry_run
+        summary = Summary(FUNCTION, dry_run)
+        allowed = self.settings.accept_regions
+        if not allowed:
+            raise ConfigError(
+                "IMSYNC_ACCEPT_REGIONS is not set (nor IMSYNC_HOME_REGION): name the regions to accept shares in"
+            )
+        for region in trigger.regions or allowed:
+            if region not in allowed:
+                reason = f"{region} is not an accept region (IMSYNC_ACCEPT_REGIONS: {', '.join(allowed)})"
+                self._record(summary, ShareResult("", region, "scan", "refused", reason))
+                continue
+            self._accept_region(summary, region)
+        return summary
+
+    # ---- one region -------------------------------------------------------------------------
+
+    def _accept_region(self, summary: Summary, region: str) -> None:
+        inbox = self._inboxes(region)
+        try:
+            pending = inbox.pending_shares()
+        except ImsyncError as exc:
+            self._record(summary, ShareResult("", region, "scan", "error", str(exc)))
+            return
+        by_vault: dict[str | None, list[Image]] = defaultdict(list)
+        for image in pending:
+            refusal = self._refusal(image, region)
+            if refusal is not None:
+                self._record(summary, self._result(image, *refusal))
+            elif summary.dry_run:
+                self._record(summary, self._result(image, "planned", f"would accept: {self._why(image, region)}"))
+            else:
+                by_vault[self.settings.vaults.get(region) if image.whole_image else None].append(image)
+        for vault_id, images in by_vault.items():
+            for start in range(0, len(images), ACCEPT_BATCH):
+                self._accept_batch(summary, inbox, images[start : start + ACCEPT_BATCH], vault_id)
+
+    def _refusal(self, image: Image, region: str) -> tuple[str, str] | None:
+        """(outcome, reason) when the share must stay pending, else None."""
+        if image.owner not in self.settings.trusted_owners:
+            return (
+                "untrusted",
+                f"shared by project {image.owner or '(unknown)'}, which IMSYNC_TRUSTED_OWNERS does not list: "
+                "left pending for a person to accept or reject",
+            )
+        if image.whole_image and not self.settings.vaults.get(region):
+            return (
+                "refused",
+                f"a whole-ECS image is accepted into a CBR vault, and IMSYNC_VAULTS names none in {region}: "
+                "add one to accept it",
+            )
+        return None
+
+    def _why(self, image: Image, region: str) -> str:
+        vault = f", into vault {self.settings.vaults[region]}" if image.whole_image else ""
+        return f"shared by trusted project {image.owner}{vault}"
+
+    def _accept_batch(self, summary: Summary, inbox: ShareInbox, images: list[Image], vault_id: str | None) -> None:
+        try:
+            job_id = inbox.accept([i.id for i in images], vault_id)
+        except Refused as exc:
+            if len(images) > 1:  # one image IMS refuses must not hold back the others
+                for image in images:
+                    self._accept_batch(summary, inbox, [image], vault_id)
+                return
+            self._record(summary, self._result(images[0], "error", str(exc)))
+            return
+        except ImsyncError as exc:
+            for image in images:
+                self._record(summary, self._result(image, "error", f"{exc}; the next run tries again"))
+            return
+        job = self._settle(inbox, job_id)
+        for image in images:
+            self._record(summary, self._result(image, *self._job_outcome(job, image, inbox.region), job_id=job_id))
+
+    def _settle(self, inbox: ShareInbox, job_id: str) -> Job | None:
+        """The accept job once finished, or its last state when time or patience runs out (None: unreadable)."""
+        job: Job | None = None
+        for check in range(JOB_CHECKS):
+            try:
+                job = inbox.job(job_id)
+            except ImsyncError:
+                job = None
+            if job is not None and job.finished:
+                return job
+            if check + 1 == JOB_CHECKS or self._seconds_left() - JOB_PAUSE < RESERVE_SECONDS:
+                break
+            self._sleep(JOB_PAUSE)
+        return job
+
+    def _job_outcome(self, job: Job | None, image: Image, region: str) -> tuple[str, str]:
+        if job is not None and job.status == "SUCCESS":
+            return "accepted", f"accepted: {self._why(image, region)}"
+        if job is not None and job.status == "FAIL":
+            detail = ": ".join(p for p in (job.error_code, job.fail_reason) if p) or "no reason given"
+            return "failed", f"IMS could not accept it ({detail}); the next run tries again while it is pending"
+        return "waiting", "IMS is still accepting it; the next run sees whether it is still pending"
+
+    # ---- reporting --------------------------------------------------------------------------
+
+    @staticmethod
+    def _result(image: Image, outcome: str, reason: str, job_id: str = "") -> ShareResult:
+        return ShareResult(image.id, image.region, "accept", outcome, reason, job_id=job_id, owner=image.owner)
+
+    def _record(self, summary: Summary, result: Result) -> None:
+        summary.results.append(result)
+        self._log(result)
