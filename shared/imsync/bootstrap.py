@@ -43,8 +43,14 @@ def ims_clients(credentials: Credentials, timeout: float) -> ImsClients:
         return _clients[key]
 
 
-def notifier() -> Notifier:
-    """EventBridge when IMSYNC_EVENT_BUS names a bus, else the structured log."""
+def notifier(context: object = None, settings: Settings | None = None) -> Notifier:
+    """SMN when IMSYNC_SMN_TOPIC_URN names a topic, EventBridge when IMSYNC_EVENT_BUS names a bus, else the log."""
+    settings = settings or Settings.from_env()
+    if settings.smn_topic_urn:
+        from imsync.adapters.huawei_smn import SmnNotifier
+
+        credentials = resolve_credentials(context, settings.credentials_secret)
+        return SmnNotifier(settings.smn_topic_urn, credentials, settings.http_timeout)
     bus = os.environ.get("IMSYNC_EVENT_BUS", "").strip()
     if bus:
         from imsync.adapters.aws import EventBridgeNotifier
@@ -75,7 +81,7 @@ def store_factory(settings: Settings, context: object) -> Callable[[str], ImageS
 def replicator(context: object = None, settings: Settings | None = None) -> Replicator:
     """A Replicator wired to the real cloud (or whatever the SDK's endpoint variables point at)."""
     settings = settings or Settings.from_env()
-    return Replicator(settings, store_factory(settings, context), notifier(), log=log_decision)
+    return Replicator(settings, store_factory(settings, context), notifier(context, settings), log=log_decision)
 
 
 def acceptor(context: object = None, settings: Settings | None = None) -> Acceptor:
