@@ -28,8 +28,9 @@ RESERVE_SECONDS = 5.0  # time kept in hand to answer
 
 @dataclass
 class ShareResult(Result):
-    """A Result that also names the project that shared the image."""
+    """A Result that also names the shared image and the project that shared it."""
 
+    name: str = ""
     owner: str = ""
 
 
@@ -94,7 +95,7 @@ class Acceptor:
         if image.owner not in self.settings.trusted_owners:
             return (
                 "untrusted",
-                f"shared by project {image.owner or '(unknown)'}, which IMSYNC_TRUSTED_OWNERS does not list: "
+                f"owner {image.owner or '(none shown)'} is not in IMSYNC_TRUSTED_OWNERS: "
                 "left pending for a person to accept or reject",
             )
         if image.whole_image and not self.settings.vaults.get(region):
@@ -107,7 +108,7 @@ class Acceptor:
 
     def _why(self, image: Image, region: str) -> str:
         vault = f", into vault {self.settings.vaults[region]}" if image.whole_image else ""
-        return f"shared by trusted project {image.owner}{vault}"
+        return f"the owner is trusted{vault}"
 
     def _accept_batch(self, summary: Summary, inbox: ShareInbox, images: list[Image], vault_id: str | None) -> None:
         try:
@@ -154,7 +155,9 @@ class Acceptor:
 
     @staticmethod
     def _result(image: Image, outcome: str, reason: str, job_id: str = "") -> ShareResult:
-        return ShareResult(image.id, image.region, "accept", outcome, reason, job_id=job_id, owner=image.owner)
+        return ShareResult(
+            image.id, image.region, "accept", outcome, reason, job_id=job_id, name=image.name, owner=image.owner
+        )
 
     def _record(self, summary: Summary, result: Result) -> None:
         summary.results.append(result)

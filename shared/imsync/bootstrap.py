@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from imsync.adapters.credentials import Credentials, resolve_credentials
 from imsync.config import Settings
 from imsync.observability import log_decision
-from imsync.ports import ImageStore, Notifier
+from imsync.ports import ImageStore, Notifier, ShareInbox
 from imsync.retry import Deadline, Retrier
 from imsync.service import Replicator
 
@@ -84,21 +84,29 @@ def replicator(context: object = None, settings: Settings | None = None) -> Repl
     return Replicator(settings, store_factory(settings, context), notifier(context, settings), log=log_decision)
 
 
+def inboxes(settings: Settings, credentials: Credentials, deadline: Deadline) -> Callable[[str], ShareInbox]:
+    """ShareInboxes over the Huawei SDK, built on first use of each region."""
+    from imsync.adapters.huawei_ims_inbox import HuaweiShareInbox
+
+    clients = ims_clients(credentials, settings.http_timeout)
+    retrier = Retrier(deadline)
+    built: dict[str, ShareInbox] = {}
+
+    def inbox(region: str) -> ShareInbox:
+        if region not in built:
+            built[region] = HuaweiShareInbox(region, clients, retrier)
+        return built[region]
+
+    return inbox
+
+
 def acceptor(context: object = None, settings: Settings | None = None) -> Acceptor:
     """An Acceptor wired to the real cloud, as the recipient account (whose keys the context or SDK hold)."""
     from imsync.accept import Acceptor
-    from imsync.adapters.huawei_ims_inbox import HuaweiShareInbox
-    from imsync.ports import ShareInbox
 
     settings = settings or Settings.from_env()
-    clients = ims_clients(resolve_credentials(context, settings.credentials_secret), settings.http_timeout)
+    credentials = resolve_credentials(context, settings.credentials_secret)
     deadline = Deadline.from_context(context)
-    retrier = Retrier(deadline)
-    inboxes: dict[str, ShareInbox] = {}
-
-    def inbox(region: str) -> ShareInbox:
-        if region not in inboxes:
-            inboxes[region] = HuaweiShareInbox(region, clients, retrier)
-        return inboxes[region]
-
-    return Acceptor(settings, inbox, log=log_decision, seconds_left=deadline.seconds_left)
+    return Acceptor(
+        settings, inboxes(settings, credentials, deadline), log=log_decision, seconds_left=deadline.seconds_left
+    )
