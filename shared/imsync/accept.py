@@ -30,7 +30,7 @@ RESERVE_SECONDS = 5.0  # time kept in hand to answer
 class ShareResult(Result):
     """A Result that also names the shared image and the project that shared it."""
 
-    name: str = ""
+    image_name: str = ""  # not "name": log_decision passes these fields to logging, which owns that key
     owner: str = ""
 
 
@@ -156,7 +156,7 @@ class Acceptor:
     @staticmethod
     def _result(image: Image, outcome: str, reason: str, job_id: str = "") -> ShareResult:
         return ShareResult(
-            image.id, image.region, "accept", outcome, reason, job_id=job_id, name=image.name, owner=image.owner
+            image.id, image.region, "accept", outcome, reason, job_id=job_id, image_name=image.name, owner=image.owner
         )
 
     def _record(self, summary: Summary, result: Result) -> None:

@@ -39,7 +39,8 @@ def test_accept_dry_run_json_changes_nothing(cloud, env, monkeypatch, run):
 
     assert answer["command"] == "accept" and answer["dry_run"] and answer["counts"] == {"planned": 1}
     (result,) = answer["results"]
-    assert (result["image_id"], result["name"], result["owner"]) == (image.id, "golden", cloud.owner.projects[HOME])
+    assert (result["image_id"], result["image_name"]) == (image.id, "golden")
+    assert result["owner"] == cloud.owner.projects[HOME]
     assert writes(cloud) == []
 
 
@@ -49,7 +50,7 @@ def test_accept_on_the_emulator_shows_the_whole_story(run, monkeypatch):
     answer = as_json(run("accept", "--emulator", "--json"))
 
     assert answer["ok"] and answer["counts"] == {"accepted": 2, "untrusted": 1}, answer
-    assert {r["name"] for r in answer["results"] if r["outcome"] == "accepted"} == {"web-base", "db-server"}
+    assert {r["image_name"] for r in answer["results"] if r["outcome"] == "accepted"} == {"web-base", "db-server"}
 
 
 def test_a_bad_trusted_owner_is_a_one_line_error(cloud, env, monkeypatch, run):

@@ -96,7 +96,7 @@ def _show(answer: dict[str, Any]) -> None:
         colour = COLOURS.get(result["outcome"], "red")
         image = result.get("image_id", "")
         table.add_row(
-            escape(result.get("name") or image or "-"),
+            escape(result.get("image_name") or image or "-"),
             result["region"],
             result.get("owner", ""),
             f"[{colour}]{result['outcome']}[/{colour}]",
