@@ -534,7 +534,7 @@ def assert_safe_for_property(message: str) -> None:
     assert len(message) < 600, message
 
 
-PARSERS = [image_trigger, sweep_trigger, completion_trigger]
+PARSERS = [image_trigger, sweep_trigger, completion_trigger, accept_trigger]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -201,3 +201,38 @@ def test_a_bad_setting_changes_nothing_and_names_the_variable(cloud, monkeypatch
     assert not answer["ok"] and answer["error_type"] == "ConfigError"
     assert words in answer["error"], answer["error"]
     assert status_of(cloud, image) == "pending"
+
+
+def test_a_malformed_listing_accepts_nothing_and_says_so(cloud, monkeypatch):
+    image = share(cloud)
+    as_recipient(cloud, monkeypatch, IMSYNC_TRUSTED_OWNERS=trusting(cloud, cloud.owner))
+    cloud.faults.add(method="GET", path="^/v2/cloudimages$", body='{"images": "nope"}')
+
+    answer = handlers.accept_shares({})
+
+    assert not answer["ok"] and answer["counts"] == {"error": 1}, answer
+    assert "not a list of objects" in answer["results"][0]["reason"]
+    assert status_of(cloud, image) == "pending"
+
+
+def test_a_busy_ims_is_retried_and_the_share_still_accepted(cloud, monkeypatch):
+    image = share(cloud)
+    as_recipient(cloud, monkeypatch, IMSYNC_TRUSTED_OWNERS=trusting(cloud, cloud.owner))
+    cloud.faults.add(status=503, method="PUT", path="^/v1/cloudimages/members$")
+
+    answer = handlers.accept_shares({})
+
+    assert answer["counts"] == {"accepted": 1}, answer
+    assert status_of(cloud, image) == "accepted"
+
+
+def test_an_accept_whose_answer_was_lost_is_reported_and_the_next_run_finds_nothing_pending(cloud, monkeypatch):
+    image = share(cloud)
+    as_recipient(cloud, monkeypatch, IMSYNC_TRUSTED_OWNERS=trusting(cloud, cloud.owner))
+    cloud.faults.add(method="PUT", path="^/v1/cloudimages/members$", lose_answer=True)
+
+    first = handlers.accept_shares({})
+    again = handlers.accept_shares({})
+
+    assert first["counts"] == {"error": 1} and "the next run tries again" in first["results"][0]["reason"]
+    assert status_of(cloud, image) == "accepted" and again["counts"] == {}
