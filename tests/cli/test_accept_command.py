@@ -61,3 +61,15 @@ def test_a_bad_trusted_owner_is_a_one_line_error(cloud, env, monkeypatch, run):
     assert result.exit_code == 2
     assert result.stderr.startswith("error: IMSYNC_TRUSTED_OWNERS: 'partner' is not a project ID")
     assert "Traceback" not in result.output
+
+
+def test_trusted_owners_may_come_from_imsync_toml(cloud, env, monkeypatch, run, tmp_path):
+    image = pending(cloud, cloud.owner)
+    as_partner(cloud, monkeypatch, "")
+    monkeypatch.delenv("IMSYNC_TRUSTED_OWNERS")
+    (tmp_path / "imsync.toml").write_text(f'trusted_owners = ["{cloud.owner.projects[HOME]}"]\n')
+
+    result = run("accept")
+
+    assert result.exit_code == 0, result.output
+    assert cloud.region(HOME).image(image.id).members[cloud.recipient.projects[HOME]] == "accepted"
