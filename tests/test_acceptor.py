@@ -107,3 +107,15 @@ def test_accept_trigger_reads_timer_options():
 def test_accept_trigger_refuses_what_is_not_a_schedule(event):
     with pytest.raises(InvalidEvent, match=r"^accept_shares: "):
         accept_trigger(event)
+
+
+def test_the_jobs_of_all_accept_calls_are_waited_for_together():
+    inbox = FakeInbox([image(f"i{n}") for n in range(60)], job_states=["RUNNING"])  # two calls of 50 and 10
+    pauses: list[float] = []
+    settings = Settings(home_region=REGION, accept_regions=(REGION,), trusted_owners=frozenset({OWNER}))
+    acceptor = Acceptor(settings, lambda region: inbox, sleep=pauses.append)  # type: ignore[arg-type,return-value]
+
+    answer = acceptor.accept(AcceptTrigger()).as_dict()
+
+    assert len(inbox.accepted) == 2 and answer["counts"] == {"waiting": 60}
+    assert len(pauses) == JOB_CHECKS - 1  # not once per call

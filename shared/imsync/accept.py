@@ -10,20 +10,21 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
 
 from imsync.config import Settings
 from imsync.domain.errors import ConfigError, ImsyncError, Refused
 from imsync.domain.model import Image, Job
 from imsync.events import AcceptTrigger
 from imsync.ports import ShareInbox
+from imsync.retry import RESERVE_SECONDS
 from imsync.service import Result, Summary
 
 FUNCTION = "accept_shares"
 ACCEPT_BATCH = 50  # images per accept call: an assumption, IMS documents no limit for `images`
-JOB_CHECKS = 4  # looks at each accept job before leaving it to the next run
+JOB_CHECKS = 4  # looks at the accept jobs before leaving the unfinished ones to the next run
 JOB_PAUSE = 2.0  # seconds between two looks
-RESERVE_SECONDS = 5.0  # time kept in hand to answer
 
 
 @dataclass
@@ -32,6 +33,20 @@ class ShareResult(Result):
 
     image_name: str = ""  # not "name": log_decision passes these fields to logging, which owns that key
     owner: str = ""
+
+
+@dataclass
+class _Submitted:
+    """One accept call IMS took: its job, and the images it covers."""
+
+    inbox: ShareInbox
+    job_id: str
+    images: list[Image] = field(default_factory=list)
+    job: Job | None = None  # the last state read; None: not read yet, or unreadable
+
+    @property
+    def finished(self) -> bool:
+        return self.job is not None and self.job.finished
 
 
 class Acceptor:
@@ -60,23 +75,30 @@ class Acceptor:
             raise ConfigError(
                 "IMSYNC_ACCEPT_REGIONS is not set (nor IMSYNC_HOME_REGION): name the regions to accept shares in"
             )
+        submitted: list[_Submitted] = []
         for region in trigger.regions or allowed:
             if region not in allowed:
                 reason = f"{region} is not an accept region (IMSYNC_ACCEPT_REGIONS: {', '.join(allowed)})"
                 self._record(summary, ShareResult("", region, "scan", "refused", reason))
                 continue
-            self._accept_region(summary, region)
+            submitted += self._accept_region(summary, region)
+        # Every accept call is made before any job is waited for: the waiting is shared, not per call.
+        self._settle(submitted)
+        for call in submitted:
+            for image in call.images:
+                outcome, reason = self._job_outcome(call.job, image, call.inbox.region)
+                self._record(summary, self._result(image, outcome, reason, job_id=call.job_id))
         return summary
 
     # ---- one region -------------------------------------------------------------------------
 
-    def _accept_region(self, summary: Summary, region: str) -> None:
+    def _accept_region(self, summary: Summary, region: str) -> list[_Submitted]:
         inbox = self._inboxes(region)
         try:
             pending = inbox.pending_shares()
         except ImsyncError as exc:
             self._record(summary, ShareResult("", region, "scan", "error", str(exc)))
-            return
+            return []
         by_vault: dict[str | None, list[Image]] = defaultdict(list)
         for image in pending:
             refusal = self._refusal(image, region)
@@ -86,9 +108,11 @@ class Acceptor:
                 self._record(summary, self._result(image, "planned", f"would accept: {self._why(image, region)}"))
             else:
                 by_vault[self.settings.vaults.get(region) if image.whole_image else None].append(image)
+        submitted: list[_Submitted] = []
         for vault_id, images in by_vault.items():
             for start in range(0, len(images), ACCEPT_BATCH):
-                self._accept_batch(summary, inbox, images[start : start + ACCEPT_BATCH], vault_id)
+                submitted += self._accept_batch(summary, inbox, images[start : start + ACCEPT_BATCH], vault_id)
+        return submitted
 
     def _refusal(self, image: Image, region: str) -> tuple[str, str] | None:
         """(outcome, reason) when the share must stay pending, else None."""
@@ -110,38 +134,34 @@ class Acceptor:
         vault = f", into vault {self.settings.vaults[region]}" if image.whole_image else ""
         return f"the owner is trusted{vault}"
 
-    def _accept_batch(self, summary: Summary, inbox: ShareInbox, images: list[Image], vault_id: str | None) -> None:
+    def _accept_batch(
+        self, summary: Summary, inbox: ShareInbox, images: list[Image], vault_id: str | None
+    ) -> list[_Submitted]:
         try:
             job_id = inbox.accept([i.id for i in images], vault_id)
         except Refused as exc:
             if len(images) > 1:  # one image IMS refuses must not hold back the others
-                for image in images:
-                    self._accept_batch(summary, inbox, [image], vault_id)
-                return
+                return [s for image in images for s in self._accept_batch(summary, inbox, [image], vault_id)]
             self._record(summary, self._result(images[0], "error", str(exc)))
-            return
+            return []
         except ImsyncError as exc:
             for image in images:
                 self._record(summary, self._result(image, "error", f"{exc}; the next run tries again"))
-            return
-        job = self._settle(inbox, job_id)
-        for image in images:
-            self._record(summary, self._result(image, *self._job_outcome(job, image, inbox.region), job_id=job_id))
+            return []
+        return [_Submitted(inbox, job_id, images)]
 
-    def _settle(self, inbox: ShareInbox, job_id: str) -> Job | None:
-        """The accept job once finished, or its last state when time or patience runs out (None: unreadable)."""
-        job: Job | None = None
+    def _settle(self, submitted: list[_Submitted]) -> None:
+        """Read the accept jobs until all are finished, or patience or the function's time runs out."""
         for check in range(JOB_CHECKS):
-            try:
-                job = inbox.job(job_id)
-            except ImsyncError:
-                job = None
-            if job is not None and job.finished:
-                return job
-            if check + 1 == JOB_CHECKS or self._seconds_left() - JOB_PAUSE < RESERVE_SECONDS:
-                break
+            for call in submitted:
+                # An unreadable job keeps its last state read; the next run sees whether the image is still pending.
+                if not call.finished:
+                    with suppress(ImsyncError):
+                        call.job = call.inbox.job(call.job_id)
+            done = all(call.finished for call in submitted)
+            if done or check + 1 == JOB_CHECKS or self._seconds_left() - JOB_PAUSE < RESERVE_SECONDS:
+                return
             self._sleep(JOB_PAUSE)
-        return job
 
     def _job_outcome(self, job: Job | None, image: Image, region: str) -> tuple[str, str]:
         if job is not None and job.status == "SUCCESS":
