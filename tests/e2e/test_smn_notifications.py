@@ -170,3 +170,12 @@ def test_another_accounts_topic_is_not_found(cloud, monkeypatch):
         publish(smn_client(cloud), theirs, message="m")
 
     assert (err.value.status_code, err.value.error_code, err.value.error_msg) == (404, "SMN.0006", "Topic not found.")
+
+
+def test_a_notification_with_a_list_reads_as_json_in_the_body():
+    from imsync.adapters.huawei_smn import body_of
+
+    body = body_of({"type": "imsync.digest", "items": [{"image_id": "a", "reason": "x"}], "count": 1})
+
+    assert 'items: [{"image_id": "a", "reason": "x"}]' in body and "count: 1" in body
+    assert "What to do: `imsync status` shows where every image stands." in body

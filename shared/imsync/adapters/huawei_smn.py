@@ -52,8 +52,13 @@ def body_of(event: Mapping[str, object]) -> str:
     if event.get("reason"):
         lines += [f"Why: {event['reason']}", ""]
     lines += [f"What to do: {ACTIONS.get(str(event.get('type')), DEFAULT_ACTION)}", ""]
-    lines += [f"{key}: {value}" for key, value in event.items() if key != "reason" and value not in ("", None)]
+    lines += [f"{key}: {_text(value)}" for key, value in event.items() if key != "reason" and value not in ("", None)]
     return "\n".join(lines)
+
+
+def _text(value: object) -> str:
+    # Lists and tables (a digest's items) read better as JSON than as Python's repr.
+    return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
 def message_structure(event: Mapping[str, object]) -> str:
