@@ -84,10 +84,7 @@ class Acceptor:
             submitted += self._accept_region(summary, region)
         # Every accept call is made before any job is waited for: the waiting is shared, not per call.
         self._settle(submitted)
-        for call in submitted:
-            for image in call.images:
-                outcome, reason = self._job_outcome(call.job, image, call.inbox.region)
-                self._record(summary, self._result(image, outcome, reason, job_id=call.job_id))
+        self._report_jobs(summary, submitted)
         return summary
 
     # ---- one region -------------------------------------------------------------------------
@@ -162,6 +159,12 @@ class Acceptor:
             if done or check + 1 == JOB_CHECKS or self._seconds_left() - JOB_PAUSE < RESERVE_SECONDS:
                 return
             self._sleep(JOB_PAUSE)
+
+    def _report_jobs(self, summary: Summary, submitted: list[_Submitted]) -> None:
+        for call in submitted:
+            for image in call.images:
+                outcome, reason = self._job_outcome(call.job, image, call.inbox.region)
+                self._record(summary, self._result(image, outcome, reason, job_id=call.job_id))
 
     def _job_outcome(self, job: Job | None, image: Image, region: str) -> tuple[str, str]:
         if job is not None and job.status == "SUCCESS":
