@@ -236,3 +236,19 @@ def test_an_accept_whose_answer_was_lost_is_reported_and_the_next_run_finds_noth
 
     assert first["counts"] == {"error": 1} and "the next run tries again" in first["results"][0]["reason"]
     assert status_of(cloud, image) == "accepted" and again["counts"] == {}
+
+
+def test_on_functiongraph_the_partners_agency_credentials_on_the_context_are_used(cloud, monkeypatch):
+    from tests.e2e.test_entry_points import FunctionGraphContext
+
+    image = share(cloud)
+    as_recipient(cloud, monkeypatch, IMSYNC_TRUSTED_OWNERS=trusting(cloud, cloud.owner))
+    for key in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK"):
+        monkeypatch.delenv(key)
+    context = FunctionGraphContext(*cloud.temporary_credentials(cloud.recipient), request_id="fg-accept-1")
+
+    answer = handlers.accept_shares(load_event("accept_timer.json"), context)
+
+    assert answer["counts"] == {"accepted": 1}, answer
+    assert status_of(cloud, image) == "accepted"
+    assert {r.account for r in cloud.requests if r.region == HOME} == {"partner"}
