@@ -50,7 +50,8 @@ def notifier(context: object = None, settings: Settings | None = None) -> Notifi
         from imsync.adapters.huawei_smn import SmnNotifier
 
         credentials = resolve_credentials(context, settings.credentials_secret)
-        return SmnNotifier(settings.smn_topic_urn, credentials, settings.http_timeout)
+        retrier = Retrier(Deadline.from_context(context))
+        return SmnNotifier(settings.smn_topic_urn, credentials, settings.http_timeout, retrier)
     bus = os.environ.get("IMSYNC_EVENT_BUS", "").strip()
     if bus:
         from imsync.adapters.aws import EventBridgeNotifier

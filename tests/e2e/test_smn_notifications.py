@@ -14,6 +14,7 @@ from imsync import bootstrap
 from imsync.adapters.credentials import Credentials
 from imsync.adapters.huawei_smn import SmnNotifier
 from imsync.notify import LogNotifier
+from imsync.retry import Retrier
 from tests.e2e.conftest import HOME
 from tests.e2e.test_replication import create_event, golden
 from tests.helpers import handlers
@@ -179,3 +180,15 @@ def test_a_notification_with_a_list_reads_as_json_in_the_body():
 
     assert 'items: [{"image_id": "a", "reason": "x"}]' in body and "count: 1" in body
     assert "What to do: `imsync status` shows where every image stands." in body
+
+
+def test_a_busy_smn_is_retried_and_the_message_still_goes(cloud, monkeypatch):
+    topic = cloud.smn.add_topic("imsync-alerts", HOME)
+    for key, value in cloud.env.items():
+        monkeypatch.setenv(key, value)
+    cloud.faults.add(status=503, method="POST", path="/publish$")
+    notifier = SmnNotifier(topic, owner_credentials(cloud), retrier=Retrier(sleep=lambda seconds: None))
+
+    notifier.publish([REFUSED])
+
+    assert len(cloud.smn.messages(topic)) == 1

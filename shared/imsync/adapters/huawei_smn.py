@@ -17,6 +17,7 @@ from imsync.adapters.credentials import Credentials
 from imsync.config import SMN_TOPIC_URN
 from imsync.domain.errors import ConfigError, ImsyncError
 from imsync.observability import logger
+from imsync.retry import Retrier
 
 SUBJECT_MAX_BYTES = 512  # SMN's limit on a subject
 
@@ -71,7 +72,9 @@ def message_structure(event: Mapping[str, object]) -> str:
 class SmnNotifier:
     """imsync.ports.Notifier that publishes each notification to one SMN topic; a failure is logged, never raised."""
 
-    def __init__(self, topic_urn: str, credentials: Credentials, timeout: float = 30.0) -> None:
+    def __init__(
+        self, topic_urn: str, credentials: Credentials, timeout: float = 30.0, retrier: Retrier | None = None
+    ) -> None:
         match = SMN_TOPIC_URN.match(topic_urn or "")
         if not match:
             raise ConfigError("IMSYNC_SMN_TOPIC_URN is not an SMN topic URN like urn:smn:<region>:<project ID>:<name>")
@@ -80,6 +83,7 @@ class SmnNotifier:
         self.project_id = topic_urn.split(":")[3]
         self._credentials = credentials
         self._timeout = timeout
+        self._retrier = retrier or Retrier()
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -101,8 +105,13 @@ class SmnNotifier:
 
         body = PublishMessageRequestBody(subject=subject_of(event), message_structure=message_structure(event))
         request = PublishMessageRequest(topic_urn=self.topic_urn, body=body)
-        with translated(f"publishing {event.get('type', 'a notification')} to SMN"):
-            self.client().publish_message(request)
+
+        def attempt() -> None:
+            with translated(f"publishing {event.get('type', 'a notification')} to SMN"):
+                self.client().publish_message(request)
+
+        # A message that is announced once must not be lost to a busy moment: 429 and 5xx are retried.
+        self._retrier.call(attempt)
 
     def client(self) -> Any:
         """The SmnClient for the topic's region, built on first use."""
