@@ -84,3 +84,40 @@ def test_every_contract_variable_is_listed():
         "IMSYNC_HTTP_TIMEOUT",
         "IMSYNC_CREDENTIALS_SECRET",
     }
+
+
+def test_recipient_and_notification_settings():
+    owner = "0123456789abcdef0123456789abcdef"
+    urn = f"urn:smn:cn-north-4:{owner}:imsync-alerts"
+    settings = Settings.from_env(
+        {
+            "IMSYNC_HOME_REGION": "cn-north-4",
+            "IMSYNC_TRUSTED_OWNERS": f" {owner} ,{owner}",
+            "IMSYNC_SMN_TOPIC_URN": urn,
+            "IMSYNC_STUCK_AFTER_HOURS": "1.5",
+        }
+    )
+    assert settings.trusted_owners == {owner}
+    assert settings.accept_regions == ("cn-north-4",)  # the home region by default
+    assert settings.smn_topic_urn == urn and settings.stuck_after_hours == 1.5
+    defaults = Settings.from_env({})
+    assert defaults.trusted_owners == frozenset() and defaults.smn_topic_urn is None
+    assert defaults.stuck_after_hours == 12
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"IMSYNC_TRUSTED_OWNERS": "partner-account"}, "IMSYNC_TRUSTED_OWNERS: 'partner-account' is not a project ID"),
+        ({"IMSYNC_ACCEPT_REGIONS": "cn-north-4,north"}, "IMSYNC_ACCEPT_REGIONS: 'north' is not a region ID"),
+        ({"IMSYNC_SMN_TOPIC_URN": "imsync-alerts"}, "IMSYNC_SMN_TOPIC_URN: 'imsync-alerts' is not an SMN topic URN"),
+        ({"IMSYNC_SMN_TOPIC_URN": "urn:smn:cn-north-4:abc:t"}, "is not an SMN topic URN like urn:smn:<region>"),
+        ({"IMSYNC_STUCK_AFTER_HOURS": "soon"}, "IMSYNC_STUCK_AFTER_HOURS: 'soon' is not a number of hours"),
+        ({"IMSYNC_STUCK_AFTER_HOURS": "0"}, "IMSYNC_STUCK_AFTER_HOURS: must be a positive number"),
+        ({"IMSYNC_STUCK_AFTER_HOURS": "nan"}, "IMSYNC_STUCK_AFTER_HOURS: must be a positive number"),
+    ],
+)
+def test_bad_recipient_and_notification_settings_name_the_variable(env, message):
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env(env)
+    assert message in str(err.value)

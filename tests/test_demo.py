@@ -16,6 +16,8 @@ def test_demo_reaches_the_right_end_state():
     text = out.getvalue()
     assert "end state is right" in text
     assert "copy deferred" in text and "refused" in text and "shared with 1 project" in text
+    assert "accept_shares" in text and "accept accepted" in text and "accept untrusted" in text
+    assert "accepted by the partner; the stranger's share is still pending" in text
 
 
 def test_demo_command_exits_zero():
@@ -32,3 +34,18 @@ def test_demo_check_notices_what_is_missing_or_wrong():
         (refused, *_) = estate.refused
         cloud.region("cn-east-3").add_image(name="x", description=f"imsync:source=cn-north-4/{refused}")
         assert any("was copied although IMS cannot copy it" in w for w in demo._wrong(cloud, estate))
+
+
+def test_demo_check_notices_shares_the_partner_has_not_accepted():
+    with Emulator(regions=demo.REGIONS) as cloud:
+        estate = demo.seed_demo_estate(cloud)
+        demo.seed_partner(cloud, estate)
+        web_base = next(i for i, name in estate.names.items() if name == "web-base")
+        partner = cloud.recipient.projects[demo.HOME]
+        cloud.region(demo.HOME).image(web_base).members[partner] = "pending"
+        cloud.region(demo.HOME).image(estate.untrusted).members[partner] = "accepted"
+
+        problems = demo._unaccepted(cloud, estate)
+
+        assert "web-base in cn-north-4 is not accepted by the partner (pending)" in problems
+        assert "the stranger's share did not stay pending" in problems

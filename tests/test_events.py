@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 
 from imsync.domain.errors import InvalidEvent
 from imsync.events import (
+    AcceptTrigger,
     CompletionTrigger,
     ImageTrigger,
     SweepTrigger,
+    accept_trigger,
     completion_trigger,
     image_trigger,
     sweep_trigger,
@@ -49,6 +51,8 @@ SAMPLES: dict[str, tuple[Parser, type]] = {
     "completion.json": (completion_trigger, CompletionTrigger),
     "cts_replica_update.json": (completion_trigger, CompletionTrigger),
     "direct_complete.json": (completion_trigger, CompletionTrigger),
+    "accept_timer.json": (accept_trigger, AcceptTrigger),
+    "direct_accept.json": (accept_trigger, AcceptTrigger),
 }
 
 
@@ -530,7 +534,7 @@ def assert_safe_for_property(message: str) -> None:
     assert len(message) < 600, message
 
 
-PARSERS = [image_trigger, sweep_trigger, completion_trigger]
+PARSERS = [image_trigger, sweep_trigger, completion_trigger, accept_trigger]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

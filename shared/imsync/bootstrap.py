@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 from imsync.adapters.credentials import Credentials, resolve_credentials
 from imsync.config import Settings
 from imsync.observability import log_decision, logger
-from imsync.ports import ImageStore, Notifier
+from imsync.ports import ImageStore, Notifier, ShareInbox
 from imsync.retry import Deadline, Retrier
 from imsync.service import Replicator
 
 if TYPE_CHECKING:  # the SDK is imported on first use, not at cold start
+    from imsync.accept import Acceptor
     from imsync.adapters.huawei_ims import ImsClients
 
 _lock = threading.Lock()
@@ -44,8 +45,15 @@ def ims_clients(credentials: Credentials, timeout: float) -> ImsClients:
         return _clients[key]
 
 
-def notifier() -> Notifier:
-    """EventBridge when IMSYNC_EVENT_BUS names a bus, else the structured log."""
+def notifier(context: object = None, settings: Settings | None = None) -> Notifier:
+    """SMN when IMSYNC_SMN_TOPIC_URN names a topic, EventBridge when IMSYNC_EVENT_BUS names a bus, else the log."""
+    settings = settings or Settings.from_env()
+    if settings.smn_topic_urn:
+        from imsync.adapters.huawei_smn import SmnNotifier
+
+        credentials = resolve_credentials(context, settings.credentials_secret)
+        retrier = Retrier(Deadline.from_context(context))
+        return SmnNotifier(settings.smn_topic_urn, credentials, settings.http_timeout, retrier)
     bus = os.environ.get("IMSYNC_EVENT_BUS", "").strip()
     if bus:
         from imsync.adapters.aws import EventBridgeNotifier
@@ -95,8 +103,37 @@ def replicator(context: object = None, settings: Settings | None = None) -> Repl
     return Replicator(
         settings,
         store_factory(settings, context),
-        notifier(),
+        notifier(context, settings),
         log=log_decision,
         deadline=Deadline.from_context(context),
         sleep=pause,
+    )
+
+
+def inboxes(settings: Settings, credentials: Credentials, deadline: Deadline) -> Callable[[str], ShareInbox]:
+    """ShareInboxes over the Huawei SDK, built on first use of each region."""
+    from imsync.adapters.huawei_ims_inbox import HuaweiShareInbox
+
+    clients = ims_clients(credentials, settings.http_timeout)
+    retrier = Retrier(deadline)
+    built: dict[str, ShareInbox] = {}
+
+    def inbox(region: str) -> ShareInbox:
+        if region not in built:
+            built[region] = HuaweiShareInbox(region, clients, retrier)
+        return built[region]
+
+    return inbox
+
+
+def acceptor(context: object = None, settings: Settings | None = None) -> Acceptor:
+    """An Acceptor wired to the real cloud, as the recipient account (whose keys the context or SDK hold)."""
+    from imsync.accept import Acceptor
+
+    settings = settings or Settings.from_env()
+    logger.setLevel(settings.log_level)
+    credentials = resolve_credentials(context, settings.credentials_secret)
+    deadline = Deadline.from_context(context)
+    return Acceptor(
+        settings, inboxes(settings, credentials, deadline), log=log_decision, seconds_left=deadline.seconds_left
     )

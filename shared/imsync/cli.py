@@ -16,6 +16,7 @@ COMMANDS = {
     "apply": "imsync.ops.commands:apply",
     "status": "imsync.ops.commands:status",
     "doctor": "imsync.ops.commands:doctor",
+    "accept": "imsync.ops.accept:accept",
 }
 
 

@@ -14,6 +14,8 @@ from imsync.domain.model import image_name
 
 REGION_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
+# urn:smn:<region>:<project ID>:<topic name>; SMN topic names are 1-255 letters, digits, '-' and '_'.
+SMN_TOPIC_URN = re.compile(r"^urn:smn:(?P<region>[a-z]{2}(-[a-z]+)+-\d+):[0-9a-f]{32}:[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 ALIAS = re.compile(r"^[A-Za-z0-9.-]{1,43}$")  # an alias must fit in a tag value and contain no separator
 MAX_IMS_CONCURRENT_COPIES = 5
 TEMPLATE_FIELDS = {"source_region", "source_name", "source_id"}
@@ -35,6 +37,10 @@ VARIABLES = (
     "IMSYNC_HTTP_TIMEOUT",
     "IMSYNC_CREDENTIALS_SECRET",
     "IMSYNC_SHARE_WAIT_SECONDS",
+    "IMSYNC_TRUSTED_OWNERS",
+    "IMSYNC_ACCEPT_REGIONS",
+    "IMSYNC_SMN_TOPIC_URN",
+    "IMSYNC_STUCK_AFTER_HOURS",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -59,6 +65,10 @@ class Settings:
     credentials_secret: str | None = None
     share_wait_seconds: float = 30.0
     log_level: str = "INFO"
+    trusted_owners: frozenset[str] = frozenset()
+    accept_regions: tuple[str, ...] = ()
+    smn_topic_urn: str | None = None
+    stuck_after_hours: float = 12.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +91,10 @@ class Settings:
             credentials_secret=env.get("IMSYNC_CREDENTIALS_SECRET", "").strip() or None,
             share_wait_seconds=_seconds(env, "IMSYNC_SHARE_WAIT_SECONDS", 30.0, 0.0, 600.0),
             log_level=log_level(env),
+            trusted_owners=_trusted_owners(env),
+            accept_regions=_regions(env, "IMSYNC_ACCEPT_REGIONS") or ((home,) if home else ()),
+            smn_topic_urn=_topic_urn(env),
+            stuck_after_hours=_stuck_after(env),
         )
 
     def require_home_region(self) -> str:
@@ -241,3 +255,38 @@ def log_level(env: Mapping[str, str] | None = None) -> str:
                 raise ConfigError(f"{name}: '{raw[:20]}' is not a log level; use one of {', '.join(LOG_LEVELS)}")
             return raw.upper()
     return "INFO"
+
+
+def _trusted_owners(env: Mapping[str, str]) -> frozenset[str]:
+    name = "IMSYNC_TRUSTED_OWNERS"
+    items = [p.strip() for p in env.get(name, "").split(",") if p.strip()]
+    bad = [p for p in items if not PROJECT_ID.match(p)]
+    if bad:
+        raise ConfigError(
+            f"{name}: '{bad[0][:60]}' is not a project ID (32 lowercase hex characters: the owner IMS shows "
+            "on a shared image)"
+        )
+    return frozenset(items)
+
+
+def _topic_urn(env: Mapping[str, str]) -> str | None:
+    name = "IMSYNC_SMN_TOPIC_URN"
+    value = env.get(name, "").strip()
+    if value and not SMN_TOPIC_URN.match(value):
+        raise ConfigError(
+            f"{name}: '{value[:100]}' is not an SMN topic URN like urn:smn:<region>:<project ID>:<topic name>; "
+            "copy it from the SMN console or the Terraform output, or unset it to log notifications"
+        )
+    return value or None
+
+
+def _stuck_after(env: Mapping[str, str]) -> float:
+    name = "IMSYNC_STUCK_AFTER_HOURS"
+    raw = env.get(name, "").strip() or "12"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: '{raw[:20]}' is not a number of hours") from None
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name}: must be a positive number of hours, like 12")
+    return value

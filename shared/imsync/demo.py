@@ -2,8 +2,9 @@
 
 A small estate is seeded (eligible images with different policies, an ISO image, an encrypted one, one
 too large, one still being created, one whose replica was deleted by hand, a partner account to share
-with); then create events, completion polls and DR runs are driven while the emulator's clock runs.
-The demo checks the end state itself and exits non-zero when it is not right.
+with); then create events, completion polls and DR runs are driven while the emulator's clock runs,
+and the partner account's accept_shares accepts what the owner shared (and leaves a stranger's share
+pending). The demo checks the end state itself and exits non-zero when it is not right.
 """
 
 from __future__ import annotations
@@ -43,6 +44,29 @@ class DemoEstate:
     refused: dict[str, str] = field(default_factory=dict)  # image ID -> words the refusal must contain
     with_events: list[str] = field(default_factory=list)  # images that get a create event at the start
     baking: str = ""
+    partner_env: dict[str, str] = field(default_factory=dict)  # accept_shares in the partner account
+    untrusted: str = ""  # a stranger's image shared with the partner: must stay pending
+
+
+def seed_partner(cloud: Emulator, estate: DemoEstate) -> None:
+    """The partner account's accept_shares deployment, trusting the owner, and a stranger's share it must not accept."""
+    stranger = cloud.add_account("stranger")
+    image = cloud.region(HOME).add_image(
+        name="unknown-tool", owner=stranger, members={cloud.recipient.projects[HOME]: "pending"}
+    )
+    estate.untrusted = image.id
+    env = dict(cloud.env)
+    env.update(
+        {
+            "HUAWEICLOUD_SDK_AK": cloud.recipient.ak,
+            "HUAWEICLOUD_SDK_SK": cloud.recipient.sk,
+            "HUAWEICLOUD_SDK_DOMAIN_ID": cloud.recipient.domain_id,
+            "IMSYNC_HOME_REGION": HOME,
+            "IMSYNC_ACCEPT_REGIONS": ",".join(REGIONS),
+            "IMSYNC_TRUSTED_OWNERS": ",".join(cloud.owner.projects[r] for r in REGIONS),
+        }
+    )
+    estate.partner_env = env
 
 
 def seed_demo_estate(cloud: Emulator) -> DemoEstate:
@@ -118,7 +142,8 @@ def _cts_create_event(image_id: str) -> dict[str, Any]:
     }
 
 
-NOTEWORTHY = {"started", "done", "refused", "deferred", "failed", "error"}
+NOTEWORTHY = {"started", "done", "refused", "deferred", "failed", "error", "accepted", "untrusted"}
+SAID_ONCE = {"deferred", "refused", "untrusted"}  # repeated on every run until something changes
 
 
 class Demo:
@@ -140,14 +165,20 @@ class Demo:
         for result in answer["results"]:
             outcome = result["outcome"]
             key = (result.get("image_id", ""), result.get("region", ""), result["action"], outcome)
-            # A deferral or refusal repeats on every run until something changes: say it once.
-            if outcome not in NOTEWORTHY or (outcome in ("deferred", "refused") and key in self.reported):
+            # A deferral, refusal or untrusted share repeats on every run until something changes: say it once.
+            if outcome not in NOTEWORTHY or (outcome in SAID_ONCE and key in self.reported):
                 continue
             self.reported.add(key)
-            colour = {"started": "cyan", "done": "green", "refused": "yellow", "deferred": "magenta"}.get(
-                outcome, "red"
-            )
-            name = names.get(result.get("image_id", ""), result.get("image_id", ""))
+            colour = {
+                "started": "cyan",
+                "done": "green",
+                "accepted": "green",
+                "refused": "yellow",
+                "untrusted": "yellow",
+                "deferred": "magenta",
+            }.get(outcome, "red")
+            image_id = result.get("image_id", "")
+            name = names.get(image_id) or result.get("image_name") or image_id
             self.console.print(
                 f"{self._clock()} {function:<19} [bold]{name:<10}[/bold] {result['region']:<15} "
                 f"[{colour}]{result['action']} {outcome}[/{colour}]  [dim]{result.get('reason', '')}[/dim]"
@@ -164,6 +195,7 @@ def run_demo(console: Console | None = None) -> int:
     logger.setLevel(logging.CRITICAL)  # the demo prints its own timeline; the JSON logs would drown it
     with Emulator(regions=REGIONS) as cloud:
         estate = seed_demo_estate(cloud)
+        seed_partner(cloud, estate)
         demo = Demo(console)
         console.rule("imsync demo: seeded estate in cn-north-4 (emulated IMS, real SDK over HTTP)")
         console.print(_estate_table(cloud, estate))
@@ -179,13 +211,16 @@ def run_demo(console: Console | None = None) -> int:
                     console.print(f"{demo._clock()} [bold]baking[/bold] finished being created (now active)")
                 if demo.tick % POLL_EVERY == 0:
                     demo.show("share_on_complete", handlers.share_on_complete({}), estate.names)
+                    with environment(estate.partner_env):  # the partner's own deployment, with its own keys
+                        demo.show("accept_shares", handlers.accept_shares({}), estate.names)
                 if demo.tick % DR_EVERY == 0:
                     demo.show("scheduled_dr_copy", handlers.scheduled_dr_copy({}), estate.names)
-                if demo.tick > BAKED_AT and not cloud.in_flight() and not _missing(cloud, estate):
+                done = not cloud.in_flight() and not _missing(cloud, estate) and not _unaccepted(cloud, estate)
+                if demo.tick > BAKED_AT and done:
                     break
         console.rule("end state")
         console.print(_end_table(cloud, estate))
-        problems = _missing(cloud, estate) + _wrong(cloud, estate)
+        problems = _missing(cloud, estate) + _unaccepted(cloud, estate) + _wrong(cloud, estate)
         console.print(
             f"most copies in flight at once: {cloud.max_in_flight} (IMS allows 5); "
             f"emulated time: {int(demo.tick * TICK // 60)} min; API requests: {len(cloud.requests)}"
@@ -195,7 +230,10 @@ def run_demo(console: Console | None = None) -> int:
         for problem in problems:
             console.print(f"[red]NOT RIGHT:[/red] {problem}")
         return 1
-    console.print("[green]end state is right: every eligible image is replicated once, tagged and shared.[/green]")
+    console.print(
+        "[green]end state is right: every eligible image is replicated once, tagged, shared, and accepted by the "
+        "partner; the stranger's share is still pending.[/green]"
+    )
     return 0
 
 
@@ -213,6 +251,29 @@ def _missing(cloud: Emulator, estate: DemoEstate) -> list[str]:
             if not done or not shared:
                 missing.append(f"{estate.names[image_id]} has no finished, shared replica in {region}")
     return missing
+
+
+def _shared_copies(cloud: Emulator, estate: DemoEstate) -> list[tuple[str, Any]]:
+    """(region, image) for every image the partner must end up with: shared sources and their replicas."""
+    found = []
+    for image_id in estate.shared:
+        for region in REGIONS:
+            copies = _replicas(cloud, image_id, region) if region != HOME else [cloud.region(HOME).image(image_id)]
+            found += [(region, c) for c in copies if c is not None]
+    return found
+
+
+def _unaccepted(cloud: Emulator, estate: DemoEstate) -> list[str]:
+    """Shares the partner has not accepted (so cannot use), and a stranger's share it must not have accepted."""
+    problems = []
+    for region, image in _shared_copies(cloud, estate):
+        status = image.members.get(cloud.recipient.projects[region])
+        if status != "accepted":
+            problems.append(f"{image.name} in {region} is not accepted by the partner ({status or 'not shared'})")
+    untrusted = cloud.region(HOME).image(estate.untrusted) if estate.untrusted else None
+    if untrusted is not None and untrusted.members.get(cloud.recipient.projects[HOME]) != "pending":
+        problems.append("the stranger's share did not stay pending")
+    return problems
 
 
 def _wrong(cloud: Emulator, estate: DemoEstate) -> list[str]:
@@ -258,17 +319,18 @@ def _end_table(cloud: Emulator, estate: DemoEstate) -> Table:
 
 
 def _partner_view(cloud: Emulator, estate: DemoEstate) -> str:
-    pending = sum(
+    accepted = sum(
         1
-        for image_id in estate.shared
-        for region in REGIONS
-        for replica in (_replicas(cloud, image_id, region) if region != HOME else [cloud.region(HOME).image(image_id)])
-        if replica is not None and replica.members.get(cloud.recipient.projects[region]) == "pending"
+        for region, image in _shared_copies(cloud, estate)
+        if image.members.get(cloud.recipient.projects[region]) == "accepted"
     )
-    return f"the partner account now sees {pending} shared images pending its acceptance (in 4 regions)"
+    return (
+        f"the partner account lists {accepted} images shared with it and accepted (in {len(REGIONS)} regions), "
+        "ready to use; the stranger's share waits for a person"
+    )
 
 
 @click.command("demo")
 def demo_command() -> None:
-    """Run the whole story on the embedded emulator: copies, limits, refusals, shares."""
+    """Run the whole story on the embedded emulator: copies, limits, refusals, shares, the partner accepting."""
     raise SystemExit(run_demo())

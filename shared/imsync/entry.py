@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from imsync.domain.errors import ImsyncError
 from imsync.observability import invocation, logger
-from imsync.service import Replicator, Summary
+from imsync.service import Summary
 
 T = TypeVar("T")
 
@@ -17,15 +17,19 @@ def handle(
     event: object,
     context: object,
     parse: Callable[[object], T],
-    run: Callable[[Replicator, T], Summary],
+    run: Callable[[Any, T], Summary],
+    build: Callable[[object], object] | None = None,
 ) -> dict[str, Any]:
-    """Parse the event, run the use case, return its summary; a bad event or setting changes nothing."""
+    """Parse the event, run the use case, return its summary; a bad event or setting changes nothing.
+
+    `build` wires the use case from the context (default: the Replicator).
+    """
     from imsync import bootstrap
 
     with invocation(function, context):
         try:
             trigger = parse(event)
-            summary = run(bootstrap.replicator(context), trigger)
+            summary = run((build or bootstrap.replicator)(context), trigger)
         except ImsyncError as exc:
             logger.error("refused", extra={"error": str(exc), "error_type": type(exc).__name__})
             return _failure(function, str(exc), type(exc).__name__)

@@ -1,10 +1,11 @@
-"""Every event shape the three functions accept, turned into one typed trigger.
+"""Every event shape the four functions accept, turned into one typed trigger.
 
-``image_trigger`` (replicate_on_create), ``sweep_trigger`` (scheduled_dr_copy) and
-``completion_trigger`` (share_on_complete) each take whatever the platform delivered and return a
-small frozen dataclass, or raise :class:`InvalidEvent` naming what is wrong and what is accepted.
-They never raise anything else, whatever JSON-like value they are given, and never echo more than a
-short clipped excerpt of the input back. The shapes are documented in ``docs/events.md``.
+``image_trigger`` (replicate_on_create), ``sweep_trigger`` (scheduled_dr_copy),
+``completion_trigger`` (share_on_complete) and ``accept_trigger`` (accept_shares) each take
+whatever the platform delivered and return a small frozen dataclass, or raise
+:class:`InvalidEvent` naming what is wrong and what is accepted. They never raise anything else,
+whatever JSON-like value they are given, and never echo more than a short clipped excerpt of the
+input back. The shapes are documented in ``docs/events.md``.
 
 Only the standard library and ``imsync.domain.errors`` are imported here.
 """
@@ -21,9 +22,11 @@ from imsync.domain.errors import InvalidEvent
 
 __all__ = [
     "IMAGE_OPERATIONS",
+    "AcceptTrigger",
     "CompletionTrigger",
     "ImageTrigger",
     "SweepTrigger",
+    "accept_trigger",
     "completion_trigger",
     "image_trigger",
     "sweep_trigger",
@@ -45,6 +48,7 @@ _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _CTS_MARKERS = ("service_type", "trace_name", "trace_status", "trace_id", "resource_id")
 _SCHEDULE_SOURCES = {"aws.events": "eventbridge", "aws.scheduler": "scheduler"}
 _SWEEP_KEYS = ("dry_run", "image_id", "image_ids", "region", "regions")
+_ACCEPT_KEYS = ("dry_run", "region", "regions")
 _INTERNAL = "the event could not be read"
 
 
@@ -81,6 +85,15 @@ class CompletionTrigger:
     problems: tuple[str, ...] = ()  # batch entries that were skipped, and why
 
 
+@dataclass(frozen=True)
+class AcceptTrigger:
+    """accept_shares: accept the pending shares of trusted owners in these regions."""
+
+    regions: tuple[str, ...] = ()  # (): IMSYNC_ACCEPT_REGIONS
+    dry_run: bool | None = None  # None: the IMSYNC_DRY_RUN setting
+    source: str = "direct"  # "timer" | "eventbridge" | "scheduler" | "direct"
+
+
 def image_trigger(event: object, context: object = None) -> ImageTrigger:
     """Normalise a replicate_on_create event. ``context`` is accepted for symmetry and not used."""
     return _guarded("replicate_on_create", _image_trigger, event)
@@ -94,6 +107,11 @@ def sweep_trigger(event: object, context: object = None) -> SweepTrigger:
 def completion_trigger(event: object, context: object = None) -> CompletionTrigger:
     """Normalise a share_on_complete event. ``context`` is accepted for symmetry and not used."""
     return _guarded("share_on_complete", _completion_trigger, event)
+
+
+def accept_trigger(event: object, context: object = None) -> AcceptTrigger:
+    """Normalise an accept_shares event. ``context`` is accepted for symmetry and not used."""
+    return _guarded("accept_shares", _accept_trigger, event)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -511,3 +529,28 @@ def _completion_trigger(event: object) -> CompletionTrigger:
         dry_run=found.dry_run,
         problems=tuple(found.problems),
     )
+
+
+def _accept_options(options: Mapping[object, object], source: str, where: str) -> AcceptTrigger:
+    _reject_unknown(options, _ACCEPT_KEYS, where)
+    prefix = "" if source == "direct" else f"{where}: "
+    return AcceptTrigger(
+        regions=_collect(options, "region", "regions", _region, prefix),
+        dry_run=_dry_run(options, prefix),
+        source=source,
+    )
+
+
+def _accept_trigger(event: object) -> AcceptTrigger:
+    if not isinstance(event, Mapping):
+        raise _bad(f"expected a JSON object (a TIMER or scheduled event, or {{}}), got {_kind(event)}")
+    if _is_timer(event):
+        return _accept_options(_options(event.get("user_event"), "user_event"), "timer", "user_event")
+    source = _schedule_source(event)
+    if source is not None:
+        return _accept_options(_options(event.get("detail"), "detail"), source, "detail")
+    if "trigger_type" in event:
+        raise _other_trigger_type(event)
+    if "cts" in event or _looks_like_cts(event) or "events" in event or "detail" in event or "data" in event:
+        raise _bad("accept_shares runs on a schedule: send a TIMER or scheduled event, or a direct invocation")
+    return _accept_options(event, "direct", "a direct invocation")

@@ -1,11 +1,14 @@
-"""The three functions' bodies; functions/<name>/handler.py are the deployable doorways to these."""
+"""The four functions' bodies; functions/<name>/handler.py are the deployable doorways to these."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imsync.entry import handle
-from imsync.events import completion_trigger, image_trigger, sweep_trigger
+from imsync.events import accept_trigger, completion_trigger, image_trigger, sweep_trigger
+
+if TYPE_CHECKING:
+    from imsync.accept import Acceptor
 
 
 def replicate_on_create(event: object, context: object = None) -> dict[str, Any]:
@@ -21,3 +24,14 @@ def scheduled_dr_copy(event: object, context: object = None) -> dict[str, Any]:
 def share_on_complete(event: object, context: object = None) -> dict[str, Any]:
     """Copies that finished get their lineage tags and are shared with the configured accounts."""
     return handle("share_on_complete", event, context, completion_trigger, lambda imsync, t: imsync.complete(t))
+
+
+def accept_shares(event: object, context: object = None) -> dict[str, Any]:
+    """In a recipient account: accept the images that trusted owners shared with it."""
+    return handle("accept_shares", event, context, accept_trigger, lambda acceptor, t: acceptor.accept(t), _acceptor)
+
+
+def _acceptor(context: object) -> Acceptor:
+    from imsync import bootstrap
+
+    return bootstrap.acceptor(context)

@@ -61,3 +61,21 @@ class Notifier(Protocol):
     """Tells the outside world that a replica is ready, or a copy failed or was refused."""
 
     def publish(self, events: Iterable[Mapping[str, object]]) -> None: ...
+
+
+class ShareInbox(Protocol):
+    """IMS in one region, as the account that images are shared with sees it."""
+
+    region: str
+
+    def pending_shares(self) -> list[Image]:
+        """Images shared with this project that it has not accepted or rejected yet (all pages)."""
+        ...
+
+    def accept(self, image_ids: Sequence[str], vault_id: str | None) -> str:
+        """Accept shared images in one call (a whole-ECS image needs `vault_id`); returns the job ID."""
+        ...
+
+    def job(self, job_id: str) -> Job:
+        """A job this project started in this region."""
+        ...

@@ -22,7 +22,7 @@ DEFAULT_FILE = "imsync.toml"
 FILE_VARIABLE = "IMSYNC_CONFIG"
 KEYS = {name.removeprefix("IMSYNC_").lower(): name for name in VARIABLES}
 TABLES = {"share_targets", "vaults"}
-LISTS = {"source_regions", "allowed_regions"}
+LISTS = {"source_regions", "allowed_regions", "accept_regions", "trusted_owners"}
 
 
 def _load_toml(text: str, path: Path) -> dict[str, Any]:
@@ -57,6 +57,8 @@ def _value(path: Path, key: str, value: Any) -> str:
             return value
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return ",".join(value)
+        if key == "trusted_owners":
+            raise ConfigError(f'{where}: expected a list of project IDs, e.g. ["0123456789abcdef0123456789abcdef"]')
         raise ConfigError(f'{where}: expected a list of region IDs, e.g. ["cn-east-3", "ap-southeast-1"]')
     if isinstance(value, bool):
         return "true" if value else "false"

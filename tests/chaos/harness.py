@@ -14,7 +14,13 @@ answers after the effect, and delays past the client timeout. After every step i
 Then, faults off, it runs DR runs and polls until invariant 2 holds (or a bound is hit):
 
 2. every opted-in eligible image has one active, tagged replica per allowed region of its policy and is
-   shared with every project of its aliases; everything refused carries a reason in the last summary.
+   shared with every project of its aliases; everything refused carries a reason in the last summary;
+   the partner account's accept_shares (trusting the owner) has accepted every share it received,
+   except whole-ECS images (no vault: refused with the reason).
+
+accept_shares runs as the partner (its keys on a FunctionGraph-like context), alone and among the
+concurrent calls; invariant 3 also holds that the partner never accepts a stranger's share and never
+rejects anything.
 
 A violation is recorded with the seed and the step, so ``python -m tests.chaos.soak --seed S --steps N``
 replays it (thread interleavings aside).
@@ -37,7 +43,7 @@ from typing import Any
 
 from imsync import bootstrap, service
 from imsync.emulator import Emulator, ManualClock, profile
-from imsync.handlers import replicate_on_create, scheduled_dr_copy, share_on_complete
+from imsync.handlers import accept_shares, replicate_on_create, scheduled_dr_copy, share_on_complete
 from imsync.observability import logger
 from imsync.retry import Retrier
 from tests.helpers.events import load_event
@@ -119,6 +125,26 @@ class _LogTap(io.TextIOBase):
         return len(text)
 
 
+@dataclass
+class PartnerContext:
+    """A FunctionGraph context with the partner account's keys: accept_shares runs in that account."""
+
+    ak: str
+    sk: str
+
+    def getSecurityAccessKey(self) -> str:
+        return self.ak
+
+    def getSecuritySecretKey(self) -> str:
+        return self.sk
+
+    def getSecurityToken(self) -> str:
+        return ""
+
+    def getRemainingTimeInMilliSeconds(self) -> int:
+        return 6000  # little time left: accept_shares never waits in real time for a job
+
+
 def _fast_retrier(*args: Any, **kwargs: Any) -> Retrier:
     # The backoff schedule stays imsync's; only the sleeping is shortened so a soak is not mostly waiting.
     kwargs.setdefault("sleep", lambda seconds: time.sleep(min(seconds, 2.0) * 0.02))
@@ -186,8 +212,12 @@ class ChaosRun:
                 "IMSYNC_HTTP_TIMEOUT": str(TIMEOUT),
                 "IMSYNC_MAX_CONCURRENT_COPIES": str(MAX_IN_FLIGHT),
                 "IMSYNC_DRY_RUN": "false",
+                # accept_shares' settings (in the partner's deployment); the owner's functions ignore them.
+                "IMSYNC_TRUSTED_OWNERS": ",".join(cloud.owner.projects[r] for r in REGIONS),
+                "IMSYNC_ACCEPT_REGIONS": ",".join(REGIONS),
             }
         )
+        self.partner = PartnerContext(cloud.recipient.ak, cloud.recipient.sk)
         for key, value in env.items():
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
@@ -266,6 +296,10 @@ class ChaosRun:
             self._new_source(SOURCE_REGIONS[i % len(SOURCE_REGIONS)])
         # A decoy outside the source regions: nothing may ever be copied from it.
         self._new_source("cn-east-3", status="active")
+        # Shares from an account the partner does not trust: they must stay pending for ever.
+        for region in (HOME, "cn-east-3"):
+            pending = {self.cloud.recipient.projects[region]: "pending"}
+            self.cloud.region(region).add_image(name="stranger-tool", owner=self.stranger, members=pending)
         self._install_faults()
 
     def _install_faults(self) -> None:
@@ -282,8 +316,8 @@ class ChaosRun:
 
     def run(self) -> Figures:
         started = time.monotonic()
-        kinds = ["event", "dr", "poll", "completion", "concurrent", "advance", "mutate"]
-        weights = [34, 8, 8, 6, 10, 24, 10]
+        kinds = ["event", "dr", "poll", "completion", "accept", "concurrent", "advance", "mutate"]
+        weights = [34, 8, 8, 6, 5, 10, 24, 10]
         for step in range(1, self.steps + 1):
             self.step = step
             kind = self.rng.choices(kinds, weights)[0]
@@ -307,8 +341,9 @@ class ChaosRun:
             "replicate_on_create": replicate_on_create,
             "scheduled_dr_copy": scheduled_dr_copy,
             "share_on_complete": share_on_complete,
+            "accept_shares": accept_shares,
         }[name]
-        answer = handler(event, None)
+        answer = handler(event, self.partner if name == "accept_shares" else None)
         text = json.dumps(answer)  # every summary must be JSON-serialisable
         self._scan(text, "summary")
         with self._summary_lock:
@@ -361,6 +396,9 @@ class ChaosRun:
     def _step_poll(self) -> None:
         self._call("share_on_complete", load_event("timer"))
 
+    def _step_accept(self) -> None:
+        self._call("accept_shares", load_event(self.rng.choice(["accept_timer", "timer", "scheduler"])))
+
     def _completion_event(self) -> dict[str, Any] | None:
         replicas = [i for r in REGIONS for i in self.cloud.region(r).images() if i.source_id()]
         if not replicas:
@@ -376,13 +414,15 @@ class ChaosRun:
             self._call("share_on_complete", event)
 
     def _random_invocation(self) -> tuple[str, Any] | None:
-        choice = self.rng.choices(["event", "dr", "poll", "completion"], [5, 2, 2, 1])[0]
+        choice = self.rng.choices(["event", "dr", "poll", "completion", "accept"], [5, 2, 2, 1, 1])[0]
         if choice == "event" and self._sources:
             return "replicate_on_create", self._event_for(self.rng.choice(self._sources))
         if choice == "dr":
             return "scheduled_dr_copy", load_event("timer")
         if choice == "poll":
             return "share_on_complete", load_event("timer")
+        if choice == "accept":
+            return "accept_shares", load_event("accept_timer")
         event = self._completion_event()
         return ("share_on_complete", event) if event is not None else None
 
@@ -495,6 +535,9 @@ class ChaosRun:
                     owner_id = source_id
                 else:
                     owner_id = rec.id
+                self._check_answer(rec, region)
+                if rec.owner is not cloud.owner:
+                    continue  # a stranger's share with the partner: not imsync's doing
                 allowed = {
                     p
                     for alias in self._ever_aliases[owner_id] & set(self.targets)
@@ -508,6 +551,14 @@ class ChaosRun:
                 self._violate("1", f"{count} live replicas of {source_id} in {region}")
         if cloud.max_in_flight > MAX_IN_FLIGHT:
             self._violate("3-limit", f"IMS saw {cloud.max_in_flight} copies in flight (limit {MAX_IN_FLIGHT})")
+
+    def _check_answer(self, rec: Any, region: str) -> None:
+        """The partner accepts only the trusted owner's shares, and rejects nothing."""
+        answer = rec.members.get(self.cloud.recipient.projects[region])
+        if answer == "rejected":
+            self._violate("3-accept", f"the partner rejected image {rec.id} in {region}")
+        if answer == "accepted" and rec.owner is not self.cloud.owner:
+            self._violate("3-accept", f"the partner accepted image {rec.id} of untrusted {rec.owner.name} in {region}")
 
     # ---- convergence -------------------------------------------------------------------------
 
@@ -528,8 +579,9 @@ class ChaosRun:
             sweep = self._call("scheduled_dr_copy", load_event("timer"))
             cloud.run_until_idle()
             poll = self._call("share_on_complete", load_event("timer"))
+            accepted = self._call("accept_shares", load_event("accept_timer"))
             self.check_safety()
-            problems = self.completion_problems([sweep, poll])
+            problems = self.completion_problems([sweep, poll, accepted])
             if not problems:
                 self.figures.convergence_rounds = round_no
                 self.figures.converged = True
@@ -590,6 +642,20 @@ class ChaosRun:
                         problems.append(f"{source_id}: {why} to {region}, but no refusal says so")
                     continue
                 problems += self._replica_problems(rec, region, known, mine)
+        return problems + self._unanswered(results)
+
+    def _unanswered(self, results: list[dict[str, Any]]) -> list[str]:
+        """Shares from the owner that the partner has not accepted (whole-ECS ones: refused with the reason)."""
+        problems = []
+        refused = {r.get("image_id") for r in results if r["action"] == "accept" and r["outcome"] == "refused"}
+        for region in REGIONS:
+            partner = self.cloud.recipient.projects[region]
+            for rec in self.cloud.region(region).images():
+                if rec.owner is not self.cloud.owner or rec.members.get(partner) in (None, "accepted"):
+                    continue
+                if rec.whole_image and rec.id in refused:
+                    continue
+                problems.append(f"{rec.id} in {region}: shared with the partner, still {rec.members[partner]}")
         return problems
 
     @staticmethod

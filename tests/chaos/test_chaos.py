@@ -23,6 +23,9 @@ def test_invariants_hold_under_faults_and_the_estate_converges(seed, readings):
     assert sum(figures.faults.values()) > 20, figures.faults  # the faults really fired
     assert figures.copies > 0 and figures.events["duplicate"] > 0 and figures.events["drop"] > 0
     assert figures.step_kinds["concurrent"] > 0
+    assert figures.handler_calls["accept_shares"] > 0
+    accepted = [r for r in chaos.cloud.region(HOME).images() if chaos.cloud.recipient.projects[HOME] in r.members]
+    assert any(r.members[chaos.cloud.recipient.projects[HOME]] == "accepted" for r in accepted)
 
 
 # The checks themselves must be able to fail: plant each violation and watch it be reported.
@@ -94,3 +97,28 @@ def test_an_opted_in_image_nothing_reports_is_silently_dropped():
     finally:
         chaos.__exit__(None, None, None)
     assert any(source.id in p and "silently dropped" in p for p in problems), problems
+
+
+def test_the_partner_accepting_a_strangers_share_or_rejecting_one_is_reported_as_invariant_3():
+    chaos = _planted()
+    try:
+        partner = chaos.cloud.recipient.projects[HOME]
+        theirs = chaos.cloud.region(HOME).add_image(name="t", owner=chaos.stranger, members={partner: "accepted"})
+        ours = chaos.cloud.region(HOME).add_image(name="o", members={partner: "rejected"})
+        chaos.check_safety()
+    finally:
+        chaos.__exit__(None, None, None)
+    details = [v.detail for v in chaos.violations if v.invariant == "3-accept"]
+    assert any(theirs.id in d and "untrusted stranger" in d for d in details), chaos.violations
+    assert any(ours.id in d and "rejected" in d for d in details), chaos.violations
+
+
+def test_a_share_the_partner_never_accepted_keeps_invariant_2_from_holding():
+    chaos = _planted()
+    try:
+        partner = chaos.cloud.recipient.projects["cn-east-3"]
+        image = chaos.cloud.region("cn-east-3").add_image(name="o", members={partner: "pending"})
+        problems = chaos.completion_problems([])
+    finally:
+        chaos.__exit__(None, None, None)
+    assert f"{image.id} in cn-east-3: shared with the partner, still pending" in problems

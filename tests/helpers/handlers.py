@@ -1,4 +1,4 @@
-"""Load the three handlers from functions/<name>/handler.py as the platforms do (by file, not package)."""
+"""Load the four handlers from functions/<name>/handler.py as the platforms do (by file, not package)."""
 
 import importlib.util
 from functools import cache
@@ -26,3 +26,7 @@ def scheduled_dr_copy(event, context=None):
 
 def share_on_complete(event, context=None):
     return load("share_on_complete")(event, context)
+
+
+def accept_shares(event, context=None):
+    return load("accept_shares")(event, context)

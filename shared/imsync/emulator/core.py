@@ -12,6 +12,7 @@ from .clock import Clock, ManualClock
 from .faults import Faults
 from .model import GB, Account, Agency, Credential, ImageRecord, Job, RequestRecord, new_ak, new_hex32, new_sk
 from .readings import Readings
+from .smn import Smn  # also registers SMN's routes
 
 DEFAULT_REGIONS = ("cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1")
 #: Roles that let the IMS service agency copy across regions [guide: "IMS Administrator";
@@ -172,6 +173,7 @@ class Emulator:
         self._servers: list = []
         self.owner = self.add_account("owner")
         self.recipient = self.add_account("partner")
+        self.smn = Smn(self)
         if agency:
             self.set_agency(agency)
         if start:
@@ -224,6 +226,7 @@ class Emulator:
             key = env_region_key(region)
             env[f"HUAWEICLOUD_SDK_REGION_IMS_{key}"] = self._endpoints[region]
             env[f"HUAWEICLOUD_SDK_REGION_IAM_{key}"] = self._endpoints["iam"]
+            env[f"HUAWEICLOUD_SDK_REGION_SMN_{key}"] = self._endpoints[region]  # SMN publish is served there too
         return env
 
     @property

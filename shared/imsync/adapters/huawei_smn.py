@@ -1,0 +1,142 @@
+"""Notifications on a Huawei SMN topic through the official SDK (huaweicloudsdksmn, PublishMessage).
+
+Each notification becomes one message: a one-line subject, a short body a person can act on, and
+the notification itself as JSON for machines (the whole message for http(s) subscribers, appended
+to the text for the others). The SDK is imported on the first publish, not at cold start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from imsync.adapters.credentials import Credentials
+from imsync.config import SMN_TOPIC_URN
+from imsync.domain.errors import ConfigError, ImsyncError
+from imsync.observability import logger
+from imsync.retry import Retrier
+
+SUBJECT_MAX_BYTES = 512  # SMN's limit on a subject
+
+# What a person reading the message is asked to do, per notification type.
+ACTIONS = {
+    "imsync.copy.refused": "Fix the image's imsync-* tags or the deployment's settings; `imsync plan` lists every "
+    "refusal with its reason. It is not copied until then.",
+    "imsync.copy.failed": "imsync tries again on its next run. If it fails again, `imsync doctor` checks the agency, "
+    "the quota and the credentials.",
+    "imsync.replica.ready": "Nothing to do: the replica is active, tagged and shared as its source's tags ask.",
+}
+DEFAULT_ACTION = "`imsync status` shows where every image stands."
+
+
+def subject_of(event: Mapping[str, object]) -> str:
+    """One line naming what happened, to which image, where (at most SMN's 512 bytes)."""
+    kind = str(event.get("type", "notification"))
+    image = event.get("source_image_id") or event.get("image_id") or ""
+    region = event.get("region") or ""
+    what = {
+        "imsync.copy.refused": "copy refused",
+        "imsync.copy.failed": "copy failed",
+        "imsync.replica.ready": "replica ready",
+    }.get(kind, kind.removeprefix("imsync.").replace(".", " "))
+    parts = [f"imsync: {what}", f"for image {image}" if image else "", f"in {region}" if region else ""]
+    text = " ".join(p for p in parts if p)
+    return text.encode()[:SUBJECT_MAX_BYTES].decode(errors="ignore")
+
+
+def body_of(event: Mapping[str, object]) -> str:
+    """The text a person reads: why, what to do, the facts."""
+    lines = []
+    if event.get("reason"):
+        lines += [f"Why: {event['reason']}", ""]
+    lines += [f"What to do: {ACTIONS.get(str(event.get('type')), DEFAULT_ACTION)}", ""]
+    lines += [f"{key}: {_text(value)}" for key, value in event.items() if key != "reason" and value not in ("", None)]
+    return "\n".join(lines)
+
+
+def _text(value: object) -> str:
+    # Lists and tables (a digest's items) read better as JSON than as Python's repr.
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def message_structure(event: Mapping[str, object]) -> str:
+    """SMN's message_structure: text with the JSON for email/SMS/default, the JSON alone for http(s)."""
+    machine = json.dumps(dict(event), default=str, sort_keys=True)
+    text = f"{body_of(event)}\n\nJSON: {machine}"
+    return json.dumps({"default": text, "email": text, "http": machine, "https": machine})
+
+
+class SmnNotifier:
+    """imsync.ports.Notifier that publishes each notification to one SMN topic; a failure is logged, never raised."""
+
+    def __init__(
+        self, topic_urn: str, credentials: Credentials, timeout: float = 30.0, retrier: Retrier | None = None
+    ) -> None:
+        match = SMN_TOPIC_URN.match(topic_urn or "")
+        if not match:
+            raise ConfigError("IMSYNC_SMN_TOPIC_URN is not an SMN topic URN like urn:smn:<region>:<project ID>:<name>")
+        self.topic_urn = topic_urn
+        self.region = match["region"]
+        self.project_id = topic_urn.split(":")[3]
+        self._credentials = credentials
+        self._timeout = timeout
+        self._retrier = retrier or Retrier()
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def publish(self, events: Iterable[Mapping[str, object]]) -> None:
+        """Publish every event; one that SMN does not take is logged and the others still go."""
+        for event in events:
+            try:
+                self._publish_one(event)
+            except ImsyncError as exc:  # a notification never stops the work it reports
+                logger.error(
+                    "notification not delivered",
+                    extra={"topic_urn": self.topic_urn, "notification_type": event.get("type"), "error": str(exc)},
+                )
+
+    def _publish_one(self, event: Mapping[str, object]) -> None:
+        from huaweicloudsdksmn.v2 import PublishMessageRequest, PublishMessageRequestBody
+
+        from imsync.adapters.huawei_ims import translated
+
+        body = PublishMessageRequestBody(subject=subject_of(event), message_structure=message_structure(event))
+        request = PublishMessageRequest(topic_urn=self.topic_urn, body=body)
+
+        def attempt() -> None:
+            with translated(f"publishing {event.get('type', 'a notification')} to SMN"):
+                self.client().publish_message(request)
+
+        # A message that is announced once must not be lost to a busy moment: 429 and 5xx are retried.
+        self._retrier.call(attempt)
+
+    def client(self) -> Any:
+        """The SmnClient for the topic's region, built on first use."""
+        with self._lock:
+            if self._client is None:
+                self._client = self._build()
+            return self._client
+
+    def _build(self) -> Any:
+        from huaweicloudsdkcore.auth.credentials import BasicCredentials
+        from huaweicloudsdkcore.http.http_config import HttpConfig
+        from huaweicloudsdksmn.v2 import SmnClient
+        from huaweicloudsdksmn.v2.region.smn_region import SmnRegion
+
+        logging.getLogger("HuaweiCloud-SDK-SmnClient").addHandler(logging.NullHandler())
+        try:
+            region = SmnRegion.value_of(self.region)
+        except KeyError:
+            env = "HUAWEICLOUD_SDK_REGION_SMN_" + self.region.upper().replace("-", "_")
+            raise ConfigError(f"no SMN endpoint known for region {self.region}: set {env}") from None
+        config = HttpConfig.get_default_config()
+        config.timeout = (self._timeout, self._timeout)
+        # The topic's URN names its project: no IAM look-up is needed before the first publish.
+        credentials = BasicCredentials(self._credentials.ak, self._credentials.sk, self.project_id)
+        if self._credentials.security_token:
+            credentials = credentials.with_security_token(self._credentials.security_token)
+        builder = SmnClient.new_builder().with_http_config(config).with_credentials(credentials)
+        return builder.with_region(region).build()
