@@ -60,7 +60,7 @@ LOCK_SOURCE = "functions.in"
 CLI_ONLY = frozenset({"click", "rich", "huaweicloudsdkiam", "tomli"})
 
 # Parts of locked distributions that no function imports (paths in the unpacked tree; `*` matches
-# one level). KEPT wins over DROPPED. Each is checked by tests/deploy/test_deploy_zip_contents.py.
+# one level). KEPT wins over DROPPED. tests/deploy/test_deploy_dropped_parts.py checks that none is imported.
 DROPPED = (
     "pymongo",  # the Huawei SDK imports only `bson` from the pymongo wheel
     "gridfs",  # pymongo's GridFS, same wheel
@@ -257,7 +257,9 @@ def _install_locked(lock: Path, target: Path, python: str) -> None:
         )
 
 
-def _dropped(relative: str) -> bool:
+def is_dropped(relative: str) -> bool:
+    """Whether the path `relative` (in the unpacked tree) is one of the parts left out of the zips."""
+
     def matches(patterns: Iterable[str]) -> bool:
         return any(relative == p or relative.startswith(p + "/") or fnmatch.fnmatch(relative, p) for p in patterns)
 
@@ -273,7 +275,7 @@ def _prune(tree: Path) -> list[str]:
             continue  # inside a directory removed just before
         relative = path.relative_to(tree).as_posix()
         skipped_dir = path.is_dir() and path.name in SKIPPED_DIRS and path.parent != tree
-        if _dropped(relative) or skipped_dir or path.suffix in SKIPPED_SUFFIXES:
+        if is_dropped(relative) or skipped_dir or path.suffix in SKIPPED_SUFFIXES:
             removed += [p for p in DROPPED if p not in removed and (relative == p or fnmatch.fnmatch(relative, p))]
             if path.is_dir():
                 shutil.rmtree(path)

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from imsync.config import VARIABLES
-from imsync.packaging import FUNCTIONS, LAYER_ZIP, build_packages
+from imsync.packaging import LAYER_ZIP, build_packages
+
+FUNCTIONS = ("replicate_on_create", "scheduled_dr_copy", "share_on_complete")
 
 cfnlint_decode = pytest.importorskip("cfnlint.decode", reason="cfn-lint is not installed")
 
