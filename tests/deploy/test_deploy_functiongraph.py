@@ -84,7 +84,8 @@ def triggers(tf) -> dict[str, dict]:
 
 
 def default(variables, name: str) -> object:
-    return unquote(variables[name]["default"])
+    value = unquote(variables[name]["default"])
+    return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value  # hcl2 8.1.0
 
 
 def flat(value: object) -> str:
