@@ -179,6 +179,18 @@ def imported_modules(root: Path) -> list[str]:
     return sorted(p.relative_to(package_dir).as_posix() for p in found)
 
 
+def shipped_imports(root: Path) -> list[str]:
+    """The shipped imsync modules and every module they import anywhere, lazily too (for the checks)."""
+    names: set[str] = set()
+    for relative in imported_modules(root):
+        module = relative.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        package = module if relative.endswith("__init__.py") else module.rpartition(".")[0]
+        names.add(module)
+        imports = _imports(root / "shared" / relative, package, from_names=False)
+        names.update(n for n in imports if n.split(".")[0] != "imsync")
+    return sorted(names)
+
+
 def _module_files(package_dir: Path, name: str) -> list[Path]:
     """The file of module `name` and the __init__.py of each package above it (importing runs them all)."""
     parts = name.split(".")
@@ -188,8 +200,11 @@ def _module_files(package_dir: Path, name: str) -> list[Path]:
     return [f for f in files if f.is_file()]
 
 
-def _imports(source: Path, package: str) -> list[str]:
-    """Modules `source` may import at run time: every import statement except those under TYPE_CHECKING."""
+def _imports(source: Path, package: str, from_names: bool = True) -> list[str]:
+    """Modules `source` may import at run time: every import statement except those under TYPE_CHECKING.
+
+    With `from_names`, `from pkg import name` also yields `pkg.name`, which may be a submodule.
+    """
     names: list[str] = []
     nodes: list[ast.AST] = [ast.parse(source.read_text(encoding="utf-8"), str(source))]
     while nodes:
@@ -205,7 +220,8 @@ def _imports(source: Path, package: str) -> list[str]:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*anchor, base] if base else anchor)
             names.append(base)
-            names += [f"{base}.{alias.name}" for alias in node.names]  # `from pkg import module`
+            if from_names:
+                names += [f"{base}.{alias.name}" for alias in node.names]  # `from pkg import module`
         nodes += ast.iter_child_nodes(node)
     return names
 

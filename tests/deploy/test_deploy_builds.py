@@ -25,7 +25,7 @@ import pytest
 
 from imsync import service
 from imsync.emulator import Emulator
-from imsync.packaging import LAYER_ZIP, PYTHONS, build_packages, find_interpreter, function_names
+from imsync.packaging import LAYER_ZIP, PYTHONS, build_packages, find_interpreter, function_names, shipped_imports
 from tests.helpers import handlers
 from tests.helpers.events import load_event
 
@@ -113,6 +113,42 @@ def test_building_twice_gives_byte_identical_zips(build, tmp_path):
         )
         for path in again:
             assert _digest(path) == _digest(first[path.name]), f"{platform} {path.name} differs between two builds"
+
+
+IMPORT_ALL = """
+import importlib, json, sys
+sys.path[:0] = sys.argv[1].split("|")
+failed = {}
+for module in json.loads(sys.argv[2]):
+    try:
+        importlib.import_module(module)
+    except Exception as exc:
+        failed[module] = repr(exc)
+print(json.dumps(failed))
+"""
+# boto3 is imported only on AWS, where the Lambda runtime provides it, so no zip carries it.
+RUNTIME_PROVIDED = ("boto3", "botocore")
+
+
+@pytest.mark.parametrize("platform", ["functiongraph", "aws"])
+def test_every_module_the_shipped_code_imports_loads_from_the_unpacked_zip(build, tmp_path, platform):
+    """Lazily imported modules too (the SDK adapter, the SMN SDK when a topic is set): none is missing."""
+    _need_targets()
+    version, interpreter = TARGETS[-1]
+    code = _code_dirs(platform, build(platform, version), tmp_path / "unpacked")
+    modules = [m for m in shipped_imports(ROOT) if not m.startswith(RUNTIME_PROVIDED)]
+    for function, paths in code.items():
+        done = subprocess.run(
+            [interpreter, "-I", "-S", "-c", IMPORT_ALL, "|".join(map(str, paths)), json.dumps(modules)],
+            cwd=paths[0],
+            env={"HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert json.loads(done.stdout) == {}, f"{function}: cannot import from its zip"
 
 
 def _digest(path: Path) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from imsync.packaging import imported_modules, is_dropped
+from imsync.packaging import is_dropped, shipped_imports
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,23 +53,6 @@ print(json.dumps({"attempts": attempts, "failed": failed}))
 """
 
 
-def _function_imports() -> list[str]:
-    """Every module the shipped imsync modules import anywhere (lazily too), and those modules themselves."""
-    import ast
-
-    names: set[str] = set()
-    for relative in imported_modules(ROOT):
-        module = relative.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
-        names.add(module)
-        tree = ast.parse((ROOT / "shared" / relative).read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names.add(node.module)
-    return sorted(names)
-
-
 def _probe(modules: list[str]) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(modules)],
@@ -85,7 +68,7 @@ def _probe(modules: list[str]) -> dict:
 
 
 def test_the_function_path_imports_no_dropped_part():
-    modules = _function_imports()
+    modules = shipped_imports(ROOT)
     assert "huaweicloudsdkims.v2" in modules and "aws_lambda_powertools" in modules
     answer = _probe(modules)
     assert answer["attempts"] == [], f"now imported, so they must go back into the zips: {answer['attempts']}"
