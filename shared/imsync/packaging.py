@@ -174,8 +174,7 @@ def imported_modules(root: Path) -> list[str]:
         for path in _module_files(package_dir, name):
             if path not in found:
                 found.add(path)
-                package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-                pending += _imports(path, package)
+                pending += _imports(path, ".".join(path.relative_to(package_dir).parent.parts))
     return sorted(p.relative_to(package_dir).as_posix() for p in found)
 
 
@@ -183,9 +182,8 @@ def shipped_imports(root: Path) -> list[str]:
     """The shipped imsync modules and every module they import anywhere, lazily too (for the checks)."""
     names: set[str] = set()
     for relative in imported_modules(root):
-        module = relative.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
-        package = module if relative.endswith("__init__.py") else module.rpartition(".")[0]
-        names.add(module)
+        names.add(relative.removesuffix(".py").removesuffix("/__init__").replace("/", "."))
+        package = ".".join(Path(relative).parent.parts)
         imports = _imports(root / "shared" / relative, package, from_names=False)
         names.update(n for n in imports if n.split(".")[0] != "imsync")
     return sorted(names)

@@ -257,7 +257,8 @@ def test_import_graph_follows_lazy_and_relative_imports_but_not_type_checking(tm
     (tmp_path / "functions" / "f" / "handler.py").write_text("from imsync.sub import a\n")
     files = {
         "__init__.py": "",
-        "sub/__init__.py": "",
+        "sub/__init__.py": "from . import helper\n",  # relative to the package, not to sub.a
+        "sub/helper.py": "",
         "sub/a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from imsync import typing_only\n"
         "def f():\n    from . import lazy\n",
         "sub/lazy.py": "from ..deep import leaf\n",
@@ -273,6 +274,7 @@ def test_import_graph_follows_lazy_and_relative_imports_but_not_type_checking(tm
         "imsync/deep.py",
         "imsync/sub/__init__.py",
         "imsync/sub/a.py",
+        "imsync/sub/helper.py",
         "imsync/sub/lazy.py",
     ]
 
