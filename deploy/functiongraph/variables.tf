@@ -126,7 +126,7 @@ variable "accept_schedule" {
 }
 
 variable "domain_id" {
-  description = "Account (domain) ID, set as HUAWEICLOUD_SDK_DOMAIN_ID for the agency check in IAM; empty = not set."
+  description = "Account (domain) ID, set as HUAWEICLOUD_SDK_DOMAIN_ID in the functions' environment; empty = not set."
   type        = string
   default     = ""
 }
