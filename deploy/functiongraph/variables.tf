@@ -1,5 +1,5 @@
 # ---------------------------------------------------------------------------------------------
-# Where and how the three functions run
+# Where and how the functions run
 
 variable "region" {
   description = "Region the functions run in; it is also IMSYNC_HOME_REGION, the source region of create events."
@@ -8,6 +8,17 @@ variable "region" {
   validation {
     condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", var.region))
     error_message = "The region must be a region ID such as cn-north-4."
+  }
+}
+
+variable "role" {
+  description = "Which functions to deploy: owner (replicate_on_create, scheduled_dr_copy, share_on_complete), recipient (accept_shares) or both."
+  type        = string
+  default     = "owner"
+
+  validation {
+    condition     = contains(["owner", "recipient", "both"], var.role)
+    error_message = "Use owner, recipient or both."
   }
 }
 
@@ -34,13 +45,12 @@ variable "python_version" {
 }
 
 variable "package_dir" {
-  description = "Directory given to `imsync package --out`; the zips are read from <package_dir>/functiongraph-py<python_version>/."
+  description = "Directory given to `imsync package --out`; the zips are read from <package_dir>/functiongraph-py<python_version>/. Give an absolute path or one built from path.root."
   type        = string
-  default     = "../../dist"
 }
 
 variable "function_agency" {
-  description = "Execution agency of the functions (delegated to FunctionGraph): its temporary keys are what imsync calls IMS and IAM with. See README.md for its exact permissions."
+  description = "Execution agency of the functions (delegated to FunctionGraph): its temporary keys are what imsync calls IMS and IAM with. Created under this name when create_agencies is true; docs/deploy.md 2.1 lists its permissions."
   type        = string
 
   validation {
@@ -63,15 +73,12 @@ variable "memory_size" {
 variable "timeouts" {
   description = "Timeout of each function in seconds. The DR run lists every image of every source region and may wait for the copy limit; the poll must end before the next one starts."
   type = object({
-    replicate_on_create = number
-    scheduled_dr_copy   = number
-    share_on_complete   = number
+    replicate_on_create = optional(number, 120)
+    scheduled_dr_copy   = optional(number, 900)
+    share_on_complete   = optional(number, 240)
+    accept_shares       = optional(number, 120)
   })
-  default = {
-    replicate_on_create = 120
-    scheduled_dr_copy   = 900
-    share_on_complete   = 240
-  }
+  default = {}
 
   validation {
     condition     = alltrue([for t in values(var.timeouts) : t >= 3 && t <= 900])
@@ -80,13 +87,13 @@ variable "timeouts" {
 }
 
 variable "dr_schedule" {
-  description = "How often the DR run starts, as a FunctionGraph Rate: <n>m, <n>h or <n>d."
+  description = "How often the DR run starts, as a FunctionGraph Rate: 1-60m, 1-24h or 1-30d."
   type        = string
   default     = "1d"
 
   validation {
-    condition     = can(regex("^[1-9][0-9]*[mhd]$", var.dr_schedule))
-    error_message = "Write a rate such as 1d, 12h or 30m."
+    condition     = can(regex("^([1-9]|[1-5][0-9]|60)m$|^([1-9]|1[0-9]|2[0-4])h$|^([1-9]|[12][0-9]|30)d$", var.dr_schedule))
+    error_message = "FunctionGraph takes a rate of 1 to 60 minutes, 1 to 24 hours or 1 to 30 days, e.g. 1d, 12h or 30m."
   }
 }
 
@@ -97,18 +104,29 @@ variable "dr_options" {
 }
 
 variable "poll_schedule" {
-  description = "How often share_on_complete looks for finished copies, as a FunctionGraph Rate."
+  description = "How often share_on_complete looks for finished copies, as a FunctionGraph Rate: 1-60m, 1-24h or 1-30d."
   type        = string
   default     = "5m"
 
   validation {
-    condition     = can(regex("^[1-9][0-9]*[mhd]$", var.poll_schedule))
-    error_message = "Write a rate such as 5m or 1h."
+    condition     = can(regex("^([1-9]|[1-5][0-9]|60)m$|^([1-9]|1[0-9]|2[0-4])h$|^([1-9]|[12][0-9]|30)d$", var.poll_schedule))
+    error_message = "FunctionGraph takes a rate of 1 to 60 minutes, 1 to 24 hours or 1 to 30 days, e.g. 5m or 1h."
+  }
+}
+
+variable "accept_schedule" {
+  description = "How often accept_shares looks for pending shares (recipient role), as a FunctionGraph Rate: 1-60m, 1-24h or 1-30d."
+  type        = string
+  default     = "5m"
+
+  validation {
+    condition     = can(regex("^([1-9]|[1-5][0-9]|60)m$|^([1-9]|1[0-9]|2[0-4])h$|^([1-9]|[12][0-9]|30)d$", var.accept_schedule))
+    error_message = "FunctionGraph takes a rate of 1 to 60 minutes, 1 to 24 hours or 1 to 30 days, e.g. 5m or 1h."
   }
 }
 
 variable "domain_id" {
-  description = "Account (domain) ID, set as HUAWEICLOUD_SDK_DOMAIN_ID for the agency check in IAM; empty = not set."
+  description = "Account (domain) ID, set as HUAWEICLOUD_SDK_DOMAIN_ID in the functions' environment; empty = not set."
   type        = string
   default     = ""
 }
@@ -131,7 +149,82 @@ variable "tags" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# imsync settings: one variable per IMSYNC_* setting (CONTRACT.md section 4)
+# IAM: the two agencies (docs/deploy.md 2.1), made here only when create_agencies is true
+
+variable "create_agencies" {
+  description = "Create the function agency (function_agency) and, for an owner, the copy agency (imsync_agency) with their project roles. false = they exist already, made by hand."
+  type        = bool
+  default     = false
+}
+
+variable "function_agency_roles" {
+  description = "Roles of the created function agency in each region's project it works in."
+  type        = list(string)
+  default     = ["IMS FullAccess"]
+}
+
+variable "notification_roles" {
+  description = "Roles added to the created function agency in the home region's project when a notification topic is set, to publish to it."
+  type        = list(string)
+  default     = ["SMN FullAccess"]
+}
+
+variable "copy_agency_roles" {
+  description = "Roles of the created copy agency in the source and every destination region's project."
+  type        = list(string)
+  default     = ["IMS CrossCopyAgencyPolicy"]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Notifications and alarms
+
+variable "create_notification_topic" {
+  description = "Create an SMN topic for imsync's notifications and pass its URN as IMSYNC_SMN_TOPIC_URN."
+  type        = bool
+  default     = false
+}
+
+variable "notification_topic_urn" {
+  description = "An existing SMN topic to publish to (when create_notification_topic is false); empty = notifications are log lines."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.notification_topic_urn == "" || can(regex("^urn:smn:[a-z0-9-]+:[0-9a-f]{32}:[A-Za-z0-9_-]+$", var.notification_topic_urn))
+    error_message = "A topic URN looks like urn:smn:<region>:<project ID>:<topic name>."
+  }
+}
+
+variable "notification_email" {
+  description = "E-mail address subscribed to the created topic; empty = no subscription. The address must confirm the subscription."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.notification_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.notification_email))
+    error_message = "Give one e-mail address, or leave it empty."
+  }
+}
+
+variable "error_alarm" {
+  description = "A Cloud Eye alarm on each function's errors (metric failcount), sent to the notification topic when there is one."
+  type        = bool
+  default     = false
+}
+
+variable "error_alarm_threshold" {
+  description = "Errors of one function within 5 minutes that raise its alarm."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.error_alarm_threshold >= 1
+    error_message = "Use 1 or more."
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# imsync settings: one variable per IMSYNC_* setting (README "Configuration")
 
 variable "imsync_source_regions" {
   description = "IMSYNC_SOURCE_REGIONS: regions whose images the DR run and completion poll scan; empty = the home region."
@@ -147,6 +240,7 @@ variable "imsync_source_regions" {
 variable "imsync_allowed_regions" {
   description = "IMSYNC_ALLOWED_REGIONS: regions that imsync-regions tags may name; anything else is refused. Empty = nothing is copied."
   type        = list(string)
+  default     = []
 
   validation {
     condition     = alltrue([for r in var.imsync_allowed_regions : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", r))])
@@ -155,8 +249,9 @@ variable "imsync_allowed_regions" {
 }
 
 variable "imsync_agency" {
-  description = "IMSYNC_AGENCY: the copy agency IMS uses for cross-region copies (cloud service IMS; see README.md)."
+  description = "IMSYNC_AGENCY: the copy agency IMS uses for cross-region copies (cloud service IMS; docs/deploy.md 2.1). Required by the owner role; created under this name when create_agencies is true."
   type        = string
+  default     = ""
 }
 
 variable "imsync_share_targets" {
@@ -224,4 +319,37 @@ variable "imsync_credentials_secret" {
   description = "IMSYNC_CREDENTIALS_SECRET: AWS only; on FunctionGraph the agency's keys are used, so leave it empty."
   type        = string
   default     = ""
+}
+
+variable "imsync_trusted_owners" {
+  description = "IMSYNC_TRUSTED_OWNERS (recipient role): project IDs of the owners whose shares accept_shares accepts; empty = nothing is accepted."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.imsync_trusted_owners : can(regex("^[0-9a-f]{32}$", p))])
+    error_message = "Project IDs are 32 lowercase hex characters, as IAM shows them."
+  }
+}
+
+variable "imsync_accept_regions" {
+  description = "IMSYNC_ACCEPT_REGIONS (recipient role): regions where shares are accepted; empty = the home region."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.imsync_accept_regions : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]+$", r))])
+    error_message = "Each region must be a region ID such as cn-east-3."
+  }
+}
+
+variable "imsync_stuck_after_hours" {
+  description = "IMSYNC_STUCK_AFTER_HOURS: hours after which a copy still in progress is reported."
+  type        = number
+  default     = 12
+
+  validation {
+    condition     = var.imsync_stuck_after_hours > 0
+    error_message = "Use a number of hours greater than 0."
+  }
 }

@@ -1,3 +1,5 @@
+# A module: it declares the provider it needs but configures none, so callers can use it with
+# for_each, count and their own provider settings (see examples/ and docs/deploy.md).
 terraform {
   required_version = ">= 1.3.0"
 
@@ -8,10 +10,4 @@ terraform {
       version = ">= 1.74.0, < 2.0.0"
     }
   }
-}
-
-# Credentials come from the provider's standard environment variables
-# (HW_ACCESS_KEY / HW_SECRET_KEY, or a profile); nothing secret is kept in this directory.
-provider "huaweicloud" {
-  region = var.region
 }

@@ -1,7 +1,12 @@
-"""deploy/functiongraph: the Terraform parsed with python-hcl2 (no provider can be downloaded here)."""
+"""deploy/functiongraph (the module) and examples/ (its callers), parsed with python-hcl2.
+
+No provider can be downloaded here, so `terraform validate` cannot run; the validation rules are
+evaluated with `terraform console` in an empty directory instead, which needs no provider.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -11,9 +16,15 @@ import hcl2
 import pytest
 
 from imsync.config import VARIABLES
-from imsync.packaging import FUNCTIONS, HANDLER
+from imsync.packaging import HANDLER, function_names
 
-TF_DIR = Path(__file__).resolve().parents[2] / "deploy" / "functiongraph"
+ROOT = Path(__file__).resolve().parents[2]
+TF_DIR = ROOT / "deploy" / "functiongraph"
+EXAMPLES = ROOT / "examples"
+OWNER_FUNCTIONS = ["replicate_on_create", "scheduled_dr_copy", "share_on_complete"]
+ALL_FUNCTIONS = [*OWNER_FUNCTIONS, "accept_shares"]
+# Settings of the recipient side and of notifications (README "Configuration"), wired like the others.
+NEW_SETTINGS = {"IMSYNC_TRUSTED_OWNERS", "IMSYNC_ACCEPT_REGIONS", "IMSYNC_STUCK_AFTER_HOURS", "IMSYNC_SMN_TOPIC_URN"}
 
 
 def unquote(value: object) -> object:
@@ -23,23 +34,27 @@ def unquote(value: object) -> object:
     return value
 
 
-def _load(name: str) -> dict:
-    with (TF_DIR / name).open() as handle:
-        return hcl2.load(handle)
-
-
-@pytest.fixture(scope="module")
-def tf() -> dict:
+def load_dir(directory: Path) -> dict[str, list]:
     merged: dict[str, list] = {}
-    for path in sorted(TF_DIR.glob("*.tf")):
-        for key, blocks in _load(path.name).items():
-            merged.setdefault(key, []).extend(blocks)
+    for path in sorted(directory.glob("*.tf")):
+        with path.open() as handle:
+            for key, blocks in hcl2.load(handle).items():
+                merged.setdefault(key, []).extend(blocks)
     return merged
 
 
 @pytest.fixture(scope="module")
+def tf() -> dict:
+    return load_dir(TF_DIR)
+
+
+def named(tf: dict, kind: str) -> dict[str, dict]:
+    return {unquote(name): body for block in tf.get(kind, []) for name, body in block.items()}
+
+
+@pytest.fixture(scope="module")
 def variables(tf) -> dict[str, dict]:
-    return {unquote(name): body for block in tf["variable"] for name, body in block.items()}
+    return named(tf, "variable")
 
 
 @pytest.fixture(scope="module")
@@ -50,16 +65,16 @@ def local_values(tf) -> dict:
 def resources(tf, kind: str) -> dict[str, dict]:
     found = {}
     for block in tf["resource"]:
-        for rtype, named in block.items():
+        for rtype, entries in block.items():
             if unquote(rtype) == kind:
-                found.update({unquote(n): body for n, body in named.items()})
+                found.update({unquote(n): body for n, body in entries.items()})
     return found
 
 
 @pytest.fixture(scope="module")
 def function(tf) -> dict:
     functions = resources(tf, "huaweicloud_fgs_function")
-    assert list(functions) == ["imsync"], "one for_each resource makes the three functions"
+    assert list(functions) == ["imsync"], "one for_each resource makes the functions"
     return functions["imsync"]
 
 
@@ -69,32 +84,64 @@ def triggers(tf) -> dict[str, dict]:
 
 
 def default(variables, name: str) -> object:
-    return unquote(variables[name]["default"])
+    value = unquote(variables[name]["default"])
+    return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value  # hcl2 8.1.0
 
 
-def test_the_three_functions_with_their_handler(function, local_values):
+def flat(value: object) -> str:
+    """An HCL expression as one line, with the escaped quotes of nested strings undone."""
+    return re.sub(r"\s+", " ", str(value).replace('\\"', '"'))
+
+
+# ------------------------------------------------------------------------------------------------
+# A module others can call
+
+
+def test_the_module_configures_no_provider(tf):
+    """With a provider block inside, a module cannot be used with for_each or count."""
+    assert "provider" not in tf
+    (terraform,) = tf["terraform"]
+    assert "huaweicloud" in terraform["required_providers"][0]
+
+
+def test_each_function_directory_is_a_function_of_the_module(local_values):
+    assert list(local_values["all_functions"]) == ALL_FUNCTIONS
+    present = set(function_names(ROOT))
+    assert set(OWNER_FUNCTIONS) <= present
+    assert present <= set(ALL_FUNCTIONS), f"functions/ has {present - set(ALL_FUNCTIONS)} the module does not deploy"
+
+
+def test_the_role_selects_the_functions(local_values, variables, function):
+    roles = local_values["role_functions"]
+    assert [unquote(f) for f in roles["owner"]] == OWNER_FUNCTIONS
+    assert [unquote(f) for f in roles["recipient"]] == ["accept_shares"]
+    assert [unquote(f) for f in roles["both"]] == ALL_FUNCTIONS
+    assert default(variables, "role") == "owner"
+    assert "local.role_functions[var.role]" in local_values["functions"]
     assert function["for_each"] == "${local.functions}"
-    assert list(local_values["functions"]) == list(FUNCTIONS)
+
+
+def test_handler_and_runtime(function, variables):
     assert unquote(function["handler"]) == HANDLER
-
-
-def test_runtime_is_python_310_or_312(function, variables):
     assert unquote(function["runtime"]) == "Python${var.python_version}"
     assert default(variables, "python_version") in {"3.10", "3.12"}
     condition = variables["python_version"]["validation"][0]["condition"]
     assert re.findall(r'\\?"(3\.\d+)\\?"', condition) == ["3.10", "3.12"]
 
 
-def test_code_is_the_packaged_zip_of_each_function(function, local_values):
+def test_code_is_the_packaged_zip_of_each_function(function, local_values, variables):
     assert unquote(function["code_type"]) == "zip"
     assert unquote(function["code_filename"]) == "${each.key}.zip"
     assert "filebase64" in function["func_code"] and "local.package_path" in function["func_code"]
     assert "functiongraph-py${var.python_version}" in local_values["package_path"]
+    assert "default" not in variables["package_dir"], "relative to the caller: every caller says where"
 
 
-def test_runs_with_the_execution_agency(function, variables):
-    assert function["agency"] == "${var.function_agency}"
+def test_runs_with_the_execution_agency(function, variables, local_values):
+    assert function["agency"] == "${local.function_agency}"
     assert "default" not in variables["function_agency"]
+    chosen = flat(local_values["function_agency"])
+    assert "huaweicloud_identity_agency.function[0].name" in chosen and "var.function_agency" in chosen
 
 
 def test_one_instance_at_a_time(function):
@@ -106,8 +153,11 @@ def test_every_imsync_setting_is_wired_from_a_variable(function, local_values, v
     assert function["user_data"] == "${jsonencode(local.environment)}"
     assert local_values["environment"].startswith("${merge(local.imsync_environment,")
     wired = local_values["imsync_environment"]
-    assert set(wired) == set(VARIABLES)
+    assert set(wired) == set(VARIABLES) | NEW_SETTINGS
     for name, value in wired.items():
+        if name == "IMSYNC_SMN_TOPIC_URN":  # the created topic, or the one given
+            assert value == "${local.smn_topic_urn}"
+            continue
         used = re.findall(r"var\.([a-z0-9_]+)", value)
         assert used, f"{name} is not set from a variable"
         assert all(v in variables for v in used), f"{name} uses an undeclared variable"
@@ -120,47 +170,167 @@ def test_every_variable_is_described(variables):
     assert not missing
 
 
-def test_cts_trigger_on_image_operations(triggers, local_values):
+def test_owner_and_recipient_requirements_are_checked_before_apply(function):
+    conditions = [flat(p["condition"]) for p in function["lifecycle"][0]["precondition"]]
+    assert any('var.imsync_agency != ""' in c for c in conditions)
+    assert any("length(var.imsync_trusted_owners) > 0" in c for c in conditions)
+
+
+# ------------------------------------------------------------------------------------------------
+# Triggers
+
+
+def test_cts_trigger_on_image_operations_for_the_owner(triggers, local_values):
     cts = triggers["image_events"]
     assert unquote(cts["type"]) == "CTS"
+    assert cts["count"] == "${local.owner ? 1 : 0}"
     assert 'huaweicloud_fgs_function.imsync["replicate_on_create"].urn' in cts["function_urn"]
-    assert 'IMS:ims:${join(";", local.image_operations)}' in cts["event_data"].replace('\\"', '"')
+    assert 'IMS:ims:${join(";", local.image_operations)}' in flat(cts["event_data"])
     operations = [unquote(o) for o in local_values["image_operations"]]
     assert operations == ["createImage", "addTag", "batchTagsAction", "updateImage"]
 
 
 @pytest.mark.parametrize(
-    ("trigger", "function_name", "variable", "expected"),
+    ("timer", "function_name", "variable", "expected"),
     [
         ("dr_run", "scheduled_dr_copy", "dr_schedule", "1d"),
         ("completion_poll", "share_on_complete", "poll_schedule", "5m"),
+        ("accept_shares", "accept_shares", "accept_schedule", "5m"),
     ],
 )
-def test_timers(triggers, variables, trigger, function_name, variable, expected):
-    timer = triggers[trigger]
-    assert unquote(timer["type"]) == "TIMER"
-    assert f'huaweicloud_fgs_function.imsync["{function_name}"].urn' in timer["function_urn"]
-    data = timer["event_data"].replace('\\"', '"')
-    assert 'schedule_type = "Rate"' in data
-    assert f"schedule = var.{variable}" in re.sub(r"\s+", " ", data)
+def test_timers(triggers, local_values, variables, timer, function_name, variable, expected):
+    resource = triggers["timer"]
+    assert unquote(resource["type"]) == "TIMER"
+    assert resource["for_each"] == "${local.timers}"
+    assert "huaweicloud_fgs_function.imsync[each.value.function].urn" in resource["function_urn"]
+    data = flat(resource["event_data"])
+    assert 'schedule_type = "Rate"' in data and "schedule = each.value.schedule" in data
+    entry = local_values["all_timers"][timer]
+    assert unquote(entry["function"]) == function_name and entry["schedule"] == f"${{var.{variable}}}"
     assert default(variables, variable) == expected
+    assert "contains(keys(local.functions), timer.function)" in local_values["timers"]
 
 
-def test_tfvars_example_names_declared_variables_and_every_required_one(variables):
-    example = {k for k in _load("terraform.tfvars.example") if not k.startswith("__")}
-    assert set(example) <= set(variables)
-    required = {name for name, body in variables.items() if "default" not in body}
-    assert required <= set(example)
+def test_existing_deployments_keep_their_triggers(tf):
+    moves = {(m["from"], m["to"]) for m in tf["moved"]}
+    assert ("${huaweicloud_fgs_function_trigger.dr_run}", '${huaweicloud_fgs_function_trigger.timer["dr_run"]}') in {
+        (f.replace('\\"', '"'), t.replace('\\"', '"')) for f, t in moves
+    }
+    assert len(moves) == 3
 
 
-def test_terraform_fmt():
+RATE_VARIABLES = ["dr_schedule", "poll_schedule", "accept_schedule"]
+ACCEPTED = ["1m", "5m", "60m", "1h", "24h", "1d", "30d"]
+REFUSED = ["0m", "61m", "0h", "25h", "0d", "31d", "90m", "1w", "5", "m", "05m", " 5m"]
+
+
+@pytest.mark.parametrize("variable", RATE_VARIABLES)
+def test_timer_rates_are_those_functiongraph_accepts(variables, variable, tmp_path):
+    """1-60 minutes, 1-24 hours, 1-30 days: the rule itself, evaluated by terraform."""
     if shutil.which("terraform") is None:
         pytest.skip("terraform is not installed")
+    condition = flat(variables[variable]["validation"][0]["condition"])
+    expression = condition.removeprefix("${").removesuffix("}").replace(f"var.{variable}", "s")
+    samples = json.dumps(ACCEPTED + REFUSED)
     done = subprocess.run(
-        ["terraform", "fmt", "-check", "-recursive", str(TF_DIR)],
+        ["terraform", "console"],
+        input=f"jsonencode([for s in {samples} : {expression}])\n",
+        cwd=tmp_path,  # empty: no configuration, so no provider is needed
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert done.returncode == 0, f"not formatted: {done.stdout}"
+    assert done.returncode == 0, done.stderr
+    verdicts = json.loads(json.loads(done.stdout.strip()))
+    assert dict(zip(ACCEPTED + REFUSED, verdicts, strict=True)) == {s: s in ACCEPTED for s in ACCEPTED + REFUSED}
+
+
+# ------------------------------------------------------------------------------------------------
+# Agencies, notifications, alarm
+
+
+def test_agencies_are_created_only_when_asked(tf, variables):
+    agencies = resources(tf, "huaweicloud_identity_agency")
+    assert default(variables, "create_agencies") is False
+    function_agency, copy_agency = agencies["function"], agencies["copy"]
+    assert function_agency["count"] == "${var.create_agencies ? 1 : 0}"
+    assert copy_agency["count"] == "${var.create_agencies && local.owner ? 1 : 0}"
+    assert unquote(function_agency["delegated_service_name"]) == "op_svc_cff"  # FunctionGraph
+    assert unquote(copy_agency["delegated_service_name"]) == "op_svc_ims"  # IMS
+    # region by region: IMS ignores a copy-agency grant on "all projects"
+    for agency in (function_agency, copy_agency):
+        assert [unquote(k) for k in agency["dynamic"][0] if not k.startswith("__")] == ["project_role"]
+        assert "all_resources_roles" not in agency
+    (role,) = function_agency["dynamic"][0].values()
+    assert "smn_topic_urn" in flat(role["content"][0]["roles"])  # SMN rights only with a topic
+
+
+def test_notifications_topic_and_email_are_optional_and_feed_the_functions(tf, variables, local_values):
+    topic = resources(tf, "huaweicloud_smn_topic")["notifications"]
+    email = resources(tf, "huaweicloud_smn_subscription")["email"]
+    assert topic["count"] == "${var.create_notification_topic ? 1 : 0}"
+    assert default(variables, "create_notification_topic") is False
+    assert unquote(email["protocol"]) == "email"
+    assert flat(email["count"]) == '${var.create_notification_topic && var.notification_email != "" ? 1 : 0}'
+    chosen = flat(local_values["smn_topic_urn"])
+    assert "huaweicloud_smn_topic.notifications[0].topic_urn" in chosen and "var.notification_topic_urn" in chosen
+
+
+def test_error_alarm_is_optional_and_off_by_default(tf, variables):
+    alarm = resources(tf, "huaweicloud_ces_alarmrule")["function_errors"]
+    assert default(variables, "error_alarm") is False
+    assert flat(alarm["for_each"]) == "${var.error_alarm ? local.functions : {}}"
+    assert unquote(alarm["metric"][0]["namespace"]) == "SYS.FunctionGraph"
+    (condition,) = alarm["condition"]
+    assert unquote(condition["metric_name"]) == "failcount"
+    dimension = alarm["resources"][0]["dimensions"][0]
+    assert unquote(dimension["name"]) == "package-functionname"
+    assert "default-${huaweicloud_fgs_function.imsync[each.key].name}" in dimension["value"]
+
+
+# ------------------------------------------------------------------------------------------------
+# The examples: complete roots that call the module
+
+
+def module_call(example: str) -> dict:
+    root = load_dir(EXAMPLES / example)
+    (call,) = named(root, "module").values()
+    assert "huaweicloud" in str(root["provider"]), "the root, not the module, configures the provider"
+    return call
+
+
+@pytest.mark.parametrize(("example", "role"), [("owner", "owner"), ("recipient", "recipient")])
+def test_examples_call_the_module_with_declared_variables(example, role, variables):
+    call = module_call(example)
+    assert (EXAMPLES / example / unquote(call["source"])).resolve() == TF_DIR
+    assert unquote(call["role"]) == role
+    given = {k for k in call if k != "source" and not k.startswith("__")}
+    assert given <= set(variables), f"{example} passes undeclared {given - set(variables)}"
+    required = {name for name, body in variables.items() if "default" not in body}
+    assert required <= given, f"{example} misses {required - given}"
+    assert "path.root" in call["package_dir"]
+
+
+@pytest.mark.parametrize("example", ["owner", "recipient"])
+def test_example_tfvars_set_declared_variables_and_every_required_one(example):
+    root_variables = named(load_dir(EXAMPLES / example), "variable")
+    with (EXAMPLES / example / "terraform.tfvars.example").open() as handle:
+        example_values = {k for k in hcl2.load(handle) if not k.startswith("__")}
+    assert example_values <= set(root_variables)
+    required = {name for name, body in root_variables.items() if "default" not in body}
+    assert required <= example_values
+
+
+def test_terraform_fmt():
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not installed")
+    for directory in (TF_DIR, EXAMPLES):
+        done = subprocess.run(
+            ["terraform", "fmt", "-check", "-recursive", str(directory)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, f"not formatted: {done.stdout}"

@@ -5,13 +5,27 @@ from __future__ import annotations
 import ast
 import copy
 import importlib.util
-import zipfile
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from imsync.config import VARIABLES
-from imsync.packaging import FUNCTIONS, LAYER_ZIP, build_packages
+from imsync.packaging import find_interpreter, function_names
+
+# Logical ID of each function in the template, by its directory under functions/.
+LOGICAL_IDS = {
+    "replicate_on_create": "ReplicateOnCreateFunction",
+    "scheduled_dr_copy": "ScheduledDrCopyFunction",
+    "share_on_complete": "ShareOnCompleteFunction",
+    "accept_shares": "AcceptSharesFunction",
+}
+FUNCTIONS = tuple(LOGICAL_IDS)
+OWNER = ("replicate_on_create", "scheduled_dr_copy", "share_on_complete")
+MAKEFILE = "deploy/aws/Makefile"
 
 cfnlint_decode = pytest.importorskip("cfnlint.decode", reason="cfn-lint is not installed")
 
@@ -54,8 +68,7 @@ def functions(template) -> dict[str, dict]:
 
 
 def function_for(template, code: str) -> dict:
-    (props,) = [p for p in functions(template).values() if p["CodeUri"].endswith(f"/{code}.zip")]
-    return props
+    return dict(template["Resources"][LOGICAL_IDS[code]]["Properties"])
 
 
 def globals_(template) -> dict:
@@ -71,42 +84,120 @@ def test_cfn_lint_is_clean():
     assert not matches, "\n".join(str(m) for m in matches)
 
 
-def test_the_three_functions_on_python_312(template):
-    assert sorted(Path(p["CodeUri"]).stem for p in functions(template).values()) == sorted(FUNCTIONS)
+def test_every_function_on_python_312_with_the_layer(template):
+    assert set(functions(template)) == set(LOGICAL_IDS.values())
+    assert set(function_names(ROOT)) <= set(LOGICAL_IDS), "a function directory the template does not deploy"
     assert globals_(template)["Runtime"] == "python3.12"
     (layer,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::LayerVersion"]
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
     assert globals_(template)["Layers"] == [{"Ref": "ImsyncLayer"}]
 
 
-def test_every_handler_resolves_to_a_callable_in_the_packaged_layout(template, tmp_path):
-    if not all((ROOT / "functions" / f / "handler.py").is_file() for f in FUNCTIONS):
-        pytest.skip("the three handlers are not in functions/ yet")
-    built = build_packages(
-        "aws", "3.12", tmp_path, include_dependencies=False, compile_pyc=False, root=ROOT, echo=lambda _: None
+def test_role_selects_the_functions(template):
+    assert template["Parameters"]["Role"]["Default"] == "owner"
+    resources = template["Resources"]
+    for code in OWNER:
+        assert resources[LOGICAL_IDS[code]]["Condition"] == "DeployOwner"
+    assert resources["AcceptSharesFunction"]["Condition"] == "DeployRecipient"
+    assert template["Conditions"]["DeployRecipient"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "Role"}, "owner"]}]}
+
+
+def test_sam_build_runs_the_makefile_from_the_repository_root(template):
+    """BuildMethod makefile: `sam build` builds the code with `imsync package`; nothing is prebuilt."""
+    makefile = (ROOT / MAKEFILE).read_text()
+    for logical_id in ["ImsyncLayer", *LOGICAL_IDS.values()]:
+        resource = template["Resources"][logical_id]
+        assert resource["Metadata"]["BuildMethod"] == "makefile", logical_id
+        assert resource["Metadata"]["WorkingDirectory"] == ".", logical_id  # imsync package runs in the checkout
+        code = resource["Properties"].get("CodeUri") or resource["Properties"].get("ContentUri")
+        assert code == str(Path(MAKEFILE).parent), logical_id
+        assert f"\nbuild-{logical_id}:" in makefile, f"no make target for {logical_id}"
+    assert "$(IMSYNC) package --platform aws" in makefile
+
+
+def _make(target: str, artifacts: Path, dist: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ARTIFACTS_DIR": str(artifacts),
+        "DIST": str(dist),
+        "IMSYNC": str(Path(sys.executable).parent / "imsync"),
+        "PYTHON": sys.executable,
+        "PACKAGE_FLAGS": " ".join(flags),
+    }
+    return subprocess.run(
+        ["make", "-f", MAKEFILE, target], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
     )
-    by_name = {p.name: p for p in built}
-    layer = template["Resources"]["ImsyncLayer"]["Properties"]["ContentUri"]
-    assert layer == f"dist/aws-py3.12/{LAYER_ZIP}" and LAYER_ZIP in by_name
-    for props in functions(template).values():
-        code_uri = Path(props["CodeUri"])
-        assert code_uri.parent == Path("dist/aws-py3.12"), "CodeUri must point at `imsync package --out dist`"
-        handler = props.get("Handler", globals_(template)["Handler"])
+
+
+def test_every_handler_resolves_to_a_callable_in_what_the_makefile_builds(template, tmp_path):
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    for code in function_names(ROOT):
+        logical_id = LOGICAL_IDS[code]
+        artifacts = tmp_path / logical_id
+        artifacts.mkdir()
+        done = _make(f"build-{logical_id}", artifacts, tmp_path / "dist", "--no-deps", "--no-compile")
+        assert done.returncode == 0, done.stderr
+        handler = template["Resources"][logical_id]["Properties"].get("Handler", globals_(template)["Handler"])
         module, _, attribute = handler.rpartition(".")
-        with zipfile.ZipFile(by_name[code_uri.name]) as archive:
-            source = archive.read(module.replace(".", "/") + ".py")
+        source = (artifacts / (module.replace(".", "/") + ".py")).read_text()
         defined = {n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)}
-        assert attribute in defined, f"{code_uri.name}: {handler} is not a function"
+        assert attribute in defined, f"{logical_id}: {handler} is not a function"
+    layer = tmp_path / "ImsyncLayer"
+    layer.mkdir()
+    assert _make("build-ImsyncLayer", layer, tmp_path / "dist", "--no-deps", "--no-compile").returncode == 0
+    assert (layer / "python" / "imsync" / "handlers.py").is_file()  # Lambda puts python/ of a layer on sys.path
+
+
+@pytest.mark.network
+def test_sam_build_builds_the_layer_and_every_function(tmp_path):
+    """The real `sam build` (CI installs the SAM CLI in .venv-sam), fetching the locked wheels."""
+    sam = ROOT / ".venv-sam" / "bin" / "sam"
+    if not sam.is_file() or shutil.which("make") is None or not find_interpreter("3.12"):
+        pytest.skip("needs the SAM CLI in .venv-sam, make and a Python 3.12")
+    env = {
+        **os.environ,
+        "SAM_CLI_TELEMETRY": "0",
+        "DIST": str(tmp_path / "dist"),
+        "IMSYNC": str(Path(sys.executable).parent / "imsync"),
+        "PYTHON": sys.executable,
+    }
+    present = function_names(ROOT)
+    # The whole template when every function it names exists; until then, one `sam build <id>` each.
+    runs = [[]] if set(present) == set(LOGICAL_IDS) else [[LOGICAL_IDS[f]] for f in present]
+    for resource in runs:
+        build_dir = tmp_path / "-".join(["build", *resource])  # each `sam build` empties its directory
+        done = subprocess.run(
+            [str(sam), "build", *resource, "--template", "template.yaml", "--build-dir", str(build_dir)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert (build_dir / "ImsyncLayer" / "python" / "huaweicloudsdkims" / "v2" / "__init__.py").is_file()
+        for code in present if not resource else [c for c, i in LOGICAL_IDS.items() if i in resource]:
+            assert (build_dir / LOGICAL_IDS[code] / "handler.py").is_file(), code
 
 
 def test_every_imsync_setting_comes_from_its_parameter(template):
-    env = globals_(template)["Environment"]["Variables"]
+    recipient = function_for(template, "accept_shares")["Environment"]["Variables"]
+    env = {**globals_(template)["Environment"]["Variables"], **recipient}
     parameters = template["Parameters"]
-    assert set(VARIABLES) <= set(env)
-    for name in VARIABLES:
+    # On AWS notifications go to the EventBridge bus (IMSYNC_EVENT_BUS), never to an SMN topic.
+    settings = set(VARIABLES) - {"IMSYNC_SMN_TOPIC_URN"}
+    assert settings <= set(env)
+    for name in settings:
         ref = env[name]["Ref"]
         assert parameters[ref]["Description"].startswith(name + " "), f"{name} is fed by {ref}"
     assert env["IMSYNC_EVENT_BUS"] == {"Ref": "EventBus"}
+    assert env["IMSYNC_STUCK_AFTER_HOURS"] == {"Ref": "StuckAfterHours"}
+    assert recipient == {"IMSYNC_TRUSTED_OWNERS": {"Ref": "TrustedOwners"}, "IMSYNC_ACCEPT_REGIONS": {"Ref": "AcceptRegions"}}
+    for name, ref in (("IMSYNC_TRUSTED_OWNERS", "TrustedOwners"), ("IMSYNC_ACCEPT_REGIONS", "AcceptRegions")):
+        assert parameters[ref]["Description"].startswith(name + " ")
+        assert parameters[ref]["Default"] == ""  # nothing is trusted unless named
 
 
 def test_every_parameter_is_used(template):
@@ -125,6 +216,7 @@ def test_one_instance_of_each_function(template):
     [
         ("scheduled_dr_copy", "DrSchedule", "rate(1 day)"),
         ("share_on_complete", "PollSchedule", "rate(5 minutes)"),
+        ("accept_shares", "AcceptSchedule", "rate(5 minutes)"),
     ],
 )
 def test_schedules(template, code, parameter, expected):
@@ -182,3 +274,27 @@ def test_logs_are_kept_for_the_retention_period(template):
         group = template["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]
         assert group["Type"] == "AWS::Logs::LogGroup", name
         assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_every_queue_of_failed_or_undelivered_events_has_an_alarm(template, translated):
+    """A failing deployment must not stay silent: each queue that collects failures is watched."""
+    queues = {n for n, r in translated["Resources"].items() if r["Type"] == "AWS::SQS::Queue"}
+    assert queues == {
+        "FailedInvocationsQueue",
+        "UndeliveredImsEventsQueue",
+        "UndeliveredDrRunsQueue",
+        "UndeliveredPollsQueue",
+        "UndeliveredAcceptPollsQueue",
+    }
+    watched = set()
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            props = resource["Properties"]
+            dimensions = [props.get("Dimensions", [])] + [
+                m["MetricStat"]["Metric"]["Dimensions"] for m in props.get("Metrics", []) if "MetricStat" in m
+            ]
+            watched |= {d["Value"]["Fn::GetAtt"][0] for group in dimensions for d in group}
+            assert props["Threshold"] == 1 and props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+            assert "HasAlarmTopic" in str(props["AlarmActions"])
+    assert watched == queues
+    assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""

@@ -1,0 +1,67 @@
+# Notifications (a refusal, a failed copy, a share left pending, a stuck copy) go to an SMN topic,
+# and an optional Cloud Eye alarm on function errors, so that a failing deployment does not stay silent.
+
+locals {
+  smn_topic_urn = var.create_notification_topic ? huaweicloud_smn_topic.notifications[0].topic_urn : var.notification_topic_urn
+}
+
+resource "huaweicloud_smn_topic" "notifications" {
+  count = var.create_notification_topic ? 1 : 0
+
+  region       = var.region
+  name         = "${var.name_prefix}-notifications"
+  display_name = "imsync (${var.name_prefix})"
+  tags         = var.tags
+}
+
+resource "huaweicloud_smn_subscription" "email" {
+  count = var.create_notification_topic && var.notification_email != "" ? 1 : 0
+
+  region    = var.region
+  topic_urn = huaweicloud_smn_topic.notifications[0].topic_urn
+  protocol  = "email"
+  endpoint  = var.notification_email # the address receives a confirmation mail first
+  remark    = "imsync notifications"
+}
+
+resource "huaweicloud_ces_alarmrule" "function_errors" {
+  for_each = var.error_alarm ? local.functions : {}
+
+  region               = var.region
+  alarm_name           = "${var.name_prefix}-${replace(each.key, "_", "-")}-errors"
+  alarm_description    = "imsync: ${each.key} ended with an error"
+  alarm_enabled        = true
+  alarm_type           = "MULTI_INSTANCE"
+  alarm_action_enabled = local.smn_topic_urn != ""
+
+  metric {
+    namespace = "SYS.FunctionGraph"
+  }
+
+  resources {
+    dimensions {
+      name  = "package-functionname" # <app>-<function name>
+      value = "default-${huaweicloud_fgs_function.imsync[each.key].name}"
+    }
+  }
+
+  condition {
+    metric_name         = "failcount"
+    period              = 300
+    filter              = "sum"
+    comparison_operator = ">="
+    value               = var.error_alarm_threshold
+    unit                = "count"
+    count               = 1
+    suppress_duration   = 3600 # remind hourly while it lasts
+    alarm_level         = 2
+  }
+
+  dynamic "alarm_actions" {
+    for_each = local.smn_topic_urn != "" ? [local.smn_topic_urn] : []
+    content {
+      type              = "notification"
+      notification_list = [alarm_actions.value]
+    }
+  }
+}
