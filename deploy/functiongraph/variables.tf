@@ -353,3 +353,14 @@ variable "imsync_stuck_after_hours" {
     error_message = "Use a number of hours greater than 0."
   }
 }
+
+variable "imsync_share_wait_seconds" {
+  description = "IMSYNC_SHARE_WAIT_SECONDS: seconds a run waits for IMS's member jobs before leaving them to the next run."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.imsync_share_wait_seconds >= 0 && var.imsync_share_wait_seconds <= 600
+    error_message = "Use 0 to 600 seconds."
+  }
+}
