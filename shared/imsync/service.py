@@ -472,7 +472,7 @@ class Replicator:
         for region, actions in by_region.items():
             if summary.dry_run:
                 for action in actions:
-                    self._report(summary, action, "planned", self._finalize_reason(action))
+                    self._report(summary, action, "planned", self._finalize_reason(action, planned=True))
                 continue
             store = self._stores(region)
             shared = {id(action) for action in self._share(summary, store, actions)}
@@ -534,10 +534,14 @@ class Replicator:
             return []
 
     @staticmethod
-    def _finalize_reason(action: Action) -> str:
+    def _finalize_reason(action: Action, planned: bool = False) -> str:
         what = "replica" if action.replica is not None else "source image"
-        shared = f", shared with {len(action.projects)} project(s)" if action.projects else ""
-        return f"{what} tagged ({len(action.tags)} tags){shared}"
+        tags, projects = _count(len(action.tags), "tag"), _count(len(action.projects), "project")
+        if planned:
+            shared = f", will share with {projects}" if action.projects else ""
+            return f"{what} will be tagged ({tags}){shared}"
+        shared = f", shared with {projects}" if action.projects else ""
+        return f"{what} tagged ({tags}){shared}"
 
     # ---- reporting --------------------------------------------------------------------------
 
@@ -582,3 +586,8 @@ class Replicator:
             self._notifier.publish([event])
         except Exception as exc:  # a notification never undoes or stops the work it reports
             self._log(Result(action.source.id, action.region, "notify", "error", f"{kind}: {exc}"))
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 tag', '2 tags'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
