@@ -1,4 +1,4 @@
-"""Reads only the operator commands need: the image quota, and what was listed.
+"""What only the operator commands need: the image quota, what was listed, and removing tags (`imsync tag`).
 
 A subclass of the functions' HuaweiImageStore, so the functions' adapter stays as it is and the CLI
 drives the very same engine code through it.
@@ -6,9 +6,15 @@ drives the very same engine code through it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from huaweicloudsdkims.v2 import ShowImageQuotaRequest
+from huaweicloudsdkims.v2 import (
+    BatchAddOrDeleteTagsRequest,
+    BatchAddOrDeleteTagsRequestBody,
+    ShowImageQuotaRequest,
+    TagKeyValue,
+)
 
 from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients, _json
 from imsync.domain.model import Image
@@ -46,6 +52,12 @@ class OperatorImageStore(HuaweiImageStore):
         if image is not None:
             self._seen[image.id] = image
         return image
+
+    def remove_tags(self, image_id: str, keys: Sequence[str]) -> None:
+        """Delete tags from an image, in one call (BatchAddOrDeleteTags, action "delete")."""
+        body = BatchAddOrDeleteTagsRequestBody(action="delete", tags=[TagKeyValue(key=k, value="") for k in keys])
+        request = BatchAddOrDeleteTagsRequest(image_id=image_id, body=body)
+        self._call(f"removing tags from {image_id}", lambda c: c.batch_add_or_delete_tags(request))
 
     def quota(self) -> Quota:
         """GET /v1/cloudimages/quota: the `image` resource of this region."""
