@@ -562,7 +562,7 @@ class Replicator:
                 ids.get("job_id", ""),
             ),
         )
-        if outcome in ("refused", "failed"):
+        if outcome in ("refused", "failed") and not summary.dry_run:  # a dry run announces nothing
             self._notify(
                 "imsync.copy.refused" if outcome == "refused" else "imsync.copy.failed", action, reason or action.reason
             )
