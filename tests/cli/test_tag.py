@@ -50,7 +50,7 @@ def test_remove_show_and_the_images_it_refuses(cloud, env, run):
     replica = cloud.region("cn-east-3").add_image(
         name="copy", tags={"imsync-source": image.id, "imsync-source-region": HOME}
     )
-    for n in range(2):
+    for _ in range(2):
         cloud.region(HOME).add_image(name="twin")
 
     shown = run("tag", image.id)

@@ -173,7 +173,7 @@ def test_command_seeds_the_demo_estate_by_default_and_says_what_to_try(tmp_path)
         (["--quota", "0"], None, "error: --quota: 0 private images per region: give 1 or more"),
         (["--regions", "north"], None, "error: --regions: 'north' is not a region ID like cn-north-4"),
         (["--regions", " , "], None, "error: --regions: name at least one region"),
-        ([], {"images": {"cn-north-4": [{"name": "x", "tags": ["team.web"]}]}}, 'tags: expected an object like'),
+        ([], {"images": {"cn-north-4": [{"name": "x", "tags": ["team.web"]}]}}, "tags: expected an object like"),
         ([], {"agencies": [{"name": "a", "grants": ["IMS Administrator"]}]}, "grants: expected an object like"),
         ([], {"agencies": [{"name": "a", "grants": {"cn-north-4": "IMS Administrator"}}]}, "a list of role names"),
         ([], {"settings": {"image_quota": "many"}}, "settings: image_quota must be a whole number"),
