@@ -87,6 +87,12 @@ def test_a_misspelled_policy_tag_is_reported_by_plan_and_status(cloud, env, run,
     assert status["warnings"] == plan_json["warnings"] == [expected]
 
 
+def test_imsyncs_own_tags_are_not_taken_for_misspellings(cloud, env, run):
+    cloud.region(HOME).add_image(name="web", tags={"imsync-regions": "cn-east-3", "imsync-shared": "0f1e2d"})
+
+    assert as_json(run("plan", "--json"))["warnings"] == []
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

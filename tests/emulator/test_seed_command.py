@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shlex
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -128,9 +130,14 @@ def _exports_and_hints(proc: subprocess.Popen) -> tuple[dict[str, str], list[str
     while "IMSYNC_SHARE_TARGETS" not in env:
         key, _, value = proc.stdout.readline()[len("export ") :].strip().partition("=")
         env[key] = value.strip("'")
-    hints = []
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+    hints: list[str] = []
     while not hints or "apply --wait" not in hints[-1]:
-        hints.append(proc.stderr.readline().rstrip("\n"))
+        try:
+            hints.append(lines.get(timeout=10).rstrip("\n"))
+        except queue.Empty:
+            break  # nothing more is coming
     return env, hints
 
 

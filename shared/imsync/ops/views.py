@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imsync.config import Settings
-from imsync.domain.model import TAG_REGIONS, TAG_SHARE, TAG_SOURCE, TAG_WHEN, Image
+from imsync.domain.model import TAG_REGIONS, TAG_SHARE, TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION, TAG_WHEN, Image
 from imsync.domain.policy import parse_policy
 from imsync.service import Result
 
@@ -79,11 +79,12 @@ def row(result: Result, seen: Mapping[str, Image], **extra: Any) -> dict[str, An
 
 
 POLICY_TAGS = (TAG_REGIONS, TAG_SHARE, TAG_WHEN)
+IMSYNC_TAGS = frozenset({*POLICY_TAGS, TAG_SOURCE, TAG_SOURCE_REGION, TAG_SHARED})  # what imsync reads or writes
 
 
 def _meant(key: str) -> str | None:
     """The policy tag a key was probably meant to be (imsync-region, imsync_regions, Imsync-Share), or None."""
-    if key in POLICY_TAGS:
+    if key in IMSYNC_TAGS:
         return None
     normal = key.strip().lower().replace("_", "-").replace(" ", "-")
     if normal in POLICY_TAGS:
