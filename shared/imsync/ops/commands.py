@@ -577,7 +577,10 @@ def status(
 
 def _status_table(rows: list[StatusRow], columns: list[str], flying: int, limit: int) -> None:
     console = _console(False)
-    table = Table("image", *columns, title="imsync status", title_justify="left")
+    # Refusals of the whole image (a region or alias the settings do not allow) get the last column.
+    refusals = {r.image.id: [n.removeprefix("refuse: ") for n in r.notes if n.startswith("refuse")] for r in rows}
+    extra = ["refused"] if any(refusals.values()) else []
+    table = Table("image", *columns, *extra, title="imsync status", title_justify="left")
     for column in table.columns:
         column.overflow = "fold"
     for status_row in rows:
@@ -588,10 +591,10 @@ def _status_table(rows: list[StatusRow], columns: list[str], flying: int, limit:
                 cells.append("[dim]-[/dim]")
                 continue
             cells.append(_cell_text(found))
-        name = escape(status_row.image.name or status_row.image.id)
-        # Refusals of the whole image (a region or alias the settings do not allow) show under its name.
-        notes = "".join(f"\n[yellow]{escape(note)}[/yellow]" for note in status_row.notes if note.startswith("refuse"))
-        table.add_row(name + notes, *cells)
+        notes = [f"[yellow]{escape(note)}[/yellow]" for note in refusals[status_row.image.id]]
+        table.add_row(
+            escape(status_row.image.name or status_row.image.id), *cells, *(["\n".join(notes)] if extra else [])
+        )
     console.print(table)
     console.print(f"copies in flight: {flying}/{limit}")
 
