@@ -198,3 +198,15 @@ def test_credentials_from_the_sdk_profile_file_are_the_last_fallback(cloud, env,
     assert credentials["status"] == "pass" and str(profile) in credentials["detail"]
     assert cloud.owner.sk not in json.dumps(doctor)
     assert writes(cloud) == []
+
+
+def test_every_command_names_an_unreachable_endpoint(env, run, monkeypatch):
+    url = f"http://127.0.0.1:{_closed_port()}"
+    monkeypatch.setenv("HUAWEICLOUD_SDK_REGION_IMS_CN_NORTH_4", url)
+    monkeypatch.setenv("IMSYNC_HTTP_TIMEOUT", "2")
+
+    result = run("tag", "golden", "--region", HOME)
+
+    assert result.exit_code == 1
+    assert f"  cause: {url}: connection refused" in result.stderr.splitlines()
+    assert "credential" not in result.stderr

@@ -134,6 +134,9 @@ def common_options(command: F) -> F:
     def wrapper(*args: Any, debug: bool, **kwargs: Any) -> Any:
         def fail(message: str, fix: str, code: int) -> None:
             click.echo(f"error: {message}", err=True)
+            cause = _unanswered_cause(message)
+            if cause:
+                click.echo(f"  cause: {cause}", err=True)
             click.echo(f"  fix: {fix}", err=True)
             if kwargs.get("as_json"):  # a script still gets one JSON document
                 _emit({"command": command.__name__, "ok": False, "error": message, "fix": fix, "exit_code": code})
@@ -163,9 +166,23 @@ def common_options(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+REGION_IN_TEXT = re.compile(r"\b[a-z]{2}(?:-[a-z]+)+-\d+\b")
+
 # Off a terminal (pipes, CI, cron, logs) tables grow as wide as their longest line: no cell is cut and no
 # ID is split across lines, so grep and awk see each row whole.
 UNBOUNDED = 10_000
+
+
+def _unanswered_cause(message: str) -> str:
+    """For an error that got no answer: the endpoint it went to and what failed, else ""."""
+    if not unanswered(message):
+        return ""
+    from imsync.ops.reach import iam_endpoint_of, ims_endpoint, unreachable
+
+    region = REGION_IN_TEXT.search(message)
+    if " in IAM" in message or region is None:
+        return unreachable(iam_endpoint_of(None, region[0] if region else None))
+    return unreachable(ims_endpoint(region[0]))
 
 
 def _console(as_json: bool) -> Console:
