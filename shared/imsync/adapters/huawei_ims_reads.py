@@ -33,6 +33,16 @@ class Quota:
         return max(self.quota - self.used, 0)
 
 
+def ims_endpoint(region: str) -> str:
+    """The IMS endpoint the SDK uses for `region` (HUAWEICLOUD_SDK_REGION_IMS_<REGION> wins), or ""."""
+    from huaweicloudsdkims.v2.region.ims_region import ImsRegion
+
+    try:
+        return str(ImsRegion.value_of(region).endpoints[0])
+    except (KeyError, IndexError):
+        return ""
+
+
 class OperatorImageStore(HuaweiImageStore):
     """HuaweiImageStore that also remembers every image it listed or read (names for tables, status)."""
 

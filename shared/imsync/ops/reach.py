@@ -24,12 +24,9 @@ def unanswered(reason: str) -> bool:
 
 def ims_endpoint(region: str) -> str:
     """The IMS endpoint the SDK uses for `region` (HUAWEICLOUD_SDK_REGION_IMS_<REGION> wins)."""
-    from huaweicloudsdkims.v2.region.ims_region import ImsRegion
+    from imsync.adapters.huawei_ims_reads import ims_endpoint as sdk_endpoint
 
-    try:
-        return str(ImsRegion.value_of(region).endpoints[0])
-    except (KeyError, IndexError):
-        return f"(no IMS endpoint known for {region})"
+    return sdk_endpoint(region) or f"(no IMS endpoint known for {region})"
 
 
 def iam_endpoint_of(env: Mapping[str, str] | None, region: str | None) -> str:
