@@ -139,7 +139,7 @@ def common_options(command: F) -> F:
                 click.echo(f"  cause: {cause}", err=True)
             click.echo(f"  fix: {fix}", err=True)
             if kwargs.get("as_json"):  # a script still gets one JSON document
-                _emit({"command": command.__name__, "ok": False, "error": message, "fix": fix, "exit_code": code})
+                emit_json({"command": command.__name__, "ok": False, "error": message, "fix": fix, "exit_code": code})
             sys.exit(code)
 
         try:
@@ -185,7 +185,7 @@ def _unanswered_cause(message: str) -> str:
     return unreachable(ims_endpoint(region[0]))
 
 
-def _console(as_json: bool) -> Console:
+def console_for(as_json: bool) -> Console:
     # With --json, stdout carries the document only; everything else goes to stderr.
     console = Console(stderr=as_json, highlight=False, soft_wrap=False)
     if not console.is_terminal:
@@ -193,7 +193,7 @@ def _console(as_json: bool) -> Console:
     return console
 
 
-def _emit(data: dict[str, Any]) -> None:
+def emit_json(data: dict[str, Any]) -> None:
     click.echo(json.dumps({"version": JSON_VERSION, **data}, indent=2, sort_keys=False))
 
 
@@ -310,7 +310,7 @@ def plan(
         warnings = misspelled_policy_tags(rt.seen.values(), regions or rt.settings.source_regions)
         errors = _errors(rows, summary.errors)
         if as_json:
-            _emit(
+            emit_json(
                 {
                     "command": "plan",
                     "ok": summary.ok,
@@ -324,7 +324,7 @@ def plan(
                 }
             )
         else:
-            console = _console(False)
+            console = console_for(False)
             console.print(_results_table("imsync plan (nothing is changed)", rows))
             console.print(f"{_counts_line(counts)}; copies in flight: {flying}/{limit}")
         _warn(warnings)
@@ -424,7 +424,7 @@ def apply(
     """Do what `imsync plan` shows: start copies, finalize and share finished replicas."""
     from imsync.ops.apply import FollowedJob, run_apply
 
-    console = _console(as_json)
+    console = console_for(as_json)
     bars_wanted = not as_json and console.is_terminal
     with open_runtime(config, use_emulator) as rt, _apply_progress(console, bars_wanted) as progress:
         _checked_scope(rt, regions)
@@ -457,7 +457,7 @@ def apply(
         flying, limit = in_flight(rt.seen), rt.settings.max_concurrent_copies
         errors = _errors(rows, [e for s in report.summaries for e in s.errors])
         if as_json:
-            _emit(
+            emit_json(
                 {
                     "command": "apply",
                     "ok": report.ok,
@@ -572,7 +572,7 @@ def status(
             ("", e) for e in summary.errors
         ]
         if as_json:
-            _emit(
+            emit_json(
                 {
                     "command": "status",
                     "ok": summary.ok,
@@ -593,7 +593,7 @@ def status(
 
 
 def _status_table(rows: list[StatusRow], columns: list[str], flying: int, limit: int) -> None:
-    console = _console(False)
+    console = console_for(False)
     # Refusals of the whole image (a region or alias the settings do not allow) get the last column.
     refusals = {r.image.id: [n.removeprefix("refuse: ") for n in r.notes if n.startswith("refuse")] for r in rows}
     extra = ["refused"] if any(refusals.values()) else []
@@ -637,7 +637,7 @@ def doctor(as_json: bool, use_emulator: bool, config: str | None) -> None:
     """Pre-flight checklist: settings, credentials, projects, the copy agency, share aliases, quota."""
     from imsync.doctor import Check, run_checks
 
-    console = _console(as_json)
+    console = console_for(as_json)
 
     def show(check: Check) -> None:
         if as_json:
@@ -651,7 +651,7 @@ def doctor(as_json: bool, use_emulator: bool, config: str | None) -> None:
         checks = run_checks(rt, show)
     ok = all(c.passed for c in checks)
     if as_json:
-        _emit({"command": "doctor", "ok": ok, "checks": [c.as_dict() for c in checks]})
+        emit_json({"command": "doctor", "ok": ok, "checks": [c.as_dict() for c in checks]})
     else:
         failed = sum(1 for c in checks if not c.passed)
         console.print("all checks pass" if ok else f"{failed} of {len(checks)} checks did not pass")

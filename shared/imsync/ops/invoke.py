@@ -21,7 +21,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from imsync.ops.commands import EXIT_CODES, UsageProblem, _console, _emit, common_options
+from imsync.ops.commands import EXIT_CODES, UsageProblem, common_options, console_for, emit_json
 from imsync.ops.runtime import open_runtime
 
 SAMPLES = Path("events")
@@ -80,7 +80,7 @@ def invoke(
         with environment(dict(rt.env)), contextlib.redirect_stdout(sink):
             answer = handler(event, None)
     if as_json:
-        _emit({"command": "invoke", **answer})
+        emit_json({"command": "invoke", **answer})
     else:
         _show(answer)
     if not answer.get("ok"):
@@ -88,7 +88,7 @@ def invoke(
 
 
 def _show(answer: dict[str, Any]) -> None:
-    console = _console(False)
+    console = console_for(False)
     table = Table("image", "region", "action", "outcome", "reason", title=f"{answer['function']}", title_justify="left")
     for result in answer.get("results", []):
         table.add_row(

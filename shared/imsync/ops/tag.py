@@ -9,7 +9,7 @@ import click
 from imsync.config import Settings
 from imsync.domain.model import MAX_TAGS, TAG_REGIONS, TAG_SHARE, TAG_WHEN, Image
 from imsync.domain.policy import WHEN_VALUES, parse_policy
-from imsync.ops.commands import EXIT_CODES, NotFoundHere, UsageProblem, _emit, common_options
+from imsync.ops.commands import EXIT_CODES, NotFoundHere, UsageProblem, common_options, emit_json
 from imsync.ops.runtime import Runtime, open_runtime
 from imsync.ops.views import POLICY_TAGS
 
@@ -125,7 +125,7 @@ def tag(
 
 def _report(image: Image, written: dict[str, str], removed: list[str], after: dict[str, str], as_json: bool) -> None:
     if as_json:
-        _emit(
+        emit_json(
             {
                 "command": "tag",
                 "ok": True,
