@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import json
 import sys
 
 import click
@@ -62,6 +63,15 @@ def cli() -> None:
 def main() -> None:
     """Console script entry point."""
     try:
-        cli(standalone_mode=True)
-    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        code = cli.main(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        if "--json" in sys.argv[1:]:  # a script asked for JSON: a usage error is one JSON document too
+            command = next((a for a in sys.argv[1:] if a in COMMANDS), "")
+            error = {"command": command, "ok": False, "error": exc.format_message(), "exit_code": exc.exit_code}
+            click.echo(json.dumps({"version": 1, **error}, indent=2))
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):  # pragma: no cover - interactive only
+        click.echo("interrupted", err=True)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

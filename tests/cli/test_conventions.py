@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 from tests.cli.conftest import HOME
 from tests.cli.support import as_json
 
@@ -48,3 +52,21 @@ def test_plan_json_lists_every_error_in_errors(cloud, env, run):
 
     assert plan["ok"] is False and plan["errors"]
     assert plan["errors"] == [r["reason"] for r in plan["results"] if r["section"] == "error"]
+
+
+def test_a_usage_error_with_json_is_still_one_document(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", "from imsync.cli import main; main()", "apply", "--json", "--timeout", "soon"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 2
+    assert json.loads(result.stdout) == {
+        "version": 1,
+        "command": "apply",
+        "ok": False,
+        "error": "Invalid value for '--timeout': 'soon' is not a duration like 90s, 30m or 6h",
+        "exit_code": 2,
+    }
