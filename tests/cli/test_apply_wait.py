@@ -111,3 +111,17 @@ def test_on_a_terminal_wait_draws_bars(tmp_path):
     assert proc.returncode == 0, text[-2000:]
     assert re.search(BAR, text)
     assert not re.search(rf"^{STAMP} ", text, re.MULTILINE)
+
+
+def test_wait_follows_copies_outside_its_scope_that_hold_the_limit(cloud, env, run, monkeypatch):
+    monkeypatch.setenv("IMSYNC_MAX_CONCURRENT_COPIES", "1")
+    first = cloud.region(HOME).add_image(name="first", tags={"imsync-regions": "cn-east-3"}, size_gb=1)
+    second = cloud.region(HOME).add_image(name="second", tags={"imsync-regions": "cn-east-3"}, size_gb=1)
+    assert run("apply", "--image", first.id).exit_code == 0  # holds the only slot; the clock stands still
+
+    with clock_running(cloud):
+        data = as_json(run("apply", "--wait", "--poll", "0.01", "--image", second.id, "--json"))
+
+    assert data["ok"] is True and data["rounds"] == 2
+    assert [j["image_id"] for j in data["jobs"]] == [first.id, second.id]
+    assert [r.status for r in cloud.region("cn-east-3").replicas_of(second.id)] == ["active"]

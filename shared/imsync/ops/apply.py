@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from imsync.domain.errors import CloudError
-from imsync.domain.model import Job
+from imsync.domain.model import Image, Job
 from imsync.events import CompletionTrigger, SweepTrigger
 from imsync.ops.runtime import Runtime
 from imsync.ops.views import row
@@ -107,12 +107,15 @@ def _in_flight(summary: Summary, known: set[str]) -> list[FollowedJob]:
 
 def _others_in_flight(rt: Runtime, known: set[str]) -> list[FollowedJob]:
     """Every imsync copy IMS shows in flight, whatever its policy: what holds the in-flight limit."""
-    return [
-        FollowedJob("", i.lineage.source_id, i.lineage.source_region, i.region, "RUNNING", replica_id=i.id,
-                    started_here=False)
-        for i in list(rt.seen.values())
-        if i.lineage and i.in_progress and i.id not in known
-    ]  # fmt: skip
+    return [_by_replica(i) for i in list(rt.seen.values()) if i.lineage and i.in_progress and i.id not in known]
+
+
+def _by_replica(replica: Image) -> FollowedJob:
+    source = replica.lineage
+    assert source is not None
+    return FollowedJob(
+        "", source.source_id, source.source_region, replica.region, "RUNNING", replica_id=replica.id, started_here=False
+    )
 
 
 def _limit_deferred(summary: Summary) -> bool:
