@@ -1,7 +1,9 @@
 """`imsync doctor`: the pre-flight checklist. Each check says pass, warn, fail (or skip) and, when not pass, the fix.
 
-Checks only read: IAM (projects, the agency and its roles) and IMS (the image quota). They run in order,
-and a check that needs an earlier one (accepted credentials, valid settings) is skipped when it failed.
+Checks only read: IAM (projects, the agency and its roles) and IMS (the image quota). They run in order;
+a check that needs an earlier one (accepted credentials, valid settings) is skipped when it failed, and
+a check whose read failed is reported "not checked" (skip), never pass. One failing read never stops
+the others.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from dataclasses import asdict, dataclass
 
 from imsync.config import Settings
 from imsync.domain.errors import AuthFailed, CloudError, ImsyncError
+from imsync.ops.reach import iam_endpoint_of, ims_endpoint, unanswered, unreachable
 from imsync.ops.runtime import Runtime
 
 PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 
-# IAM roles that let IMS copy across regions when the agency holds them on both projects (IMS user guide:
-# "IMS CrossCopyAgencyPolicy", or its CBR variant for whole-ECS images; the broader IMS and tenant
-# administrator roles include the same rights).
+# IAM roles that let IMS copy across regions (IMS user guide: "IMS CrossCopyAgencyPolicy", or its CBR
+# variant for whole-ECS images; the broader IMS and tenant administrator roles include the same rights).
+# The current guide asks for them in the destination regions; an older page asked for source and
+# destination: doctor accepts both and says which it found.
 ACCEPTED_ROLES = (
     "IMS CrossCopyAgencyPolicy",
     "IMS CrossCopyAgencyCBRPolicy",
@@ -89,7 +93,8 @@ def check_consistency(settings: Settings) -> Iterator[Check]:
             "home region",
             FAIL,
             f"IMSYNC_HOME_REGION {settings.home_region} is not in IMSYNC_SOURCE_REGIONS: create events from it "
-            "are refused",
+            "are still handled, but the scheduled DR run (and plan, apply, status) never scans it, so an image "
+            "whose event was missed is never caught up",
             f"add {settings.home_region} to IMSYNC_SOURCE_REGIONS",
         )
     used = set(settings.allowed_regions) | set(settings.source_regions)
@@ -125,8 +130,40 @@ def check_credentials(rt: Runtime) -> Check:
             "and HUAWEICLOUD_SDK_SECURITY_TOKEN when the keys are temporary",
         )
     except ImsyncError as exc:
-        return Check("credentials", FAIL, str(exc), "set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK")
+        if unanswered(str(exc)):
+            url = iam_endpoint_of(rt.env, rt.settings.home_region)
+            return Check(
+                "credentials",
+                SKIP,
+                f"not checked: IAM did not answer ({unreachable(url)})",
+                "check the network, proxy and HUAWEICLOUD_SDK_IAM_ENDPOINT from here",
+            )
+        if isinstance(exc, CloudError):
+            return Check("credentials", FAIL, str(exc), "run again with --debug for the details")
+        return Check(
+            "credentials",
+            FAIL,
+            str(exc),
+            "set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or write them to ~/.huaweicloud/credentials",
+        )
     return Check("credentials", PASS, f"{origin} accepted by IAM ({count} projects visible)")
+
+
+def _not_checked(name: str, exc: ImsyncError, rt: Runtime, region: str | None = None, service: str = "IAM") -> Check:
+    """A check whose read failed: say why (the URL when nothing answered), never pass."""
+    detail = str(exc)
+    if unanswered(detail):
+        url = iam_endpoint_of(rt.env, rt.settings.home_region) if service == "IAM" else ims_endpoint(region or "")
+        detail = f"{service} did not answer ({unreachable(url)})"
+    return Check(name, SKIP, f"not checked: {detail}", "fix what the detail names and run doctor again")
+
+
+def _project(rt: Runtime, region: str) -> str | None:
+    """The region's project, or None when the account has none or IAM could not say (reported elsewhere)."""
+    try:
+        return rt.directory.find_project(region)
+    except ImsyncError:
+        return None
 
 
 def check_projects(rt: Runtime, regions: Iterable[str]) -> Iterator[Check]:
@@ -134,8 +171,8 @@ def check_projects(rt: Runtime, regions: Iterable[str]) -> Iterator[Check]:
     for region in regions:
         try:
             project = rt.directory.find_project(region)
-        except CloudError as exc:
-            yield Check(f"project {region}", FAIL, str(exc), "check IAM access (run with --debug for details)")
+        except ImsyncError as exc:
+            yield _not_checked(f"project {region}", exc, rt)
             continue
         if project is None:
             yield Check(
@@ -150,14 +187,14 @@ def check_projects(rt: Runtime, regions: Iterable[str]) -> Iterator[Check]:
 
 
 def check_agency(rt: Runtime, settings: Settings, regions: Iterable[str]) -> Iterator[Check]:
-    """The copy agency exists and holds an IMS role on the source and every destination project."""
+    """The copy agency exists and holds an IMS copy role in the destination regions (and maybe the sources)."""
     name = settings.agency
     if not name:
         return
     try:
         agency = rt.directory.find_agency(name)
-    except CloudError as exc:
-        yield Check("agency", FAIL, str(exc), "the keys need IAM read rights (e.g. IAM ReadOnlyAccess)")
+    except ImsyncError as exc:
+        yield _not_checked("agency", exc, rt)
         return
     if agency is None:
         yield Check(
@@ -165,15 +202,33 @@ def check_agency(rt: Runtime, settings: Settings, regions: Iterable[str]) -> Ite
             FAIL,
             f"no IAM agency named {name} (IMSYNC_AGENCY)",
             f"create a cloud service agency '{name}' for IMS in IAM, with 'IMS CrossCopyAgencyPolicy' on the "
-            "projects of the source and destination regions",
+            "project of each destination region",
         )
         return
     yield Check("agency", PASS, f"agency {name} exists")
+    yield from _all_projects_grant(rt, name, agency.id)
+    held: dict[str, bool] = {}
+    for region in regions:
+        project = _project(rt, region)
+        if project is None:
+            continue  # already reported under "project"
+        try:
+            roles = rt.directory.project_roles(agency.id, project)
+        except ImsyncError as exc:
+            yield _not_checked(f"agency rights {region}", exc, rt)
+            continue
+        accepted = [r for r in roles if r in ACCEPTED_ROLES]
+        held[region] = bool(accepted)
+        yield _rights_check(name, region, roles, accepted, destination=region in settings.allowed_regions)
+    yield from _rights_scope(name, settings, held)
+
+
+def _all_projects_grant(rt: Runtime, name: str, agency_id: str) -> Iterator[Check]:
     try:
-        inherited = rt.directory.all_projects_roles(agency.id)
-    except CloudError as exc:
-        inherited = []
-        yield Check("agency all projects", WARN, f"could not read the all-projects grants: {exc}")
+        inherited = rt.directory.all_projects_roles(agency_id)
+    except ImsyncError as exc:
+        yield _not_checked("agency all projects", exc, rt)
+        return
     ims_inherited = sorted(set(inherited) & set(ACCEPTED_ROLES))
     if ims_inherited:
         yield Check(
@@ -183,37 +238,55 @@ def check_agency(rt: Runtime, settings: Settings, regions: Iterable[str]) -> Ite
             "does not let IMS copy",
             "grant the role on each region's project instead (IAM > Agencies > Authorize > Region-specific projects)",
         )
-    for region in regions:
-        project = rt.directory.find_project(region)
-        if project is None:
-            continue  # already failed under "project"
-        try:
-            roles = rt.directory.project_roles(agency.id, project)
-        except CloudError as exc:
-            yield Check(f"agency rights {region}", FAIL, str(exc))
-            continue
-        held = [r for r in roles if r in ACCEPTED_ROLES]
-        if held:
-            yield Check(f"agency rights {region}", PASS, f"{name} holds {', '.join(held)} in {region}")
-        else:
-            has = f" (it holds {', '.join(roles)})" if roles else ""
-            yield Check(
-                f"agency rights {region}",
-                FAIL,
-                f"agency {name} holds no IMS role on the project of {region}{has}: copies there fail",
-                f"grant 'IMS CrossCopyAgencyPolicy' to agency {name} on the {region} project",
-            )
+
+
+def _rights_check(name: str, region: str, roles: list[str], accepted: list[str], destination: bool) -> Check:
+    if accepted:
+        return Check(f"agency rights {region}", PASS, f"{name} holds {', '.join(accepted)} in {region}")
+    has = f" (it holds {', '.join(roles)})" if roles else ""
+    if not destination:
+        return Check(
+            f"agency rights {region}",
+            PASS,
+            f"{name} holds no IMS role in {region}{has}, a source region only: the current IMS guide asks for "
+            "the rights in the destination regions only",
+        )
+    return Check(
+        f"agency rights {region}",
+        FAIL,
+        f"agency {name} holds no IMS role on the project of {region}{has}: copies to {region} fail",
+        f"grant 'IMS CrossCopyAgencyPolicy' to agency {name} on the {region} project",
+    )
+
+
+def _rights_scope(name: str, settings: Settings, held: dict[str, bool]) -> Iterator[Check]:
+    """Which reading of the IMS guide the grants satisfy: destination only (current) or source and destination."""
+    destinations = [r for r in sorted(settings.allowed_regions) if r in held]
+    sources = [r for r in settings.source_regions if r in held and r not in settings.allowed_regions]
+    if not destinations or not all(held[r] for r in destinations):
+        return  # the failing destinations are reported above
+    if all(held[r] for r in sources):
+        yield Check("agency scope", PASS, f"{name} is granted in source and destination regions")
+        return
+    missing = ", ".join(r for r in sources if not held[r])
+    yield Check(
+        "agency scope",
+        PASS,
+        f"{name} is granted in the destination regions only, which the current IMS guide requires; "
+        f"the older guide also asks for the source region ({missing})",
+    )
 
 
 def check_share_targets(rt: Runtime, settings: Settings) -> Iterator[Check]:
     """Share aliases name other accounts' projects (32-hex IDs, checked by Settings), never the account's own."""
     for alias, regions in sorted(settings.share_targets.items()):
-        own = []
+        own, unread = [], []
         for region, projects in sorted(regions.items()):
             try:
                 mine = rt.directory.find_project(region)
-            except CloudError:
-                mine = None
+            except ImsyncError:
+                unread.append(region)
+                continue
             own += [f"{region}:{p}" for p in projects if p == mine]
         if own:
             yield Check(
@@ -222,9 +295,17 @@ def check_share_targets(rt: Runtime, settings: Settings) -> Iterator[Check]:
                 f"alias '{alias}' names the account's own project ({', '.join(own)}): IMS cannot share with it",
                 "list the recipient account's project IDs (IAM > Projects in that account)",
             )
+        elif unread:
+            yield Check(
+                f"share alias {alias}",
+                SKIP,
+                f"not checked: IAM did not say which project is the account's own in {', '.join(unread)}",
+                "fix the project checks above and run doctor again",
+            )
         else:
             count = sum(len(p) for p in regions.values())
-            yield Check(f"share alias {alias}", PASS, f"{count} project(s) in {', '.join(sorted(regions))}")
+            counted = "1 project" if count == 1 else f"{count} projects"
+            yield Check(f"share alias {alias}", PASS, f"{counted} in {', '.join(sorted(regions))}")
 
 
 def check_quota(rt: Runtime, regions: Iterable[str]) -> Iterator[Check]:
@@ -233,7 +314,7 @@ def check_quota(rt: Runtime, regions: Iterable[str]) -> Iterator[Check]:
         try:
             quota = rt.store(region).quota()
         except ImsyncError as exc:
-            yield Check(f"quota {region}", FAIL, str(exc), "check the region's IMS endpoint and access")
+            yield _not_checked(f"quota {region}", exc, rt, region, service="IMS")
             continue
         detail = f"{quota.used} of {quota.quota} private images used in {region}"
         if quota.headroom == 0:
@@ -245,30 +326,41 @@ def check_quota(rt: Runtime, regions: Iterable[str]) -> Iterator[Check]:
 
 
 def run_checks(rt: Runtime, report: Callable[[Check], None] | None = None) -> list[Check]:
-    """Every check, in order; `report` sees each as it completes."""
+    """Every check, in order; `report` sees each as it completes. A check that breaks becomes "not checked"."""
     checks: list[Check] = []
 
-    def add(items: Iterable[Check]) -> None:
-        for item in items:
+    def add(name: str, items: Callable[[], Iterable[Check]]) -> None:
+        try:
+            found = list(items())
+        except ImsyncError as exc:
+            found = [_not_checked(name, exc, rt)]
+        for item in found:
             checks.append(item)
             if report:
                 report(item)
 
     settings_check = check_settings(rt)
-    add([settings_check])
+    add("settings", lambda: [settings_check])
     if settings_check.passed:
-        add(check_consistency(rt.settings))
+        add("settings", lambda: check_consistency(rt.settings))
     credentials = check_credentials(rt) if settings_check.passed else None
     if credentials is not None:
-        add([credentials])
+        add("credentials", lambda: [credentials])
     if credentials is None or not credentials.passed:
-        why = "valid settings" if credentials is None else "accepted credentials"
-        add([Check("cloud checks", SKIP, f"projects, agency, shares and quota need {why}", "fix the above first")])
+        why = (
+            "valid settings"
+            if credentials is None
+            else "an answer from IAM"
+            if credentials.status == SKIP
+            else "accepted credentials"
+        )
+        skipped = Check("cloud checks", SKIP, f"not checked: projects, agency, shares and quota need {why}")
+        add("cloud checks", lambda: [skipped])
         return checks
     settings = rt.settings
     regions = _regions(settings)
-    add(check_projects(rt, regions))
-    add(check_agency(rt, settings, regions))
-    add(check_share_targets(rt, settings))
-    add(check_quota(rt, [r for r in regions if rt.directory.find_project(r)]))
+    add("projects", lambda: check_projects(rt, regions))
+    add("agency", lambda: check_agency(rt, settings, regions))
+    add("share aliases", lambda: check_share_targets(rt, settings))
+    add("quota", lambda: check_quota(rt, [r for r in regions if _project(rt, r)]))
     return checks

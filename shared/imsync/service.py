@@ -523,7 +523,7 @@ class Replicator:
             if summary.dry_run or self._out_of_time():
                 for action in actions:
                     planned = summary.dry_run
-                    why = self._finalize_reason(action) if planned else OUT_OF_TIME
+                    why = self._finalize_reason(action, planned=True) if planned else OUT_OF_TIME
                     self._report(summary, action, "planned" if planned else "deferred", why)
                 continue
             store = self._stores(region)
@@ -666,10 +666,14 @@ class Replicator:
         return self._deadline.seconds_left() < RESERVE_SECONDS + CALL_SECONDS
 
     @staticmethod
-    def _finalize_reason(action: Action) -> str:
+    def _finalize_reason(action: Action, planned: bool = False) -> str:
         what = "replica" if action.replica is not None else "source image"
-        shared = f", shared with {len(action.projects)} project(s)" if action.projects else ""
-        return f"{what} tagged ({len(action.tags)} tags){shared}"
+        tags, projects = _count(len(action.tags), "tag"), _count(len(action.projects), "project")
+        if planned:
+            shared = f", will share with {projects}" if action.projects else ""
+            return f"{what} will be tagged ({tags}){shared}"
+        shared = f", shared with {projects}" if action.projects else ""
+        return f"{what} tagged ({tags}){shared}"
 
     # ---- reporting --------------------------------------------------------------------------
 
@@ -690,7 +694,7 @@ class Replicator:
                 ids.get("job_id", ""),
             ),
         )
-        if outcome in ("refused", "failed"):
+        if outcome in ("refused", "failed") and not summary.dry_run:  # a dry run announces nothing
             self._notify(
                 "imsync.copy.refused" if outcome == "refused" else "imsync.copy.failed", action, reason or action.reason
             )
@@ -714,3 +718,8 @@ class Replicator:
             self._notifier.publish([event])
         except Exception as exc:  # a notification never undoes or stops the work it reports
             self._log(Result(action.source.id, action.region, "notify", "error", f"{kind}: {exc}"))
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 tag', '2 tags'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

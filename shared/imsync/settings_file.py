@@ -70,6 +70,8 @@ def _value(path: Path, key: str, value: Any) -> str:
 def read_settings_file(path: str | os.PathLike[str]) -> dict[str, str]:
     """The IMSYNC_* variables that the file sets (ConfigError naming the file and key when it is wrong)."""
     file = Path(path)
+    if not file.exists():
+        raise ConfigError(f"{file}: the settings file does not exist; check --config or IMSYNC_CONFIG") from None
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
@@ -96,8 +98,26 @@ def find_settings_file(explicit: str | None, env: Mapping[str, str] | None = Non
 
 def merged_environment(explicit: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, str]:
     """The file's settings overlaid by the environment (environment variables win)."""
+    return file_and_environment(explicit, env)[0]
+
+
+def file_and_environment(
+    explicit: str | None = None, env: Mapping[str, str] | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The merged settings, and where each variable the file supplied came from ("FILE: key")."""
     env = dict(os.environ if env is None else env)
     path = find_settings_file(explicit, env)
     if path is None:
-        return env
-    return {**read_settings_file(path), **env}
+        return env, {}
+    from_file = read_settings_file(path)
+    origins = {name: f"{path}: key {name.removeprefix('IMSYNC_').lower()}" for name in from_file if name not in env}
+    return {**from_file, **env}, origins
+
+
+def located(error: ConfigError, origins: Mapping[str, str]) -> ConfigError:
+    """The error, naming the file and key when the variable it names came from the settings file."""
+    message = str(error)
+    variable = message.split(":", 1)[0]
+    if variable in origins:
+        return ConfigError(f"{origins[variable]} ({message})")
+    return error

@@ -61,7 +61,7 @@ def test_apply_table_and_progress(fast_cloud, fast_env, run):
     result = run("apply", "--wait", "--poll", "0.02")
 
     assert result.exit_code == 0, result.output
-    for words in ("imsync apply", "copy started", "finalize done", "copy jobs", "SUCCESS", "round(s)"):
+    for words in ("imsync apply", "copy started", "finalize done", "copies followed", "SUCCESS", " rounds: "):
         assert words in result.stdout
 
 

@@ -85,7 +85,7 @@ def test_all_projects_grant_is_flagged(cloud, env, run):
     assert found["agency all projects"]["status"] == "warn"
     assert "'all projects'" in found["agency all projects"]["detail"]
     assert "each region's project" in found["agency all projects"]["fix"]
-    assert {found[f"agency rights {r}"]["status"] for r in REGIONS} == {"fail"}
+    assert {found[f"agency rights {r}"]["status"] for r in REGIONS if r != "cn-north-4"} == {"fail"}
 
 
 def test_all_projects_grant_alongside_project_grants_is_a_warning_only(cloud, env, run):
@@ -171,6 +171,9 @@ def test_settings_unset_or_contradictory(cloud, env, run, monkeypatch):
     assert problems["allowed regions"] == problems["agency setting"] == problems["home region"] == "fail"
     assert problems["vaults"] == "warn"
     assert "cn-north-4 is not in IMSYNC_SOURCE_REGIONS" in found["home region"]["detail"]
+    # the engine still handles create events from the home region; only the DR run does not scan it
+    assert "create events from it are still handled" in found["home region"]["detail"]
+    assert "refused" not in found["home region"]["detail"]
     # the alias lists projects in regions that are now neither allowed nor sources
     assert problems["share alias partner region cn-east-3"] == "fail"
 
@@ -196,3 +199,56 @@ def test_the_account_is_found_without_a_domain_id(cloud, env, run, monkeypatch):
     result = run("doctor", "--json")
 
     assert result.exit_code == 0, result.output
+
+
+DESTINATIONS = [r for r in REGIONS if r != "cn-north-4"]
+
+
+def test_agency_granted_in_the_destination_regions_only_passes_and_says_so(cloud, env, run):
+    cloud.set_agency("imsync-copy", {r: ["IMS CrossCopyAgencyPolicy"] for r in DESTINATIONS})
+
+    result = run("doctor", "--json")
+
+    assert result.exit_code == 0, result.output
+    found = checks(result)
+    assert found["agency scope"]["detail"] == (
+        "imsync-copy is granted in the destination regions only, which the current IMS guide requires; "
+        "the older guide also asks for the source region (cn-north-4)"
+    )
+    assert "a source region only" in found["agency rights cn-north-4"]["detail"]
+
+
+def test_agency_granted_in_source_and_destination_says_so(cloud, env, run):
+    cloud.set_agency("imsync-copy", {r: ["IMS CrossCopyAgencyPolicy"] for r in REGIONS})
+
+    found = checks(run("doctor", "--json"))
+
+    assert found["agency scope"] == {
+        "name": "agency scope",
+        "status": "pass",
+        "detail": "imsync-copy is granted in source and destination regions",
+        "fix": "",
+    }
+
+
+def test_one_iam_failure_does_not_stop_doctor_and_an_unread_check_is_not_a_pass(cloud, env, run, monkeypatch):
+    from imsync.adapters.huawei_iam import HuaweiDirectory
+    from imsync.domain.errors import Unavailable
+
+    real = HuaweiDirectory.find_project
+
+    def flaky(self, region):
+        if region == "cn-east-3":
+            raise Unavailable(f"finding the project of {region} in IAM", "500", "IAM is failing")
+        return real(self, region)
+
+    monkeypatch.setattr(HuaweiDirectory, "find_project", flaky)
+
+    result = run("doctor", "--json")
+
+    found = checks(result)
+    assert result.exit_code == 1
+    assert found["project cn-east-3"]["status"] == "skip"
+    assert found["project cn-east-3"]["detail"].startswith("not checked: finding the project of cn-east-3")
+    assert found["share alias partner"]["status"] == "skip"  # it could not tell whose projects they are
+    assert found["quota cn-south-1"]["status"] == "pass"  # the checks after the failure still ran

@@ -112,7 +112,7 @@ def test_settings_file_problems_name_the_file_and_key(env, run, tmp_path):
         assert result.exit_code == 2 and "Traceback" not in result.output
         assert words in result.stderr and "imsync.toml" in result.stderr
     result = run("plan", "--config", str(tmp_path / "missing.toml"))
-    assert result.exit_code == 2 and "cannot read the settings file" in result.stderr
+    assert result.exit_code == 2 and "missing.toml: the settings file does not exist" in result.stderr
 
 
 def test_the_example_file_is_valid():

@@ -71,10 +71,11 @@ def test_plan_scope_by_image_and_region(cloud, env, run):
     assert {r["image_id"] for r in data["results"]} == {web}
     assert {r["section"] for r in data["results"]} == {"copy", "share"}
 
-    refused = as_json(run("plan", "--json", "--region", "cn-east-3"))
-    assert refused["ok"] is True
-    assert [r["section"] for r in refused["results"]] == ["refused"]
-    assert "not a source region" in refused["results"][0]["reason"]
+    refused = run("plan", "--region", "cn-east-3")
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert refused.stderr.splitlines()[0] == (
+        "error: --region cn-east-3 is not a source region; source regions: cn-north-4"
+    )
 
 
 def test_plan_shows_drift_when_a_finished_replica_no_longer_matches(cloud, env, run, monkeypatch):

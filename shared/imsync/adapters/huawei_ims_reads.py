@@ -1,4 +1,4 @@
-"""Reads only the operator commands need: the image quota, and what was listed.
+"""What only the operator commands need: the image quota, what was listed, and removing tags (`imsync tag`).
 
 A subclass of the functions' HuaweiImageStore, so the functions' adapter stays as it is and the CLI
 drives the very same engine code through it.
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from huaweicloudsdkims.v2 import ShowImageQuotaRequest
+from huaweicloudsdkims.v2 import (
+    ShowImageQuotaRequest,
+)
 
 from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients, _json
 from imsync.domain.model import Image
@@ -25,6 +27,16 @@ class Quota:
     @property
     def headroom(self) -> int:
         return max(self.quota - self.used, 0)
+
+
+def ims_endpoint(region: str) -> str:
+    """The IMS endpoint the SDK uses for `region` (HUAWEICLOUD_SDK_REGION_IMS_<REGION> wins), or ""."""
+    from huaweicloudsdkims.v2.region.ims_region import ImsRegion
+
+    try:
+        return str(ImsRegion.value_of(region).endpoints[0])
+    except (KeyError, IndexError):
+        return ""
 
 
 class OperatorImageStore(HuaweiImageStore):

@@ -8,12 +8,17 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
+
+from imsync.config import REGION_ID
 
 from .clock import ScaledClock
 from .core import DEFAULT_REGIONS, Emulator
 from .seed import SeedError, load_seed
+
+TRY_IMAGE = "golden"  # the demo estate's one untagged image: what `imsync tag` is tried on
 
 
 def export_lines(cloud: Emulator, agency: str | None) -> list[str]:
@@ -39,6 +44,65 @@ def export_lines(cloud: Emulator, agency: str | None) -> list[str]:
     return [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
 
 
+def _refuse(option: str, message: str) -> NoReturn:
+    """One line and exit 2: a bad option or seed is the operator's to fix, never a traceback."""
+    click.echo(f"error: {option}: {message}", err=True)
+    sys.exit(2)
+
+
+def _regions(regions: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(r.strip() for r in regions.split(",") if r.strip()))
+    if not names:
+        _refuse("--regions", "name at least one region, e.g. cn-north-4,cn-east-3")
+    bad = [r for r in names if not REGION_ID.match(r)]
+    if bad:
+        _refuse("--regions", f"{bad[0]!r} is not a region ID like cn-north-4")
+    return names
+
+
+def _read_seed(seed_file: Path) -> Any:
+    try:
+        return json.loads(seed_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        _refuse("--seed", f"{seed_file}: cannot read it ({exc})")
+    except ValueError as exc:
+        _refuse("--seed", f"{seed_file}: not valid JSON ({exc})")
+
+
+def _seed(cloud: Emulator, seed: Any, seed_file: Path | None, empty: bool) -> str:
+    """Load the seed file, or the demo estate plus one untagged image to try `imsync tag` on; what was seeded."""
+    if seed is not None:
+        try:
+            load_seed(cloud, seed)
+        except SeedError as exc:
+            _refuse("--seed", f"{seed_file}: {exc}")
+        return f"the seed {seed_file}"
+    if empty:
+        return "no images (--empty)"
+    from imsync.demo import REGIONS, seed_demo_estate
+
+    missing = [r for r in REGIONS if r not in cloud.regions]
+    if missing or cloud.regions[0] != REGIONS[0]:
+        _refuse("--regions", f"the demo estate needs {','.join(REGIONS)} (in that order): add --empty, or --seed FILE")
+    estate = seed_demo_estate(cloud)
+    cloud.region(REGIONS[0]).add_image(name=TRY_IMAGE, size_gb=10, tags={"team": "web"})
+    return f"the demo estate ({len(estate.names) + 1} images in {REGIONS[0]}; --empty for none)"
+
+
+def next_steps(cloud: Emulator, env_file: str = "/tmp/imsync-emulator.env") -> list[str]:
+    """What to try next, as shell comments: where the exports go, then tag, plan and apply."""
+    targets = ",".join(cloud.regions[1:3])
+    partners = [name for name in cloud.accounts if name != "owner"]
+    share = f" --share {partners[0]}" if partners else ""
+    return [
+        f"# try next (with the export lines above saved: imsync emulator > {env_file} &):",
+        f"#   . {env_file}",
+        f"#   imsync tag {TRY_IMAGE} --regions {targets}{share}",
+        "#   imsync plan",
+        "#   imsync apply --wait --poll 2s",
+    ]
+
+
 @click.command("emulator")
 @click.option(
     "--regions",
@@ -46,35 +110,33 @@ def export_lines(cloud: Emulator, agency: str | None) -> list[str]:
     show_default=True,
     help="Comma-separated region ids to emulate (one IMS port each).",
 )
-@click.option("--seed", "seed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="JSON seed.")
+@click.option("--seed", "seed_file", type=click.Path(dir_okay=False, path_type=Path), help="JSON seed file.")
+@click.option("--empty", is_flag=True, help="Start with no images (default: the demo estate).")
 @click.option("--speed", default=60.0, show_default=True, type=float, help="Emulated seconds per real second.")
 @click.option("--agency", default="imsync-copy", show_default=True, help="Owner's IAM agency created at start.")
 @click.option("--quota", default=50, show_default=True, type=int, help="Private images per region per account.")
-def emulator(regions: str, seed_file: Path | None, speed: float, agency: str, quota: int) -> None:
-    """Serve the IMS and IAM APIs locally until interrupted; prints `export` lines first."""
-    names = tuple(r.strip() for r in regions.split(",") if r.strip())
-    if not names:
-        raise click.BadParameter("name at least one region", param_hint="--regions")
-    seed = None
-    if seed_file is not None:
-        try:
-            seed = json.loads(seed_file.read_text())
-        except ValueError as exc:
-            raise click.BadParameter(f"{seed_file}: not valid JSON ({exc})", param_hint="--seed") from exc
+def emulator(regions: str, seed_file: Path | None, empty: bool, speed: float, agency: str, quota: int) -> None:
+    """Serve the IMS and IAM APIs locally until interrupted; prints `export` lines first, then what to try."""
+    names = _regions(regions)
+    if not speed > 0 or speed > 1e6:
+        _refuse("--speed", f"{speed:g} emulated seconds per real second: give a number above 0 (60: a minute a second)")
+    if quota < 1:
+        _refuse("--quota", f"{quota} private images per region: give 1 or more")
+    if seed_file is not None and empty:
+        _refuse("--empty", "--seed already says what to load; give one of them")
+    seed = _read_seed(seed_file) if seed_file is not None else None
     stop = threading.Event()
     with Emulator(regions=names, clock=ScaledClock(speed), agency=agency or None, image_quota=quota) as cloud:
-        if seed is not None:
-            try:
-                load_seed(cloud, seed)
-            except SeedError as exc:
-                raise click.BadParameter(str(exc), param_hint="--seed") from exc
+        seeded = _seed(cloud, seed, seed_file, empty)
         for line in export_lines(cloud, agency or None):
             click.echo(line)
         sys.stdout.flush()
         click.echo(
-            f"# imsync emulator: {len(names)} regions, IAM at {cloud.endpoints['iam']}; Ctrl-C stops",
+            f"# imsync emulator: {len(names)} regions, IAM at {cloud.endpoints['iam']}, with {seeded}; Ctrl-C stops",
             err=True,
         )
+        for line in next_steps(cloud):
+            click.echo(line, err=True)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:

@@ -1,10 +1,12 @@
-"""`imsync apply`: the sweep for real, then (with --wait) follow the copy jobs and finalize what finished.
+"""`imsync apply`: the sweep for real, then (with --wait) follow the copies in flight and finalize what finished.
 
 Each round is one engine sweep: it starts the copies the in-flight limit allows and finalizes replicas
-that are already active. With --wait the round's jobs are followed to the end (in the source region,
-where IMS keeps them), the finished replicas are handed to the completion use case, and another round
-starts the copies the limit deferred. Every step reads IMS again, so stopping anywhere leaves nothing
-that the next run (or the functions) cannot pick up.
+that are already active. With --wait the round's copies are followed to the end: the ones it started by
+their job (in the source region, where IMS keeps them), and every other imsync copy in flight for the
+policies in scope (started by the functions or an earlier run) by its replica's status. The finished
+replicas are handed to the completion use case, and another round starts the copies the limit
+deferred. Every step reads IMS again, so stopping anywhere leaves nothing that the next run (or the
+functions) cannot pick up.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from imsync.domain.errors import CloudError
-from imsync.domain.model import Job
+from imsync.domain.model import Image, Job
 from imsync.events import CompletionTrigger, SweepTrigger
 from imsync.ops.runtime import Runtime
 from imsync.ops.views import row
@@ -25,11 +27,12 @@ from imsync.service import Result, Summary
 MAX_ROUNDS = 20
 EMULATED_STEP = 20.0  # emulated seconds per poll when running on the emulator's clock
 EMULATED_LIMIT = 7 * 24 * 3600.0  # never follow an emulated job longer than this
+LIMIT_WORDS = "copies in flight (the limit)"  # how the engine words a deferral by the in-flight limit
 
 
 @dataclass
 class FollowedJob:
-    """A copy job started by this run, as IMS last reported it."""
+    """A copy in flight, as IMS last reported it: by its job when this run started it, else by its replica."""
 
     job_id: str
     image_id: str
@@ -41,6 +44,7 @@ class FollowedJob:
     error_code: str = ""
     fail_reason: str = ""
     read_error: str = ""
+    started_here: bool = True  # False: a copy already in flight (no job ID), followed by its replica's status
 
     @property
     def finished(self) -> bool:
@@ -79,6 +83,10 @@ class ApplyReport:
             and all(j.status != "FAIL" and not j.read_error for j in self.jobs)
         )
 
+    @property
+    def failed_copies(self) -> int:
+        return sum(1 for j in self.jobs if j.status == "FAIL")
+
 
 def _started(summary: Summary) -> list[FollowedJob]:
     return [
@@ -86,6 +94,59 @@ def _started(summary: Summary) -> list[FollowedJob]:
         for r in summary.results
         if r.action == "copy" and r.outcome == "started" and r.job_id
     ]
+
+
+def _in_flight(summary: Summary, known: set[str]) -> list[FollowedJob]:
+    """Copies the engine waits for (started before this round): followed by their replica, not a job."""
+    return [
+        FollowedJob("", r.image_id, r.source_region, r.region, "RUNNING", replica_id=r.replica_id, started_here=False)
+        for r in summary.results
+        if r.action == "wait" and r.replica_id and r.replica_id not in known
+    ]
+
+
+def _others_in_flight(rt: Runtime, known: set[str]) -> list[FollowedJob]:
+    """Every imsync copy IMS shows in flight, whatever its policy: what holds the in-flight limit."""
+    return [_by_replica(i) for i in list(rt.seen.values()) if i.lineage and i.in_progress and i.id not in known]
+
+
+def _by_replica(replica: Image) -> FollowedJob:
+    source = replica.lineage
+    assert source is not None
+    return FollowedJob(
+        "", source.source_id, source.source_region, replica.region, "RUNNING", replica_id=replica.id, started_here=False
+    )
+
+
+def _limit_deferred(summary: Summary) -> bool:
+    return any(r.action == "copy" and r.outcome == "deferred" and LIMIT_WORDS in r.reason for r in summary.results)
+
+
+def _poll(rt: Runtime, job: FollowedJob) -> None:
+    """Read one copy's state: its job when there is one, else its replica (active = done, gone = failed)."""
+    if job.job_id:
+        state: Job = rt.store(job.source_region).get_job(job.job_id)
+        job.status, job.progress = state.status, state.progress
+        job.replica_id = state.image_id or job.replica_id
+        job.error_code, job.fail_reason = state.error_code, state.fail_reason
+        if job.finished and job.replica_id:
+            _refresh(rt, job.region, job.replica_id)
+    else:
+        replica = _refresh(rt, job.region, job.replica_id)
+        if replica is None or replica.gone:
+            job.status, job.fail_reason = "FAIL", f"the replica is {replica.status if replica else 'gone'}"
+        elif not replica.in_progress:
+            job.status = "SUCCESS"
+    if job.status == "SUCCESS":
+        job.progress = 100.0
+
+
+def _refresh(rt: Runtime, region: str, image_id: str) -> Any:
+    """Read an image again, so what the command counts (copies in flight) is what IMS shows now."""
+    image = rt.store(region).get_image(image_id)
+    if image is None:
+        rt.seen.pop(image_id, None)
+    return image
 
 
 def follow_jobs(
@@ -110,16 +171,9 @@ def follow_jobs(
             return False
         for job in pending:
             try:
-                state: Job = rt.store(job.source_region).get_job(job.job_id)
+                _poll(rt, job)
             except CloudError as exc:
                 job.read_error = str(exc)
-                on_update(job)
-                continue
-            job.status, job.progress = state.status, state.progress
-            job.replica_id = state.image_id or job.replica_id
-            job.error_code, job.fail_reason = state.error_code, state.fail_reason
-            if job.status == "SUCCESS":
-                job.progress = 100.0
             on_update(job)
         if rt.emulator is not None:
             if emulated > EMULATED_LIMIT:
@@ -154,24 +208,33 @@ def run_apply(
             report.rounds += 1
             summary = rt.replicator(on_result, notify=True).sweep(trigger)
             report.add(rt, summary)
-            started = _started(summary)
-            if not wait or not started:
+            if not wait:
                 break
-            report.jobs += started
-            on_jobs(started)
-            if not follow_jobs(rt, started, on_update, poll_seconds, timeout - (time.monotonic() - begun)):
+            known = {j.replica_id for j in report.jobs if j.replica_id}
+            followed = _started(summary) + _in_flight(summary, known)
+            if not followed and _limit_deferred(summary):
+                followed = _others_in_flight(rt, known)  # the limit is held by copies outside the scope
+            if not followed:
+                break
+            report.jobs += followed
+            on_jobs(followed)
+            if not follow_jobs(rt, followed, on_update, poll_seconds, timeout - (time.monotonic() - begun)):
                 report.timed_out = True
                 break
-            finished: dict[str, list[str]] = defaultdict(list)
-            for job in started:
-                if job.status == "SUCCESS" and job.replica_id:
-                    finished[job.region].append(job.replica_id)
-            for region, replica_ids in sorted(finished.items()):
-                completion = CompletionTrigger(tuple(replica_ids), region, "direct", dry_run=False)
-                report.add(rt, rt.replicator(on_result, notify=True).complete(completion))
-            deferred = any(r.action == "copy" and r.outcome == "deferred" for r in summary.results)
-            if not deferred or any(j.status == "FAIL" for j in started):
+            _complete(rt, report, followed, on_result)
+            if not _limit_deferred(summary):
                 break
     except KeyboardInterrupt:
         report.interrupted = True
     return report
+
+
+def _complete(rt: Runtime, report: ApplyReport, jobs: list[FollowedJob], on_result: Callable[[Result], None]) -> None:
+    """Hand the replicas that finished to the completion use case (tags and shares), region by region."""
+    finished: dict[str, list[str]] = defaultdict(list)
+    for job in jobs:
+        if job.status == "SUCCESS" and job.replica_id:
+            finished[job.region].append(job.replica_id)
+    for region, replica_ids in sorted(finished.items()):
+        completion = CompletionTrigger(tuple(replica_ids), region, "direct", dry_run=False)
+        report.add(rt, rt.replicator(on_result, notify=True).complete(completion))

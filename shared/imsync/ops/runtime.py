@@ -10,9 +10,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from imsync.config import Settings
+from imsync.domain.errors import ConfigError
 from imsync.domain.model import Image
 from imsync.emulator.environment import environment
-from imsync.settings_file import merged_environment
+from imsync.ops.profile import profile_credentials
+from imsync.settings_file import file_and_environment, located
 
 if TYPE_CHECKING:
     from imsync.adapters.credentials import Credentials
@@ -29,18 +31,44 @@ class Runtime:
 
     env: Mapping[str, str]
     emulator: Emulator | None = None
+    origins: Mapping[str, str] = field(default_factory=dict)  # variable -> "FILE: key" when imsync.toml set it
     seen: dict[str, Image] = field(default_factory=dict)  # every image the stores listed or read
     _stores: dict[str, OperatorImageStore] = field(default_factory=dict)
 
     @cached_property
     def settings(self) -> Settings:
-        return Settings.from_env(self.env)
+        try:
+            return Settings.from_env(self.env)
+        except ConfigError as exc:
+            raise located(exc, self.origins) from None
 
     @cached_property
     def credentials(self) -> Credentials:
+        """The functions' order (environment, AWS secret), then the SDK's profile file as the CLI's last resort."""
         from imsync.adapters.credentials import resolve_credentials
 
-        return resolve_credentials(None, self.settings.credentials_secret, self.env)
+        try:
+            return resolve_credentials(None, self.settings.credentials_secret, self.env)
+        except ConfigError as exc:
+            if not str(exc).startswith("no Huawei Cloud credentials"):
+                raise
+            found = profile_credentials(self.env)
+            if found is None:
+                raise ConfigError(
+                    "no Huawei Cloud credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or write them to "
+                    "the SDK's profile file (~/.huaweicloud/credentials, [basic] ak = ..., sk = ...); "
+                    "or try everything locally with --emulator"
+                ) from None
+            return found
+
+    def require_setup(self) -> None:
+        """ConfigError naming what is missing, before a command could mistake "not configured" for "nothing to do"."""
+        if not self.settings.source_regions:
+            raise ConfigError(
+                "no source region: set IMSYNC_HOME_REGION (or IMSYNC_SOURCE_REGIONS), or home_region in "
+                "imsync.toml; or try everything locally with --emulator"
+            )
+        self.credentials  # noqa: B018 - raises the ConfigError that names the missing keys
 
     @cached_property
     def _clients(self) -> ImsClients:
@@ -92,7 +120,8 @@ class Runtime:
 def open_runtime(config: str | None, use_emulator: bool) -> Iterator[Runtime]:
     """A Runtime over the real settings, or over a fresh emulator seeded with the demo estate."""
     if not use_emulator:
-        yield Runtime(merged_environment(config))
+        env, origins = file_and_environment(config)
+        yield Runtime(env, origins=origins)
         return
     from imsync.bootstrap import emulated_time
     from imsync.demo import REGIONS, seed_demo_estate

@@ -6,12 +6,13 @@ functions only sort its results and add what IMS shows (names, member status, co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import difflib
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from imsync.config import Settings
-from imsync.domain.model import TAG_SOURCE, Image
+from imsync.domain.model import TAG_REGIONS, TAG_SHARE, TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION, TAG_WHEN, Image
 from imsync.domain.policy import parse_policy
 from imsync.service import Result
 
@@ -75,6 +76,37 @@ def row(result: Result, seen: Mapping[str, Image], **extra: Any) -> dict[str, An
     }
     data.update(extra)
     return data
+
+
+POLICY_TAGS = (TAG_REGIONS, TAG_SHARE, TAG_WHEN)
+IMSYNC_TAGS = frozenset({*POLICY_TAGS, TAG_SOURCE, TAG_SOURCE_REGION, TAG_SHARED})  # what imsync reads or writes
+
+
+def _meant(key: str) -> str | None:
+    """The policy tag a key was probably meant to be (imsync-region, imsync_regions, Imsync-Share), or None."""
+    if key in IMSYNC_TAGS:
+        return None
+    normal = key.strip().lower().replace("_", "-").replace(" ", "-")
+    if normal in POLICY_TAGS:
+        return normal
+    close = difflib.get_close_matches(normal, POLICY_TAGS, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def misspelled_policy_tags(images: Iterable[Image], regions: Collection[str]) -> list[str]:
+    """A line per tag key on a source image that looks like a misspelled policy tag (imsync ignores those)."""
+    lines = []
+    for image in sorted(images, key=lambda i: (i.region, i.name, i.id)):
+        if image.region not in regions or image.is_replica:
+            continue
+        for key in sorted(image.tags):
+            meant = _meant(key)
+            if meant:
+                lines.append(
+                    f"image {image.name or image.id} ({image.id}) in {image.region}: tag '{key}' is not an imsync "
+                    f"tag and is ignored; did you mean {meant}?"
+                )
+    return lines
 
 
 def section_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:

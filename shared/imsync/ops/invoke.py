@@ -1,0 +1,107 @@
+"""`imsync invoke FUNCTION EVENT.json`: run a function's handler locally on an event, print its summary.
+
+The local twin of `sam local invoke`: the deployed handler code (imsync.handlers), the event exactly as
+a trigger would deliver it (FunctionGraph timer, CTS or direct; EventBridge; see events/), and the
+current settings (or, with --emulator, a fresh emulator with the demo estate). The function's JSON log
+lines go to stderr with --logs, else nowhere, so stdout carries only the summary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import inspect
+import io
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from imsync.ops.commands import EXIT_CODES, UsageProblem, common_options, console_for, emit_json
+from imsync.ops.runtime import open_runtime
+
+SAMPLES = Path("events")
+
+
+def functions() -> dict[str, Callable[..., dict[str, Any]]]:
+    """The deployable functions: every public function defined in imsync.handlers."""
+    from imsync import handlers
+
+    return {
+        name: fn
+        for name, fn in inspect.getmembers(handlers, inspect.isfunction)
+        if fn.__module__ == handlers.__name__ and not name.startswith("_")
+    }
+
+
+def _function(name: str) -> Callable[..., dict[str, Any]]:
+    known = functions()
+    found = known.get(name.replace("-", "_"))
+    if found is None:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise UsageProblem(f"no function named {name}", f"{hint}functions: {', '.join(sorted(known))}")
+    return found
+
+
+def _event(path: str) -> Any:
+    """The event document: a file, or the name of a sample in ./events (timer, direct_sweep, ...)."""
+    file = Path(path)
+    if not file.is_file() and (SAMPLES / f"{path}.json").is_file():
+        file = SAMPLES / f"{path}.json"
+    if not file.is_file():
+        samples = ", ".join(sorted(p.stem for p in SAMPLES.glob("*.json"))) or "none here"
+        raise UsageProblem(f"{path}: no such event file", f"give a JSON file; samples in ./events: {samples}")
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageProblem(f"{file}: not valid JSON ({exc})", "give the event as one JSON document") from None
+
+
+@click.command("invoke", epilog=EXIT_CODES)
+@click.argument("function_name", metavar="FUNCTION")
+@click.argument("event_file", metavar="EVENT.json")
+@click.option("--logs", is_flag=True, help="Show the function's JSON log lines (on stderr).")
+@common_options
+def invoke(
+    function_name: str, event_file: str, logs: bool, as_json: bool, use_emulator: bool, config: str | None
+) -> None:
+    """Run a function's handler locally on an event (a file, or a sample name from events/) and print its summary."""
+    handler = _function(function_name)
+    event = _event(event_file)
+    with open_runtime(config, use_emulator) as rt:
+        from imsync.emulator.environment import environment
+
+        sink = sys.stderr if logs else io.StringIO()
+        with environment(dict(rt.env)), contextlib.redirect_stdout(sink):
+            answer = handler(event, None)
+    if as_json:
+        emit_json({"command": "invoke", **answer})
+    else:
+        _show(answer)
+    if not answer.get("ok"):
+        sys.exit(1)
+
+
+def _show(answer: dict[str, Any]) -> None:
+    console = console_for(False)
+    table = Table("image", "region", "action", "outcome", "reason", title=f"{answer['function']}", title_justify="left")
+    for result in answer.get("results", []):
+        table.add_row(
+            result.get("image_id", ""),
+            result.get("region", ""),
+            result.get("action", ""),
+            result.get("outcome", ""),
+            result.get("reason", ""),
+        )
+    if answer.get("results"):
+        console.print(table, markup=False)
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in answer.get("counts", {}).items()) or "no results"
+    dry = " (dry run)" if answer.get("dry_run") else ""
+    console.print(f"ok: {str(answer.get('ok')).lower()}{dry}; {counts}", markup=False)
+    for error in answer.get("errors", []) + ([answer["error"]] if answer.get("error") else []):
+        click.echo(f"error: {error}", err=True)
