@@ -1,7 +1,9 @@
 """The two ImageStore backends the contract runs on, behind one small interface.
 
 "fake": tests/fakes.py's in-memory store. "emulator": the real SDK adapter (HuaweiImageStore) over HTTP against
-the emulator, built as bootstrap.store_factory builds it.
+the emulator, built as bootstrap.store_factory builds it, under the documented readings. "emulator-page-info":
+the same under the other reading of listings (SDK 3.1.219's page_info, the owner sees its shared images as
+private), with pages much shorter than imsync asks for, so that every listing takes several.
 """
 
 from __future__ import annotations
@@ -12,16 +14,22 @@ import pytest
 
 from imsync.adapters.credentials import Credentials
 from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients
-from imsync.emulator import Emulator
+from imsync.emulator import Emulator, Readings
 from imsync.ports import ImageStore
 from imsync.retry import Retrier
 from tests.fakes import FakeCloud
 
 NORTH, EAST = "cn-north-4", "cn-east-3"
+READINGS = {
+    "emulator": Readings(),
+    "emulator-page-info": Readings(page_info=True, page_cap=50, owner_shared_type="private"),
+}
 
 
 class FakeBackend:
     """The in-memory fake."""
+
+    owner_sees_shared = True  # the fake follows the emulator's documented reading
 
     def __init__(self) -> None:
         self.cloud = FakeCloud()
@@ -77,6 +85,7 @@ class EmulatorBackend:
         credentials = Credentials(cloud.owner.ak, cloud.owner.sk, None, "the emulator's owner account")
         self._clients = ImsClients(credentials, 5.0)
         self._retrier = Retrier()
+        self.owner_sees_shared = cloud.readings.owner_shared_type == "shared"
 
     def store(self, region: str) -> ImageStore:
         return HuaweiImageStore(region, self._clients, self._retrier)
@@ -123,12 +132,12 @@ class EmulatorBackend:
 Backend = FakeBackend | EmulatorBackend
 
 
-@pytest.fixture(params=["fake", "emulator"])
+@pytest.fixture(params=["fake", *READINGS])
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Backend]:
     if request.param == "fake":
         yield FakeBackend()
         return
-    with Emulator(regions=(NORTH, EAST)) as cloud:
+    with Emulator(regions=(NORTH, EAST), readings=READINGS[request.param]) as cloud:
         for key, value in cloud.env.items():
             monkeypatch.setenv(key, value)
         yield EmulatorBackend(cloud)
