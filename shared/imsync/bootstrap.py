@@ -66,6 +66,8 @@ def notifier(context: object = None, settings: Settings | None = None) -> Notifi
 
 # How the service waits between looks at IMS's member jobs (tests point it at an emulator's clock).
 pause: Callable[[float], None] = time.sleep
+# The time of day, against which a copy counts as stuck (tests point it at an emulator's clock).
+wall_clock: Callable[[], float] = time.time
 
 
 @contextmanager
@@ -107,6 +109,7 @@ def replicator(context: object = None, settings: Settings | None = None) -> Repl
         log=log_decision,
         deadline=Deadline.from_context(context),
         sleep=pause,
+        wall_clock=wall_clock,
     )
 
 

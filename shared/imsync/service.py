@@ -10,7 +10,7 @@ import dataclasses
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from imsync.domain.planner import (
 from imsync.domain.policy import Policy, parse_policy
 from imsync.domain.rules import CopyRules
 from imsync.events import CompletionTrigger, ImageTrigger, SweepTrigger
+from imsync.notices import MARK, PROBLEMS, STUCK, Notice, digest, has_room, next_mark, stuck_for, unannounced
 from imsync.ports import ImageStore, Notifier
 from imsync.retry import CALL_SECONDS, RESERVE_SECONDS, Deadline
 
@@ -180,12 +181,15 @@ class Replicator:
         clock: Callable[[], float] = time.monotonic,
         deadline: Deadline | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self._stores = stores
         self._notifier = notifier
         self._log = log or (lambda result: None)
         self._clock = clock
+        self._wall_clock = wall_clock  # when a copy counts as stuck (tests pass the emulated cloud's clock)
+        self._held = threading.local()  # this thread's run's notifications, sent by _announce at its end
         self._deadline = deadline or Deadline()
         self._sleep = sleep
         self._rules = CopyRules(settings.vaults)
@@ -205,6 +209,7 @@ class Replicator:
             if image is not None and self._is_source(image, summary):
                 sources.append(image)
         self._reconcile(summary, estate, sources, on_event=True)
+        self._announce(summary, estate, sources)
         return summary
 
     def sweep(self, trigger: SweepTrigger) -> Summary:
@@ -213,6 +218,7 @@ class Replicator:
         estate = Estate(self._stores, self._clock)
         sources = self._opted_in(summary, estate, trigger.regions, trigger.image_ids)
         self._reconcile(summary, estate, sources)
+        self._announce(summary, estate, sources, as_digest=True)
         return summary
 
     def complete(self, trigger: CompletionTrigger) -> Summary:
@@ -229,6 +235,7 @@ class Replicator:
             sources,
             no_copy="the completion poll starts no copies; the next create event or DR run does",
         )
+        self._announce(summary, estate, sources)
         return summary
 
     # ---- scope ------------------------------------------------------------------------------
@@ -704,20 +711,111 @@ class Replicator:
         self._log(result)
 
     def _notify(self, kind: str, action: Action, reason: str) -> None:
-        if self._notifier is None:
+        """Hold a notification for _announce, which sends what is new when the run ends."""
+        self._hold(
+            {
+                "type": kind,
+                "source_image_id": action.source.id,
+                "source_region": action.source.region,
+                "region": action.region,
+                "replica_id": action.replica.id if action.replica else "",
+                "reason": reason,
+            }
+        )
+
+    def _hold(self, notice: Notice) -> None:
+        held: list[Notice] = getattr(self._held, "notices", None) or []
+        self._held.notices = [*held, notice]
+
+    # ---- notifications ------------------------------------------------------------------------
+
+    def _announce(self, summary: Summary, estate: Estate, sources: Iterable[Image], as_digest: bool = False) -> None:
+        """Send what this run found that nobody was told yet; the DR run sends one digest of all that is open.
+
+        Each source's announced problems are listed in its imsync-noticed tag (docs/reliability.md).
+        """
+        self._flag_stuck(summary, estate)
+        held: list[Notice] = getattr(self._held, "notices", None) or []
+        self._held.notices = []
+        if summary.dry_run:  # a dry run announces nothing and writes no mark
             return
-        event: Mapping[str, object] = {
-            "type": kind,
-            "source_image_id": action.source.id,
-            "source_region": action.source.region,
-            "region": action.region,
-            "replica_id": action.replica.id if action.replica else "",
-            "reason": reason,
-        }
+        problems: dict[str, list[Notice]] = defaultdict(list)
+        rest: list[Notice] = []
+        for notice in held:
+            (problems[str(notice["source_image_id"])] if notice["type"] in PROBLEMS else rest).append(notice)
+        items: list[Notice] = []
+        for source in {s.id: s for s in sources}.values():
+            found = problems.pop(source.id, [])
+            items += found
+            new = self._remember(summary, source, found)
+            if not as_digest:
+                rest += new
+        for found in problems.values():  # a source outside the scope read (none expected): tell, as before
+            items += found
+            rest += [] if as_digest else found
+        if as_digest and items:
+            rest.append(digest(summary.function, items))
+        self._publish(rest)
+
+    def _remember(self, summary: Summary, source: Image, problems: list[Notice]) -> list[Notice]:
+        """Update the source's mark; returns its problems to announce now (none when it has no room for a mark)."""
+        mark = source.tags.get(MARK)
+        partial = any(r.image_id == source.id and r.outcome in ("error", "deferred") for r in summary.results)
+        wanted = next_mark(problems, mark, partial)
+        if not has_room(source):
+            return []  # without a mark the poll would repeat it every run: the DR digest alone lists it
+        new = unannounced(problems, mark)
+        if wanted == mark:
+            return new
+        store = self._stores(source.region)
         try:
-            self._notifier.publish([event])
+            if wanted is None:
+                store.delete_tags(source.id, {MARK: mark or ""})
+            else:
+                store.add_tags(source.id, {MARK: wanted})
+        except ImsyncError as exc:
+            # Told without a mark, the next run may tell again: better twice than never. Logged like a failed
+            # notification: it never makes the run's own work fail.
+            self._log(Result(source.id, source.region, "notice", "error", f"writing {MARK}: {exc}", source.region))
+        return new
+
+    def _flag_stuck(self, summary: Summary, estate: Estate) -> None:
+        """A copy still in progress after IMSYNC_STUCK_AFTER_HOURS is reported as stuck, and held for _announce."""
+        now, limit = self._wall_clock(), self.settings.stuck_after_hours
+        for result in summary.results:
+            if result.action != "wait" or result.outcome != "waiting" or not result.replica_id:
+                continue
+            replicas = [r for r in estate.copies_of(result.image_id, result.region) if r.id == result.replica_id]
+            hours = stuck_for(replicas[0], now, limit) if replicas else None
+            if hours is None:
+                continue
+            replica = replicas[0]
+            result.outcome = "stuck"
+            result.reason = (
+                f"the copy is still {replica.status} {hours:.0f} hours after it started "
+                f"(IMSYNC_STUCK_AFTER_HOURS={limit:g}): check the copy job in the IMS console"
+            )
+            self._log(result)
+            self._hold(
+                {
+                    "type": STUCK,
+                    "source_image_id": result.image_id,
+                    "source_region": result.source_region,
+                    "region": result.region,
+                    "replica_id": replica.id,
+                    # Stable while it stays stuck: the hours and queued/saving change, the fact does not.
+                    "reason": f"copy in progress since {replica.created_at}, longer than {limit:g} hours",
+                }
+            )
+
+    def _publish(self, notices: list[Notice]) -> None:
+        if self._notifier is None or not notices:
+            return
+        try:
+            self._notifier.publish(notices)
         except Exception as exc:  # a notification never undoes or stops the work it reports
-            self._log(Result(action.source.id, action.region, "notify", "error", f"{kind}: {exc}"))
+            kinds = ", ".join(sorted({str(n["type"]) for n in notices}))
+            self._log(Result("", "", "notify", "error", f"{kinds}: {exc}"))
 
 
 def _count(n: int, noun: str) -> str:
