@@ -209,7 +209,7 @@ class Replicator:
             if image is not None and self._is_source(image, summary):
                 sources.append(image)
         self._reconcile(summary, estate, sources, on_event=True)
-        self._announce(summary, estate, sources)
+        self._announce(summary, estate, sources, on_event=True)
         return summary
 
     def sweep(self, trigger: SweepTrigger) -> Summary:
@@ -729,7 +729,14 @@ class Replicator:
 
     # ---- notifications ------------------------------------------------------------------------
 
-    def _announce(self, summary: Summary, estate: Estate, sources: Iterable[Image], as_digest: bool = False) -> None:
+    def _announce(
+        self,
+        summary: Summary,
+        estate: Estate,
+        sources: Iterable[Image],
+        as_digest: bool = False,
+        on_event: bool = False,
+    ) -> None:
         """Send what this run found that nobody was told yet; the DR run sends one digest of all that is open.
 
         Each source's announced problems are listed in its imsync-noticed tag (docs/reliability.md).
@@ -737,7 +744,7 @@ class Replicator:
         self._flag_stuck(summary, estate)
         held: list[Notice] = getattr(self._held, "notices", None) or []
         self._held.notices = []
-        if summary.dry_run:  # a dry run announces nothing and writes no mark
+        if summary.dry_run or self._notifier is None:  # nobody is told: no mark may say otherwise
             return
         problems: dict[str, list[Notice]] = defaultdict(list)
         rest: list[Notice] = []
@@ -747,7 +754,7 @@ class Replicator:
         for source in {s.id: s for s in sources}.values():
             found = problems.pop(source.id, [])
             items += found
-            new = self._remember(summary, source, found)
+            new = self._remember(summary, source, found, on_event)
             if not as_digest:
                 rest += new
         for found in problems.values():  # a source outside the scope read (none expected): tell, as before
@@ -757,13 +764,15 @@ class Replicator:
             rest.append(digest(summary.function, items))
         self._publish(rest)
 
-    def _remember(self, summary: Summary, source: Image, problems: list[Notice]) -> list[Notice]:
-        """Update the source's mark; returns its problems to announce now (none when it has no room for a mark)."""
+    def _remember(self, summary: Summary, source: Image, problems: list[Notice], on_event: bool) -> list[Notice]:
+        """Update the source's mark; returns its problems that nobody was told about yet."""
         mark = source.tags.get(MARK)
         partial = any(r.image_id == source.id and r.outcome in ("error", "deferred") for r in summary.results)
         wanted = next_mark(problems, mark, partial)
         if not has_room(source):
-            return []  # without a mark the poll would repeat it every run: the DR digest alone lists it
+            # Without a mark a poll would repeat it every run: the DR digest lists it, and an event (a person
+            # just created or tagged the image, imsync writes nothing to it) tells its own decisions.
+            return problems if on_event else []
         new = unannounced(problems, mark)
         if wanted == mark:
             return new
