@@ -138,5 +138,10 @@ def acceptor(context: object = None, settings: Settings | None = None) -> Accept
     credentials = resolve_credentials(context, settings.credentials_secret)
     deadline = Deadline.from_context(context)
     return Acceptor(
-        settings, inboxes(settings, credentials, deadline), log=log_decision, seconds_left=deadline.seconds_left
+        settings,
+        inboxes(settings, credentials, deadline),
+        log=log_decision,
+        seconds_left=deadline.seconds_left,
+        notifier=notifier(context, settings),
+        wall_clock=wall_clock,
     )

@@ -82,18 +82,35 @@ def has_room(source: Image) -> bool:
     return len(source.tags) + reserved < MAX_TAGS
 
 
-def stuck_for(image: Image, now: float, after_hours: float) -> float | None:
-    """Hours a copy has been in progress, when that is more than `after_hours`; else None."""
-    if not image.in_progress or not image.created_at:
-        return None
+def seconds_of(text: str) -> float | None:
+    """A time as IMS writes it (2023-11-14T22:13:20Z) in seconds since the epoch; None when unreadable."""
     try:
-        created = datetime.fromisoformat(image.created_at.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    if created.tzinfo is None:  # IMS writes UTC
-        created = created.replace(tzinfo=timezone.utc)
-    hours = (now - created.timestamp()) / 3600
+    if when.tzinfo is None:  # IMS writes UTC
+        when = when.replace(tzinfo=timezone.utc)
+    return when.timestamp()
+
+
+def stuck_for(image: Image, now: float, after_hours: float) -> float | None:
+    """Hours a copy has been in progress, when that is more than `after_hours`; else None."""
+    created = seconds_of(image.created_at) if image.in_progress and image.created_at else None
+    if created is None:
+        return None
+    hours = (now - created) / 3600
     return hours if hours > after_hours else None
+
+
+def new_in_this_run(shared_at: str, now: float, every_seconds: float) -> bool | None:
+    """Whether a share arrived in the interval this accept run covers, (now - every, now]; None when unreadable.
+
+    Runs every `every_seconds` cover the time end to end, so each share falls in one run's interval.
+    """
+    when = seconds_of(shared_at) if shared_at else None
+    if when is None:
+        return None
+    return now - every_seconds < when <= now
 
 
 def digest(function: str, items: list[Notice]) -> dict[str, object]:

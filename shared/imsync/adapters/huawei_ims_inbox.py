@@ -11,6 +11,7 @@ from huaweicloudsdkims.v2 import (
     BatchUpdateMembersRequestBody,
     ImsClient,
     ListImagesRequest,
+    ShowImageMemberRequest,
     ShowJobProgressRequest,
 )
 
@@ -67,6 +68,13 @@ class HuaweiShareInbox:
             f"accepting {len(image_ids)} shared image(s) in {self.region}", lambda c: c.batch_update_members(request)
         )
         return str(response.job_id)
+
+    def shared_since(self, image_id: str) -> str:
+        # GET /v1/{project_id}/cloudimages/{image_id}/members/{member_id}: a member may read its own membership.
+        request = ShowImageMemberRequest(image_id=image_id, member_id=self.project_id)
+        operation = f"reading this project's membership of {image_id} in {self.region}"
+        data = _json(self._call(operation, lambda c: c.show_image_member(request)))
+        return str(data.get("created_at") or "")
 
     def job(self, job_id: str) -> Job:
         # GET /v1/cloudimages/job/{job_id}: the per-project show_job gives the same answer but is deprecated.
