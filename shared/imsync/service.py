@@ -801,8 +801,7 @@ class Replicator:
             replica = replicas[0]
             result.outcome = "stuck"
             result.reason = (
-                f"the copy is still {replica.status} {hours:.0f} hours after it started "
-                f"(IMSYNC_STUCK_AFTER_HOURS={limit:g}): check the copy job in the IMS console"
+                f"still {replica.status} {hours:.0f} hours after the copy started (IMSYNC_STUCK_AFTER_HOURS={limit:g})"
             )
             self._log(result)
             self._hold(

@@ -113,6 +113,7 @@ def test_the_dr_run_sends_one_digest_of_what_is_open_each_run(cloud, topic):
     assert fine.id not in json.dumps(notices)
     (message,) = cloud.smn.messages(topic)[:1]
     assert message.subject == "imsync: 3 open problem(s) need a person"
+    assert f"- copy refused: image {encrypted.id} ({HOME}) to cn-east-3: encrypted" in message.text("email")
 
 
 def test_a_dry_run_announces_nothing_and_marks_nothing(cloud, topic, monkeypatch):
