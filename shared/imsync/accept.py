@@ -181,6 +181,21 @@ class Acceptor:
             return "failed", f"IMS could not accept it ({detail}); the next run tries again while it is pending"
         return "waiting", "IMS is still accepting it; the next run sees whether it is still pending"
 
+    def untrusted(self) -> list[dict[str, object]]:
+        """The shares waiting for a person in every accept region, for the DR run's digest (read errors are logged)."""
+        notices: list[dict[str, object]] = []
+        for region in self.settings.accept_regions:
+            try:
+                pending = self._inboxes(region).pending_shares()
+            except ImsyncError as exc:
+                self._log(ShareResult("", region, "scan", "error", f"listing the shares for the digest: {exc}"))
+                continue
+            for image in pending:
+                refusal = self._refusal(image, region)
+                if refusal is not None and refusal[0] == "untrusted":
+                    notices.append(self._notice(self._result(image, *refusal)))
+        return notices
+
     # ---- reporting --------------------------------------------------------------------------
 
     def _announce(self, summary: Summary, now: float) -> None:
@@ -202,23 +217,24 @@ class Acceptor:
                 continue
             if not new_in_this_run(shared_at, now, self.settings.accept_every_seconds):
                 continue
-            notices.append(
-                {
-                    "type": UNTRUSTED,
-                    "image_id": result.image_id,
-                    "image_name": result.image_name,
-                    "owner": result.owner,
-                    "region": result.region,
-                    "shared_at": shared_at,
-                    "reason": result.reason,
-                }
-            )
+            notices.append({**self._notice(result), "shared_at": shared_at})
         if not notices:
             return
         try:
             self._notifier.publish(notices)
         except Exception as exc:  # a notification never undoes or stops the work it reports
             self._log(ShareResult("", "", "notify", "error", f"{UNTRUSTED}: {exc}"))
+
+    @staticmethod
+    def _notice(result: ShareResult) -> dict[str, object]:
+        return {
+            "type": UNTRUSTED,
+            "image_id": result.image_id,
+            "image_name": result.image_name,
+            "owner": result.owner,
+            "region": result.region,
+            "reason": result.reason,
+        }
 
     @staticmethod
     def _result(image: Image, outcome: str, reason: str, job_id: str = "") -> ShareResult:

@@ -102,6 +102,8 @@ def replicator(context: object = None, settings: Settings | None = None) -> Repl
     """A Replicator wired to the real cloud (or whatever the SDK's endpoint variables point at)."""
     settings = settings or Settings.from_env()
     logger.setLevel(settings.log_level)
+    # An account that also accepts shares (trusted owners set) lists the untrusted ones in the DR digest.
+    open_shares = acceptor(context, settings).untrusted if settings.trusted_owners else None
     return Replicator(
         settings,
         store_factory(settings, context),
@@ -110,6 +112,7 @@ def replicator(context: object = None, settings: Settings | None = None) -> Repl
         deadline=Deadline.from_context(context),
         sleep=pause,
         wall_clock=wall_clock,
+        open_shares=open_shares,
     )
 
 

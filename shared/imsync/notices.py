@@ -115,7 +115,7 @@ def new_in_this_run(shared_at: str, now: float, every_seconds: float) -> bool | 
 
 def digest(function: str, items: list[Notice]) -> dict[str, object]:
     """One notification listing every open problem of a DR run."""
-    fields = ("type", "source_image_id", "source_region", "region", "replica_id", "reason")
+    fields = ("type", "source_image_id", "source_region", "region", "replica_id", "image_id", "owner", "reason")
     return {
         "type": DIGEST,
         "function": function,

@@ -10,7 +10,7 @@ import dataclasses
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,6 +182,7 @@ class Replicator:
         deadline: Deadline | None = None,
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
+        open_shares: Callable[[], Sequence[Notice]] | None = None,
     ) -> None:
         self.settings = settings
         self._stores = stores
@@ -190,6 +191,7 @@ class Replicator:
         self._clock = clock
         self._wall_clock = wall_clock  # when a copy counts as stuck (tests pass the emulated cloud's clock)
         self._held = threading.local()  # this thread's run's notifications, sent by _announce at its end
+        self._open_shares = open_shares  # an account that is a recipient too: untrusted shares, for the digest
         self._deadline = deadline or Deadline()
         self._sleep = sleep
         self._rules = CopyRules(settings.vaults)
@@ -760,6 +762,8 @@ class Replicator:
         for found in problems.values():  # a source outside the scope read (none expected): tell, as before
             items += found
             rest += [] if as_digest else found
+        if as_digest and self._open_shares is not None:
+            items += self._open_shares()
         if as_digest and items:
             rest.append(digest(summary.function, items))
         self._publish(rest)

@@ -198,3 +198,23 @@ def test_the_mark_is_never_copied_to_replicas(cloud, topic):
     (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
     assert replica.status == "active" and MARK not in replica.tags
     assert MARK not in cloud.region(HOME).image(image.id).tags  # nothing open any more: the mark went
+
+
+def test_an_account_that_also_accepts_shares_lists_the_untrusted_ones_in_the_digest(cloud, topic, monkeypatch):
+    # Role "both": this account owns images and accepts shares, trusting the partner only.
+    monkeypatch.setenv("IMSYNC_TRUSTED_OWNERS", cloud.recipient.projects[HOME])
+    stranger = cloud.add_account("stranger")
+    theirs = cloud.region(HOME).add_image(
+        name="vendor-appliance", owner=stranger, members={cloud.owner.projects[HOME]: "pending"}
+    )
+    iso = golden(cloud, regions="cn-east-3", name="installer", iso=True)
+
+    dr_run()
+    poll()  # the poll lists no shares: accept_shares announces each once, the digest repeats what is open
+
+    (digest,) = told(cloud, topic)
+    listed = {(i["type"], i.get("source_image_id") or i.get("image_id")) for i in digest["items"]}
+    assert listed == {("imsync.copy.refused", iso.id), ("imsync.share.untrusted", theirs.id)}
+    (share,) = [i for i in digest["items"] if i["type"] == "imsync.share.untrusted"]
+    assert share["owner"] == stranger.projects[HOME] and share["region"] == HOME
+    assert cloud.region(HOME).image(theirs.id).members[cloud.owner.projects[HOME]] == "pending"
