@@ -190,7 +190,10 @@ class Replicator:
         self._log = log or (lambda result: None)
         self._clock = clock
         self._wall_clock = wall_clock  # when a copy counts as stuck (tests pass the emulated cloud's clock)
-        self._held = threading.local()  # this thread's run's notifications, sent by _announce at its end
+        # The run's notifications, held until _announce sends what is new at its end (a lock, not a thread-local:
+        # a notification held by a helper thread must never be lost).
+        self._held: list[Notice] = []
+        self._held_lock = threading.Lock()
         self._open_shares = open_shares  # an account that is a recipient too: untrusted shares, for the digest
         self._deadline = deadline or Deadline()
         self._sleep = sleep
@@ -726,8 +729,8 @@ class Replicator:
         )
 
     def _hold(self, notice: Notice) -> None:
-        held: list[Notice] = getattr(self._held, "notices", None) or []
-        self._held.notices = [*held, notice]
+        with self._held_lock:
+            self._held.append(notice)
 
     # ---- notifications ------------------------------------------------------------------------
 
@@ -744,8 +747,8 @@ class Replicator:
         Each source's announced problems are listed in its imsync-noticed tag (docs/reliability.md).
         """
         self._flag_stuck(summary, estate)
-        held: list[Notice] = getattr(self._held, "notices", None) or []
-        self._held.notices = []
+        with self._held_lock:
+            held, self._held = self._held, []
         if summary.dry_run or self._notifier is None:  # nobody is told: no mark may say otherwise
             return
         problems: dict[str, list[Notice]] = defaultdict(list)
