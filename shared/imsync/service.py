@@ -746,6 +746,7 @@ class Replicator:
 
         Each source's announced problems are listed in its imsync-noticed tag (docs/reliability.md).
         """
+        sources = list(sources)
         self._flag_stuck(summary, estate)
         with self._held_lock:
             held, self._held = self._held, []
@@ -765,6 +766,8 @@ class Replicator:
         for found in problems.values():  # a source outside the scope read (none expected): tell, as before
             items += found
             rest += [] if as_digest else found
+        for image in self._left_behind(estate, sources):  # nothing of it is open any more
+            self._write_mark(image, None)
         if as_digest and self._open_shares is not None:
             items += self._open_shares()
         if as_digest and items:
@@ -780,20 +783,32 @@ class Replicator:
             # Without a mark a poll would repeat it every run: the DR digest lists it, and an event (a person
             # just created or tagged the image, imsync writes nothing to it) tells its own decisions.
             return problems if on_event else []
-        new = unannounced(problems, mark)
-        if wanted == mark:
-            return new
-        store = self._stores(source.region)
+        if wanted != mark:
+            self._write_mark(source, wanted)
+        return unannounced(problems, mark)
+
+    def _write_mark(self, image: Image, value: str | None) -> None:
+        """Set the image's imsync-noticed mark to `value`, or delete it (None): one tag call."""
+        store = self._stores(image.region)
         try:
-            if wanted is None:
-                store.delete_tags(source.id, {MARK: mark or ""})
+            if value is None:
+                store.delete_tags(image.id, {MARK: image.tags.get(MARK, "")})
             else:
-                store.add_tags(source.id, {MARK: wanted})
+                store.add_tags(image.id, {MARK: value})
         except ImsyncError as exc:
             # Told without a mark, the next run may tell again: better twice than never. Logged like a failed
             # notification: it never makes the run's own work fail.
-            self._log(Result(source.id, source.region, "notice", "error", f"writing {MARK}: {exc}", source.region))
-        return new
+            self._log(Result(image.id, image.region, "notice", "error", f"writing {MARK}: {exc}", image.region))
+
+    def _left_behind(self, estate: Estate, sources: Iterable[Image]) -> list[Image]:
+        """Images this run listed that carry a mark but are sources no more (their imsync-regions tag went)."""
+        scope = {s.id for s in sources}
+        return [
+            image
+            for region in estate.loaded_regions()
+            for image in estate.images(region)
+            if MARK in image.tags and image.id not in scope and not image.opted_in and not image.is_replica
+        ]
 
     def _flag_stuck(self, summary: Summary, estate: Estate) -> None:
         """A copy still in progress after IMSYNC_STUCK_AFTER_HOURS is reported as stuck, and held for _announce."""

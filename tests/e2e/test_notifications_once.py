@@ -73,17 +73,22 @@ def test_an_event_tells_its_own_refusal_and_the_polls_after_it_stay_quiet(cloud,
 
 def test_a_problem_that_goes_away_and_comes_back_is_told_again(cloud, topic):
     iso = golden(cloud, regions="cn-east-3", name="installer", iso=True)
-    poll()
-    tags = cloud.region(HOME).image(iso.id).tags
-    assert MARK in tags
 
-    tags["imsync-regions"] = "cn-north-4"  # nothing to copy: nothing open, the mark goes
+    def tags():
+        return cloud.region(HOME).image(iso.id).tags  # fetched each time: a tag write may replace the dict
+
     poll()
-    assert MARK not in cloud.region(HOME).image(iso.id).tags
-    tags["imsync-regions"] = "cn-east-3"
+    assert MARK in tags()
+    tags()["imsync-regions"] = "cn-north-4"  # nothing to copy: nothing open, the mark goes
+    poll()
+    assert MARK not in tags()
+    tags()["imsync-regions"] = "cn-east-3"
     poll()
 
     assert [n["type"] for n in told(cloud, topic)] == ["imsync.copy.refused", "imsync.copy.refused"]
+    del tags()["imsync-regions"]  # no longer a source at all: its mark goes too
+    poll()
+    assert tags() == {"team": "web"}
 
 
 def test_the_dr_run_sends_one_digest_of_what_is_open_each_run(cloud, topic):
