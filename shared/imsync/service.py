@@ -757,10 +757,12 @@ class Replicator:
         for notice in held:
             (problems[str(notice["source_image_id"])] if notice["type"] in PROBLEMS else rest).append(notice)
         items: list[Notice] = []
+        # A source with a deferral or an error was not seen whole: its mark keeps what this run could not see.
+        partial = {r.image_id for r in summary.results if r.outcome in ("error", "deferred")}
         for source in {s.id: s for s in sources}.values():
             found = problems.pop(source.id, [])
             items += found
-            new = self._remember(summary, source, found, on_event)
+            new = self._remember(source, found, source.id in partial, on_event)
             if not as_digest:
                 rest += new
         for found in problems.values():  # a source outside the scope read (none expected): tell, as before
@@ -774,10 +776,9 @@ class Replicator:
             rest.append(digest(summary.function, items))
         self._publish(rest)
 
-    def _remember(self, summary: Summary, source: Image, problems: list[Notice], on_event: bool) -> list[Notice]:
+    def _remember(self, source: Image, problems: list[Notice], partial: bool, on_event: bool) -> list[Notice]:
         """Update the source's mark; returns its problems that nobody was told about yet."""
         mark = source.tags.get(MARK)
-        partial = any(r.image_id == source.id and r.outcome in ("error", "deferred") for r in summary.results)
         wanted = next_mark(problems, mark, partial)
         if not has_room(source):
             # Without a mark a poll would repeat it every run: the DR digest lists it, and an event (a person
