@@ -790,6 +790,9 @@ class Replicator:
 
     def _write_mark(self, image: Image, value: str | None) -> None:
         """Set the image's imsync-noticed mark to `value`, or delete it (None): one tag call."""
+        if self._out_of_time():  # the next run writes it; it may tell once more meanwhile
+            self._log(Result(image.id, image.region, "notice", "deferred", f"{MARK}: {OUT_OF_TIME}", image.region))
+            return
         store = self._stores(image.region)
         try:
             if value is None:
