@@ -210,6 +210,9 @@ class Acceptor:
         for result in summary.results:
             if not isinstance(result, ShareResult) or result.outcome != "untrusted":
                 continue
+            if self._seconds_left() < RESERVE_SECONDS:  # the work is done; its report must still get out
+                self._log(ShareResult(result.image_id, result.region, "notice", "deferred", "out of time to read it"))
+                continue
             try:
                 shared_at = self._inboxes(result.region).shared_since(result.image_id)
             except ImsyncError as exc:
