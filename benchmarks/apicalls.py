@@ -32,6 +32,8 @@ def minimum_create(destinations: int) -> dict[str, int]:
         "list_images (read the source by id)": 1,
         "list_images (pages, 5 allowed regions)": len(DESTINATIONS) * pages(0),
         "copy_image_cross_region": destinations,
+        # the copy jobs noted on the source, so no run copies again while IMS does not list them yet
+        "batch_add_or_delete_tags (note the jobs)": 1 if destinations else 0,
     }
 
 
@@ -53,6 +55,9 @@ def minimum_sweep(images: int, missing_share: float) -> dict[str, int]:
     missing = len(DESTINATIONS) * (images - present)
     if missing:
         minimum["copy_image_cross_region"] = min(missing, COPY_LIMIT)
+        # each source whose copies start gets its jobs noted in one tag write; seed_sweep spreads the missing
+        # replicas one per source, so every copy started is on a source of its own
+        minimum["batch_add_or_delete_tags (note the jobs)"] = min(missing, COPY_LIMIT)
     return minimum
 
 

@@ -1,12 +1,16 @@
 """An in-memory ImageStore (DESIGN: fakes of imsync's own ports are fine for fast service tests).
 
 tests/contract/ states each behaviour of the port once and checks it on this fake and on the SDK adapter over
-the emulator, so the fake cannot drift from what the adapter does.
+the emulator, so the fake cannot drift from what the adapter does. Where the two could differ, the fake does what
+the emulator does (the emulator is the reference): a listing shows tags as IMS's "key.value" strings read back
+(ambiguous when a key holds a dot), an owner sees the images it shared as `shared`, member jobs add their
+projects only when they end, tags follow IMS's strict rules, and another account's image is refused.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,24 +19,29 @@ from imsync.domain.errors import CopyLimitReached, NotFound, Refused
 from imsync.domain.model import Image, Job
 
 MAX_COPIES = 5
+# The emulator's strict tag rules (IMS API reference, "Adding or deleting image tags in batches").
+MAX_TAGS = 10
+_TAG_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,36}")
+_TAG_VALUE = re.compile(r"[A-Za-z0-9_.\-]{0,43}")
+FINISHED = ("SUCCESS", "FAIL")
 
 
 @dataclass
 class _Job:
     job: Job
     done_at: float
-    members: tuple[str, tuple[str, ...], tuple[str, ...]] | None = None  # (region, images, projects)
+    members: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # (images, projects)
     replica: tuple[str, str] | None = None  # (region, image id)
 
 
 @dataclass
 class FakeCloud:
-    """Images of one account in several regions, copy and member jobs that end after `job_seconds`."""
+    """Images of one account in several regions, copy and member jobs that end after their time has passed."""
 
     job_seconds: float = 2.0
     copy_seconds: float = 60.0
     now: float = 0.0
-    images: dict[str, dict[str, Image]] = field(default_factory=dict)  # region -> id -> image
+    images: dict[str, dict[str, Image]] = field(default_factory=dict)  # region -> id -> image (exact tags)
     members: dict[str, dict[str, str]] = field(default_factory=dict)  # image id -> project -> status
     jobs: dict[str, _Job] = field(default_factory=dict)
     fail_member_jobs: list[str] = field(default_factory=list)  # reasons for the next member jobs
@@ -43,27 +52,42 @@ class FakeCloud:
         return FakeImageStore(self, region)
 
     def project(self, region: str) -> str:
+        """The account's own project in `region`."""
         return f"{region}-own".encode().hex()[:32].ljust(32, "0")
 
-    def add(self, region: str, **attrs: object) -> Image:
-        """An image of this account (or of another, with owned=False) in `region`."""
+    def other_project(self, region: str) -> str:
+        """A project of another account in `region`."""
+        return f"{region}-other".encode().hex()[:32].ljust(32, "0")
+
+    def add(self, region: str, members: Mapping[str, str] | None = None, **attrs: object) -> Image:
+        """An image of this account (or of another, with owned=False) in `region`, with exact tags."""
         image_id = str(uuid.uuid4())
         base: dict[str, object] = {"id": image_id, "region": region, "name": "image", "status": "active"}
         base.update(attrs)
+        if base.get("owned") is False:
+            base.setdefault("owner", self.other_project(region))
+        else:
+            base.setdefault("owner", self.project(region))
         image = Image(**base)  # type: ignore[arg-type]
         self.images.setdefault(region, {})[image_id] = image
+        if members:
+            self.members[image_id] = dict(members)
         return image
+
+    def image(self, region: str, image_id: str) -> Image:
+        """An image as the cloud holds it (exact tags), for assertions."""
+        return self.images[region][image_id]
 
     def advance(self, seconds: float) -> None:
         """Let time pass: jobs that are due end (copies turn active, member jobs add their projects)."""
         self.now += seconds
         for entry in self.jobs.values():
-            if entry.job.status in ("SUCCESS", "FAIL") or self.now < entry.done_at:
+            if entry.job.status in FINISHED or self.now < entry.done_at:
                 continue
             failed = entry.job.fail_reason != ""
             entry.job = replace(entry.job, status="FAIL" if failed else "SUCCESS")
             if entry.members and not failed:
-                _, image_ids, projects = entry.members
+                image_ids, projects = entry.members
                 for image_id in image_ids:
                     for project in projects:
                         self.members.setdefault(image_id, {}).setdefault(project, "pending")
@@ -73,7 +97,19 @@ class FakeCloud:
                 self.images[region][image_id] = replace(image, status="killed" if failed else "active")
 
     def copies_in_flight(self) -> int:
-        return sum(1 for e in self.jobs.values() if e.replica and e.job.status not in ("SUCCESS", "FAIL"))
+        return sum(1 for e in self.jobs.values() if e.replica and e.job.status not in FINISHED)
+
+
+def as_listed(image: Image, members: Mapping[str, str]) -> Image:
+    """The image as an IMS listing shows it to its owner: tags read back from "key.value" strings, and
+    __imagetype=shared once the image has members (IMS API reference, "Querying images")."""
+    tags: dict[str, str] = {}
+    for key, value in image.tags.items():
+        listed_key, _, listed_value = f"{key}.{value}".partition(".")
+        tags[listed_key] = listed_value
+    exact = all(f"{k}.{v}".count(".") <= 1 for k, v in image.tags.items())
+    image_type = "shared" if image.owned and members and image.image_type == "private" else image.image_type
+    return replace(image, tags=tags, tags_exact=exact, image_type=image_type)
 
 
 class FakeImageStore:
@@ -90,20 +126,29 @@ class FakeImageStore:
     def _images(self) -> dict[str, Image]:
         return self._cloud.images.setdefault(self.region, {})
 
-    def _own(self, image_id: str) -> Image:
+    def _visible(self, image_id: str) -> Image | None:
         image = self._images().get(image_id)
-        if image is None or not image.owned or image.gone:
-            raise NotFound(f"reading {image_id}", "IMG.0027", "no such image")
+        return None if image is None or image.status == "deleted" else image
+
+    def _own(self, image_id: str) -> Image:
+        image = self._visible(image_id)
+        if image is None:
+            raise NotFound(f"reading {image_id}", "IMG.0027", f"image {image_id} does not exist in {self.region}")
+        if not image.owned:
+            raise Refused(f"reading {image_id}", "IMG.0161", f"image {image_id} belongs to another account")
         return image
+
+    def _listed(self, image: Image) -> Image:
+        return as_listed(image, self._cloud.members.get(image.id, {}))
 
     def list_own_images(self) -> list[Image]:
         self._cloud.calls.append("list")
-        return [i for i in self._images().values() if i.owned and i.status != "deleted"]
+        return [self._listed(i) for i in self._images().values() if i.owned and i.status != "deleted"]
 
     def get_image(self, image_id: str) -> Image | None:
         self._cloud.calls.append("get")
-        image = self._images().get(image_id)
-        return None if image is None or image.status == "deleted" else image
+        image = self._visible(image_id)
+        return None if image is None else self._listed(image)
 
     def get_tags(self, image_id: str) -> dict[str, str]:
         self._cloud.calls.append("get_tags")
@@ -112,9 +157,12 @@ class FakeImageStore:
     def add_tags(self, image_id: str, tags: Mapping[str, str]) -> None:
         self._cloud.calls.append("add_tags")
         image = self._own(image_id)
+        for key, value in tags.items():
+            if not _TAG_KEY.fullmatch(key) or not _TAG_VALUE.fullmatch(value):
+                raise Refused(f"tagging {image_id}", "IMG.0115", f"tag {key!r}={value!r} breaks IMS's tag rules")
         merged = {**image.tags, **tags}
-        if len(merged) > 10:
-            raise Refused(f"tagging {image_id}", "IMG.0116", "an image has at most 10 tags")
+        if len(merged) > MAX_TAGS:
+            raise Refused(f"tagging {image_id}", "IMG.0116", f"an image has at most {MAX_TAGS} tags")
         self._images()[image_id] = replace(image, tags=merged)
 
     def delete_tags(self, image_id: str, tags: Mapping[str, str]) -> None:
@@ -140,6 +188,8 @@ class FakeImageStore:
         job = entry.job
         if entry.replica and job.status == "SUCCESS":
             job = replace(job, image_id=entry.replica[1])
+        if job.status != "FAIL":
+            job = replace(job, error_code="", fail_reason="")  # IMS tells why only once the job has failed
         return job
 
     def list_members(self, image_id: str) -> set[str]:
@@ -149,11 +199,15 @@ class FakeImageStore:
 
     def add_members(self, image_ids: Sequence[str], project_ids: Sequence[str]) -> str:
         self._cloud.calls.append("add_members")
+        operation = f"sharing {len(image_ids)} image(s) in {self.region}"
+        if self.project_id in project_ids:
+            raise Refused(operation, "IMG.0108", "an image cannot be shared with its own account")
         for image_id in image_ids:
-            self._own(image_id)
+            if self._own(image_id).status != "active":
+                raise Refused(operation, "IMG.0026", f"image {image_id}: only active images can be shared")
         reason = self._cloud.fail_member_jobs.pop(0) if self._cloud.fail_member_jobs else ""
         job = Job(self._new_id(), "RUNNING", error_code="IMG.0088" if reason else "", fail_reason=reason)
-        return self._job(job, self._cloud.job_seconds, members=(self.region, tuple(image_ids), tuple(project_ids)))
+        return self._job(job, self._cloud.job_seconds, members=(tuple(image_ids), tuple(project_ids)))
 
     def _new_id(self) -> str:
         return f"{next(self._cloud._ids):032x}"

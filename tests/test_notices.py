@@ -54,6 +54,10 @@ def test_room_for_the_mark_within_ten_tags_and_the_share_marks_slot():
     assert not has_room(image({**nine, "k9": "v"}))
     assert has_room(image({**nine, MARK: "abcdef"}))  # already there: rewriting it takes no slot
     assert not has_room(image({**{f"k{n}": "v" for n in range(8)}, "imsync-share": "partner"}))
+    # The copy-job note of a region this run copies to comes first, whether written yet or not.
+    assert not has_room(image(nine), copy_regions={"cn-east-3"})
+    assert has_room(image({**{f"k{n}": "v" for n in range(8)}, "imsync-copy-cn-east-3": "j"}), {"cn-east-3"})
+    assert not has_room(image({**nine, MARK: "abcdef"}), copy_regions={"cn-east-3"})  # the mark must give way
 
 
 def test_each_share_falls_in_one_runs_interval():

@@ -4,5 +4,5 @@ from imsync.handlers import scheduled_dr_copy
 
 
 def handler(event, context):
-    """FunctionGraph / AWS Lambda entry point: see CONTRACT.md section 6 for the events it accepts."""
+    """FunctionGraph / AWS Lambda entry point: docs/events.md lists the events it accepts."""
     return scheduled_dr_copy(event, context)

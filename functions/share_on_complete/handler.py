@@ -4,5 +4,5 @@ from imsync.handlers import share_on_complete
 
 
 def handler(event, context):
-    """FunctionGraph / AWS Lambda entry point: see CONTRACT.md section 6 for the events it accepts."""
+    """FunctionGraph / AWS Lambda entry point: docs/events.md lists the events it accepts."""
     return share_on_complete(event, context)

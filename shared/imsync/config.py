@@ -6,7 +6,7 @@ import json
 import os
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from imsync.domain.errors import ConfigError
@@ -89,14 +89,20 @@ class Settings:
             name_template=_template(env),
             copy_tags=_bool(env, "IMSYNC_COPY_TAGS", True),
             dry_run=_bool(env, "IMSYNC_DRY_RUN", False),
-            http_timeout=_timeout(env),
+            http_timeout=_number(
+                env, "IMSYNC_HTTP_TIMEOUT", 30.0, "seconds", lambda v: 0 < v <= 600, "between 0 and 600"
+            ),
             credentials_secret=env.get("IMSYNC_CREDENTIALS_SECRET", "").strip() or None,
-            share_wait_seconds=_seconds(env, "IMSYNC_SHARE_WAIT_SECONDS", 30.0, 0.0, 600.0),
+            share_wait_seconds=_number(
+                env, "IMSYNC_SHARE_WAIT_SECONDS", 30.0, "seconds", lambda v: 0 <= v <= 600, "0 to 600"
+            ),
             log_level=log_level(env),
             trusted_owners=_trusted_owners(env),
             accept_regions=_regions(env, "IMSYNC_ACCEPT_REGIONS") or ((home,) if home else ()),
             smn_topic_urn=_topic_urn(env),
-            stuck_after_hours=_stuck_after(env),
+            stuck_after_hours=_number(
+                env, "IMSYNC_STUCK_AFTER_HOURS", 12.0, "hours", lambda v: 0 < v < float("inf"), "a positive number of"
+            ),
             accept_every_seconds=_accept_every(env),
         )
 
@@ -223,31 +229,6 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}: '{raw[:20]}' is not true or false")
 
 
-def _timeout(env: Mapping[str, str]) -> float:
-    name = "IMSYNC_HTTP_TIMEOUT"
-    raw = env.get(name, "").strip() or "30"
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: '{raw[:20]}' is not a number of seconds") from None
-    if not 0 < value <= 600:
-        raise ConfigError(f"{name}: must be between 0 and 600 seconds")
-    return value
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: '{raw[:20]}' is not a number of seconds") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name}: must be between {low:g} and {high:g} seconds")
-    return value
-
-
 def log_level(env: Mapping[str, str] | None = None) -> str:
     """POWERTOOLS_LOG_LEVEL (powertools' own variable), else its alias IMSYNC_LOG_LEVEL, else INFO."""
     env = os.environ if env is None else env
@@ -283,15 +264,19 @@ def _topic_urn(env: Mapping[str, str]) -> str | None:
     return value or None
 
 
-def _stuck_after(env: Mapping[str, str]) -> float:
-    name = "IMSYNC_STUCK_AFTER_HOURS"
-    raw = env.get(name, "").strip() or "12"
+def _number(
+    env: Mapping[str, str], name: str, default: float, unit: str, valid: Callable[[float], bool], rule: str
+) -> float:
+    """A number setting; ConfigError names the variable, what it got and the rule."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(f"{name}: '{raw[:20]}' is not a number of hours") from None
-    if not 0 < value < float("inf"):
-        raise ConfigError(f"{name}: must be a positive number of hours, like 12")
+        raise ConfigError(f"{name}: '{raw[:20]}' is not a number of {unit}") from None
+    if not valid(value):
+        raise ConfigError(f"{name}: must be {rule} {unit}")
     return value
 
 

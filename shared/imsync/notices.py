@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
-from imsync.domain.model import MAX_TAG_VALUE, MAX_TAGS, TAG_SHARE, TAG_SHARED, Image
+from imsync.domain.model import COPY_CLAIM_PREFIX, MAX_TAG_VALUE, MAX_TAGS, TAG_SHARE, TAG_SHARED, Image
 
 MARK = "imsync-noticed"  # starts with "imsync-": never copied to replicas, never read as policy
 
@@ -71,15 +71,17 @@ def next_mark(problems: Iterable[Notice], mark: str | None, partial: bool) -> st
     return "_".join(sorted(hashes)) or None
 
 
-def has_room(source: Image) -> bool:
+def has_room(source: Image, copy_regions: Iterable[str] = ()) -> bool:
     """Whether a mark can be added without crowding out a tag that matters more (IMS allows 10).
 
-    The share mark (`imsync-shared`) that a source shared in its own region needs comes first.
+    First come the copy-job notes (`imsync-copy-<region>`) of the regions this run copies, or may copy,
+    to (`copy_regions`; a note written after the listing is not in `source.tags`), and the share mark
+    (`imsync-shared`) that a source shared in its own region needs.
     """
-    if MARK in source.tags:
-        return True
-    reserved = 1 if TAG_SHARE in source.tags and TAG_SHARED not in source.tags else 0
-    return len(source.tags) + reserved < MAX_TAGS
+    notes = {COPY_CLAIM_PREFIX + region for region in copy_regions} - set(source.tags)
+    reserved = len(notes) + (1 if TAG_SHARE in source.tags and TAG_SHARED not in source.tags else 0)
+    others = len(source.tags) - (1 if MARK in source.tags else 0)  # rewriting the mark takes no new slot
+    return others + reserved < MAX_TAGS
 
 
 def seconds_of(text: str) -> float | None:

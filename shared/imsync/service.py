@@ -10,13 +10,21 @@ import dataclasses
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from imsync.config import Settings
-from imsync.domain.errors import CloudError, CopyLimitReached, ImsyncError, OutcomeUnknown, OutOfTime, Unavailable
-from imsync.domain.model import POLICY_PREFIX, TAG_SHARED, Image, Lineage
+from imsync.domain.errors import (
+    CloudError,
+    CopyLimitReached,
+    ImsyncError,
+    NotFound,
+    OutcomeUnknown,
+    OutOfTime,
+    Unavailable,
+)
+from imsync.domain.model import COPY_CLAIM_PREFIX, MAX_TAGS, POLICY_PREFIX, TAG_SHARED, Image, Lineage, writable_tag
 from imsync.domain.planner import (
     COPY,
     DEFER,
@@ -87,7 +95,19 @@ class Summary:
         }
 
 
+LOST = "lost-"  # a copy request whose answer was lost: it may have started, its job is unknown
+LISTED = "(nothing to note)"  # a copy that may be running and needs no note on its source
+# How long a copy whose request's answer was lost is waited for before it is asked for again (IMS may list
+# a copy some time after accepting it, and without a job there is nothing else to ask).
+LOST_WAIT_MINUTES = 30
 OUT_OF_TIME = "out of time: too little of this invocation is left to start it; the next run does it"
+
+
+def _hex(text: str) -> int:
+    try:
+        return int(text, 16)
+    except ValueError:
+        return 0
 
 
 def _outcome(exc: ImsyncError) -> str:
@@ -137,6 +157,8 @@ class Estate:
         self._read_at: dict[str, float] = {}
         self._images: dict[str, list[Image]] = {}
         self._copies: dict[str, dict[str, list[Image]]] = {}
+        self.unlisted = 0  # copies started (claimed on their source) that IMS does not list yet
+        self.started_at = clock()  # what this run knows of IMS may be older than anything done after this
 
     def images(self, region: str) -> list[Image]:
         if region not in self._images:
@@ -165,8 +187,9 @@ class Estate:
         return list(self._images)
 
     def in_flight(self) -> int:
-        """imsync's copies that IMS shows as still being made, in every region read so far."""
-        return sum(1 for images in self._images.values() for i in images if i.lineage and i.in_progress)
+        """imsync's copies still being made: those IMS lists in every region read so far, and those it does not yet."""
+        listed = sum(1 for images in self._images.values() for i in images if i.lineage and i.in_progress)
+        return listed + self.unlisted
 
 
 class Replicator:
@@ -189,7 +212,7 @@ class Replicator:
         self._notifier = notifier
         self._log = log or (lambda result: None)
         self._clock = clock
-        self._wall_clock = wall_clock  # when a copy counts as stuck (tests pass the emulated cloud's clock)
+        self._wall_clock = wall_clock  # the time of day: lost copy requests, stuck copies (tests: the emulator's)
         # The run's notifications, held until _announce sends what is new at its end (a lock, not a thread-local:
         # a notification held by a helper thread must never be lost).
         self._held: list[Notice] = []
@@ -234,12 +257,12 @@ class Replicator:
             sources = self._opted_in(summary, estate, (), ())
         else:
             sources = self._sources_of_replicas(summary, estate, trigger)
-        self._reconcile(
-            summary,
-            estate,
-            sources,
-            no_copy="the completion poll starts no copies; the next create event or DR run does",
-        )
+        if trigger.replica_ids:  # a completion event names its replicas: finish those, start nothing
+            self._reconcile(summary, estate, sources, no_copy="a completion event starts no copies; the poll does")
+        else:
+            # The poll also starts the missing copies of event-mode sources that are active now: an image tagged
+            # while being created is copied within one poll of turning active (its create event came too early).
+            self._reconcile(summary, estate, sources, on_event=True)
         self._announce(summary, estate, sources)
         return summary
 
@@ -407,7 +430,14 @@ class Replicator:
             return projects
 
         actions = plan_image(
-            source, readable, copies, self._rules, shares, no_copy_reason=no_copy, copy_tags=self.settings.copy_tags
+            source,
+            readable,
+            copies,
+            self._rules,
+            shares,
+            no_copy_reason=no_copy,
+            copy_tags=self.settings.copy_tags,
+            unlisted=self._unlisted_copies(summary, estate, source, copies),
         )
         for region in dict.fromkeys(own_refused):
             reason = (
@@ -416,6 +446,73 @@ class Replicator:
             )
             self._record(summary, Result(source.id, region, "share", "refused", reason, source.region))
         return actions
+
+    def _unlisted_copies(
+        self, summary: Summary, estate: Estate, source: Image, copies: Mapping[str, list[Image]]
+    ) -> dict[str, str]:
+        """Regions where a run started a copy that IMS does not list yet (region -> why it is waited for).
+
+        IMS may list a copy in its destination only some time after accepting it (docs/emulator.md,
+        "Readings"). The run that starts a copy notes its job on the source (imsync-copy-<region>), so no
+        other run copies again meanwhile; once the replica is listed, or the job ended, the note is dropped.
+        """
+        unlisted: dict[str, str] = {}
+        ended: dict[str, str] = {}
+        for region, job_id in source.copy_claims.items():
+            if region not in copies:  # not readable this run: the note stays, nothing is copied there anyway
+                continue
+            if any(not r.gone for r in copies[region]):
+                ended[region] = job_id
+                continue
+            if job_id.startswith(LOST):
+                if self._wall_clock() // 60 - _hex(job_id[len(LOST) :]) < LOST_WAIT_MINUTES:
+                    unlisted[region] = (
+                        f"a copy request's answer was lost; waiting up to {LOST_WAIT_MINUTES} min for IMS to list "
+                        "the copy before asking again"
+                    )
+                else:
+                    ended[region] = job_id
+                continue
+            try:
+                job = self._stores(source.region).get_job(job_id)
+            except NotFound:
+                ended[region] = job_id
+                continue
+            except ImsyncError as exc:
+                unlisted[region] = f"a copy was started (job {job_id}); its state is unknown ({exc}): waiting"
+                continue
+            if job.status in ("SUCCESS", "FAIL"):
+                ended[region] = job_id
+            else:
+                unlisted[region] = f"copy started (job {job_id}, {job.status}); IMS does not list it in {region} yet"
+        estate.unlisted += len(unlisted)
+        if ended and not summary.dry_run and not self._out_of_time():
+            try:
+                self._stores(source.region).delete_tags(
+                    source.id, {COPY_CLAIM_PREFIX + region: job_id for region, job_id in ended.items()}
+                )
+            except ImsyncError as exc:
+                self._record(summary, Result(source.id, source.region, "claim", "error", str(exc), source.region))
+        return unlisted
+
+    def _note_copies(
+        self, summary: Summary, started: Mapping[str, dict[str, str]], sources: Mapping[str, Image]
+    ) -> None:
+        """Note each started copy's job on its source (one tag write per source), as far as the 10 tags allow."""
+        for source_id, jobs in started.items():
+            source = sources[source_id]
+            room = MAX_TAGS - len(source.tags)
+            lost = f"{LOST}{int(self._wall_clock() // 60):x}"  # no job to ask about: the time it was asked for
+            notes = {COPY_CLAIM_PREFIX + r: lost if j == LOST else j for r, j in sorted(jobs.items())}
+            notes = {k: v for k, v in notes.items() if writable_tag(k, v)}
+            notes = dict(list(notes.items())[: max(room, 0)])
+            if not notes or self._out_of_time():
+                continue
+            try:
+                self._stores(source.region).add_tags(source.id, notes)
+            except ImsyncError as exc:
+                why = f"noting the copy jobs on the source failed ({exc}); a copy IMS lists late may be made twice"
+                self._record(summary, Result(source.id, source.region, "claim", "error", why, source.region))
 
     def _exact(self, summary: Summary, image: Image) -> Image:
         """`image` with its tags read one by one when the listing's "key.value" strings were ambiguous."""
@@ -449,6 +546,8 @@ class Replicator:
             except ImsyncError as exc:
                 self._record(summary, Result("", region, "scan", "error", f"counting copies in flight: {exc}"))
         budget = self.settings.max_concurrent_copies - estate.in_flight()
+        started: dict[str, dict[str, str]] = defaultdict(dict)
+        asked: list[tuple[str, str]] = []  # copies requested in this run, settled once noted on their sources
         for action in copies:
             if budget <= 0:
                 self._report(
@@ -465,22 +564,31 @@ class Replicator:
             if self._out_of_time():
                 self._report(summary, action, "deferred", OUT_OF_TIME)
                 continue
-            started = self._start_copy(summary, estate, action)
-            if started is None:
+            job_id = self._start_copy(summary, estate, action)
+            if job_id is None:
                 budget = 0  # IMS says it runs all the copies it allows: the rest wait for a later run
-            elif started:
+            elif job_id:
                 budget -= 1
+                asked.append((action.source.id, action.region))
+                if job_id != LISTED:
+                    started[action.source.id][action.region] = job_id
+        try:
+            self._note_copies(summary, started, {a.source.id: a.source for a in copies})
+        finally:
+            now = self._clock()
+            for key in asked:
+                RECENT.settle(key, now)
 
-    def _start_copy(self, summary: Summary, estate: Estate, action: Action) -> bool | None:
-        """Start one copy; True when a copy is (or may be) running afterwards, None when IMS is at its limit."""
+    def _start_copy(self, summary: Summary, estate: Estate, action: Action) -> str | None:
+        """Start one copy: its job ID, LOST when it may have started, "" when it did not, None when IMS is full."""
         source, region = action.source, action.region
         if not self.settings.agency:
             self._report(summary, action, "error", "IMSYNC_AGENCY is not set: name the IAM agency IMS copies with")
-            return False
+            return ""
         key = (source.id, region)
-        if not RECENT.claim(key, estate.read_at(region)):
+        if not RECENT.claim(key, estate.started_at):
             self._report(summary, action, "waiting", "another invocation in this process just started this copy")
-            return False
+            return ""
         lineage = Lineage(source.region, source.id)
         name = self.settings.replica_name(source.region, source.name, source.id)
         description = f"{lineage.marker} copied by imsync"
@@ -495,25 +603,24 @@ class Replicator:
         except OutOfTime as exc:  # nothing was sent
             RECENT.release(key)
             self._report(summary, action, "deferred", str(exc))
-            return False
+            return ""
         except (OutcomeUnknown, Unavailable) as exc:
             return self._after_lost_answer(summary, estate, action, exc)
         except ImsyncError as exc:
             RECENT.release(key)
             self._report(summary, action, "error", str(exc))
             self._notify("imsync.copy.failed", action, str(exc))
-            return False
+            return ""
         except BaseException:
             RECENT.settle(key, self._clock())  # never leave the copy "in flight" in this process for ever
             raise
-        RECENT.settle(key, self._clock())
+        # Settled once the job is noted on the source (_start_copies): IMS may not list the copy for a while.
         self._report(summary, action, "started", action.reason, job_id=job_id)
-        return True
+        return job_id
 
-    def _after_lost_answer(self, summary: Summary, estate: Estate, action: Action, exc: CloudError) -> bool:
+    def _after_lost_answer(self, summary: Summary, estate: Estate, action: Action, exc: CloudError) -> str:
         # The copy may have started: look in the destination before anything asks again. Not released:
-        # a run that read the destination before now must not copy what may still appear.
-        RECENT.settle((action.source.id, action.region), self._clock())
+        # a run that started before now must not copy what may still appear (settled by _start_copies).
         try:
             estate.refresh(action.region)
             found = [r for r in estate.copies_of(action.source.id, action.region) if not r.gone]
@@ -521,9 +628,11 @@ class Replicator:
             found = []
         if found:
             self._report(summary, action, "started", f"{exc}, but the copy is there", replica_id=found[0].id)
-            return True
+            return LISTED
         self._report(summary, action, "error", f"{exc}; no copy found, the next run looks again before copying")
-        return True  # count it against the limit: it may still appear
+        # Counted against the limit either way: it may still appear. Without any answer it is noted on the
+        # source as asked for (IMS may list it late); an error answer (5xx) says the request was not done.
+        return LOST if isinstance(exc, OutcomeUnknown) else LISTED
 
     # ---- finalize ---------------------------------------------------------------------------
 
@@ -759,10 +868,14 @@ class Replicator:
         items: list[Notice] = []
         # A source with a deferral or an error was not seen whole: its mark keeps what this run could not see.
         partial = {r.image_id for r in summary.results if r.outcome in ("error", "deferred")}
+        copying: dict[str, set[str]] = defaultdict(set)  # source -> regions it copies, or may copy, to
+        for r in summary.results:
+            if r.action in (COPY, DEFER):
+                copying[r.image_id].add(r.region)
         for source in {s.id: s for s in sources}.values():
             found = problems.pop(source.id, [])
             items += found
-            new = self._remember(source, found, source.id in partial, on_event)
+            new = self._remember(source, found, source.id in partial, copying.get(source.id, set()), on_event)
             if not as_digest:
                 rest += new
         for found in problems.values():  # a source outside the scope read (none expected): tell, as before
@@ -776,13 +889,17 @@ class Replicator:
             rest.append(digest(summary.function, items))
         self._publish(rest)
 
-    def _remember(self, source: Image, problems: list[Notice], partial: bool, on_event: bool) -> list[Notice]:
+    def _remember(
+        self, source: Image, problems: list[Notice], partial: bool, copy_regions: set[str], on_event: bool
+    ) -> list[Notice]:
         """Update the source's mark; returns its problems that nobody was told about yet."""
         mark = source.tags.get(MARK)
         wanted = next_mark(problems, mark, partial)
-        if not has_room(source):
+        if not has_room(source, copy_regions):
             # Without a mark a poll would repeat it every run: the DR digest lists it, and an event (a person
-            # just created or tagged the image, imsync writes nothing to it) tells its own decisions.
+            # just created or tagged the image) tells its own decisions. A mark in a slot a copy note needs goes.
+            if mark is not None:
+                self._write_mark(source, None)
             return problems if on_event else []
         if wanted != mark:
             self._write_mark(source, wanted)

@@ -56,6 +56,7 @@ NOT_EMULATED = "eu-west-101"
 TIMEOUT = 0.3  # IMSYNC_HTTP_TIMEOUT: short, so that delayed answers cost little real time
 DELAY = 0.45  # an injected delay, past the timeout
 MAX_IN_FLIGHT = 5
+MAX_TAGS = 10  # IMS (strict reading): a source this full has no room to note a copy in flight
 GIB = 1024**3
 LARGE = {"cn-south-1", "cn-east-2", "cn-east-3", "cn-north-4"}
 TAG_CHARS = re.compile(r"^[A-Za-z0-9_\-., +;]*$")
@@ -89,6 +90,7 @@ class Violation:
 @dataclass
 class Figures:
     readings: str = "documented"
+    tolerated_duplicates: set[tuple[str, str]] = field(default_factory=set)
     steps: int = 0
     faults: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
@@ -189,6 +191,7 @@ class ChaosRun:
         self._fault_rules: list[tuple[str, Any]] = []
         self._saved_env: dict[str, str | None] = {}
         self._secrets: list[str] = []
+        self._ever_full: set[str] = set()  # sources seen with IMS's 10 tags (no room to note a copy in flight)
 
     # ---- set-up ------------------------------------------------------------------------------
 
@@ -519,6 +522,8 @@ class ChaosRun:
             for rec in cloud.region(region).images():
                 if not rec.source_id():
                     sources[rec.id] = rec
+                    if len(rec.tags) >= MAX_TAGS:
+                        self._ever_full.add(rec.id)
         for region in REGIONS:
             for rec in cloud.region(region).images():
                 source_id = rec.source_id()
@@ -547,7 +552,11 @@ class ChaosRun:
                 if extra:
                     self._violate("3-share", f"image {rec.id} in {region} shared with unconfigured {sorted(extra)}")
         for (source_id, region), count in live.items():
-            if count > 1:
+            if count > 1 and cloud.readings.copy_visible_after and source_id in self._ever_full:
+                # The documented limit (README, "Copies IMS lists late"): with no free tag on the source, imsync
+                # cannot note a copy in flight, so a run within the listing delay may copy again.
+                self.figures.tolerated_duplicates.add((source_id, region))
+            elif count > 1:
                 self._violate("1", f"{count} live replicas of {source_id} in {region}")
         if cloud.max_in_flight > MAX_IN_FLIGHT:
             self._violate("3-limit", f"IMS saw {cloud.max_in_flight} copies in flight (limit {MAX_IN_FLIGHT})")
@@ -681,6 +690,9 @@ class ChaosRun:
             if len(killed) >= 3 and gave_up:
                 return []  # IMS failed it three times: reported, with the way out (accepted, not silent)
             return [f"{rec.id}: no replica in {region} yet"]
+        if (rec.id, region) in self.figures.tolerated_duplicates:
+            # imsync keeps one of the two (domain/planner.py pick_replica) and reports the other: check that one.
+            replicas.sort(key=lambda r: (r.status != "active", r.created_at, r.id))
         (replica,) = replicas[:1]
         problems = []
         if replica.status != "active":

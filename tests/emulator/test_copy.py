@@ -11,6 +11,8 @@ from huaweicloudsdkims.v2 import (
     ShowJobRequest,
 )
 
+from imsync.emulator import Readings
+
 NORTH, EAST, SOUTH, AP = "cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1"
 
 
@@ -179,3 +181,14 @@ def test_durations_are_configurable():
 
     emu = Emulator(copy_base_seconds=10, copy_seconds_per_gb=1, start=False)
     assert emu.copy_duration(50 * 1024**3) == 60
+
+
+@pytest.mark.parametrize(("agency_regions", "status"), [("destination", "SUCCESS"), ("both", "FAIL")])
+def test_a_grant_in_the_destination_only_is_enough_under_the_current_guide(cloud, ims, agency_regions, status):
+    # The current IMS guide asks for the rights in the destination; the older page, in both regions.
+    cloud.readings = Readings(agency_regions=agency_regions)
+    cloud.set_agency("imsync-copy", grants={EAST: ["IMS CrossCopyAgencyPolicy"]})
+    src = cloud.region(NORTH).add_image(name="g")
+    job_id = ims(NORTH).copy_image_cross_region(copy_request(src.id)).job_id
+    cloud.run_until_idle()
+    assert ims(NORTH).show_job(ShowJobRequest(job_id=job_id)).status == status

@@ -211,6 +211,7 @@ def test_empty_starts_without_images():
     try:
         env, hints = _exports_and_hints(proc)
         assert "with no images (--empty)" in hints[0]
+        assert any("imsync tag IMAGE_ID" in h for h in hints)  # no "golden" to point at
         assert env["IMSYNC_ALLOWED_REGIONS"] == "cn-east-3"
         assert _imsync(env, "status")["images"] == []
     finally:

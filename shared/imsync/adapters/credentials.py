@@ -1,4 +1,4 @@
-"""Where the Huawei Cloud keys come from (CONTRACT.md section 4), first found wins."""
+"""Where the Huawei Cloud keys come from (README, "Configure"), first found wins."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ from imsync.retry import RESERVE_SECONDS, Retrier
 PAGE_SIZE = 500
 # [Terraform provider] listings ask for the images of every enterprise project the user may see.
 ALL_ENTERPRISE_PROJECTS = "all_granted_eps"
-# IMS codes that mean "too many tasks right now" rather than "never" (API-NOTES: IMG.0060 is a guess).
+# IMS codes that mean "too many tasks right now" rather than "never" (docs/emulator.md: still open).
 BUSY_CODES = frozenset({"IMG.0060"})
 
 
@@ -88,7 +88,8 @@ def translated(operation: str) -> Iterator[None]:
             raise NotFound(operation, code, message) from None
         raise Refused(operation, code, message) from None
     except (ConnectionException, RequestTimeoutException, requests.exceptions.RequestException) as exc:
-        # A POST read timeout escapes the SDK as a raw requests exception (API-NOTES): the effect may have happened.
+        # A POST read timeout escapes the SDK as a raw requests exception (seen with SDK 3.1.219): it may
+        # have taken effect.
         raise OutcomeUnknown(operation, type(exc).__name__, "no answer from IMS") from None
     except ValueError:
         # The SDK could not read the answer (not JSON): whatever was asked may have happened.
@@ -261,7 +262,7 @@ class ImsClients:
             credentials = credentials.with_security_token(self._credentials.security_token)
         builder = ImsClient.new_builder().with_http_config(config).with_credentials(credentials)
         # with_region and no project ID: the SDK looks the region's project up in IAM (GET /v3/projects?name=),
-        # as CONTRACT.md section 4 says, and caches it per key and region for the process.
+        # (README, "Configure"), and caches it per key and region for the process.
         with translated(f"finding the project of {region} in IAM"):
             return builder.with_region(endpoint).build()
 

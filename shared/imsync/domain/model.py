@@ -13,6 +13,8 @@ TAG_WHEN = "imsync-when"
 TAG_SOURCE = "imsync-source"
 TAG_SOURCE_REGION = "imsync-source-region"
 TAG_SHARED = "imsync-shared"  # fingerprint of the projects an image was last shared with
+# On a source, + a destination region: the copy job a run started there, until IMS lists the replica.
+COPY_CLAIM_PREFIX = "imsync-copy-"
 # What imsync writes stays within the stricter of IMS's two tag pages (10 tags, key <= 36, value <= 43,
 # letters, digits, _ - .), so it is valid whichever the cloud applies (docs/emulator.md, "Readings").
 MAX_TAGS = 10
@@ -83,6 +85,11 @@ class Image:
     @property
     def gone(self) -> bool:
         return self.status in GONE
+
+    @property
+    def copy_claims(self) -> dict[str, str]:
+        """Destination region -> the copy job a run started there, for copies IMS may not list yet."""
+        return {k[len(COPY_CLAIM_PREFIX) :]: v for k, v in self.tags.items() if k.startswith(COPY_CLAIM_PREFIX)}
 
     @property
     def user_tags(self) -> dict[str, str]:

@@ -93,21 +93,23 @@ def pick_replica(replicas: Sequence[Image]) -> tuple[Image | None, list[Image], 
 def replica_tags(source: Image, replica: Image, copy_tags: bool, fingerprint: str) -> dict[str, str]:
     """The complete tag set a finished replica must end with, never more than IMS's 10.
 
-    Lineage comes first, then the share fingerprint, then the tags someone put on the replica itself (imsync
-    never deletes those), then as many of the source's tags as still fit, those already there first.
+    Tags people put on the replica itself are never removed, so they hold their slots; then come the lineage
+    tags (the description marker says the same if they cannot fit), the share fingerprint (without it the
+    members are read on every run), and as many of the source's tags as still fit, those already there first.
     """
-    final = {TAG_SOURCE: source.id, TAG_SOURCE_REGION: source.region}
     copyable = {k: v for k, v in source.user_tags.items() if writable_tag(k, v)} if copy_tags else {}
-    own = {k: v for k, v in replica.tags.items() if k not in final and k != TAG_SHARED and k not in copyable}
-    room = MAX_TAGS - len(final) - len(own)
-    if fingerprint and room > 0:
-        final[TAG_SHARED] = fingerprint
-        room -= 1
+    managed = {TAG_SOURCE, TAG_SOURCE_REGION, TAG_SHARED, *copyable}
+    final = {k: v for k, v in replica.tags.items() if k not in managed}
+    wanted = {TAG_SOURCE: source.id, TAG_SOURCE_REGION: source.region}
+    if fingerprint:
+        wanted[TAG_SHARED] = fingerprint
     present = [k for k in sorted(copyable) if k in replica.tags]
     absent = [k for k in sorted(copyable) if k not in replica.tags]
-    for key in (present + absent)[: max(room, 0)]:
-        final[key] = copyable[key]
-    final.update(own)
+    wanted.update((k, copyable[k]) for k in present + absent)
+    for key, value in wanted.items():
+        if len(final) >= MAX_TAGS:
+            break
+        final[key] = value
     return final
 
 
@@ -160,12 +162,14 @@ def plan_image(
     *,
     no_copy_reason: str | None = None,
     copy_tags: bool = True,
+    unlisted: Mapping[str, str] | None = None,
 ) -> list[Action]:
     """What must happen for `source` to have one finished, shared replica in each region of its policy.
 
     `copies` maps each destination region to the images there that were copied from `source` (any state);
     `shares(region)` gives the projects the policy's aliases name in that region;
-    `no_copy_reason`, when given, is why this run starts no copy (missing replicas are deferred with it).
+    `no_copy_reason`, when given, is why this run starts no copy (missing replicas are deferred with it);
+    `unlisted` maps regions where a copy was started that IMS does not list yet to why it is waited for.
     """
     actions: list[Action] = []
     if policy.aliases and source.status == "active":
@@ -181,7 +185,9 @@ def plan_image(
         if extras:
             ids = ", ".join(r.id for r in extras)
             actions.append(Action(FAIL, source, region, f"more than one replica ({ids}); delete the extra ones"))
-        if replica is None:
+        if replica is None and unlisted and region in unlisted:
+            actions.append(Action(WAIT, source, region, unlisted[region]))
+        elif replica is None:
             actions.append(_missing(source, region, failed, rules, no_copy_reason))
         elif replica.in_progress:
             actions.append(Action(WAIT, source, region, f"copy in progress ({replica.status})", replica=replica))

@@ -1,4 +1,4 @@
-"""The IMS cross-region copy rules (CONTRACT.md section 5), one predicate each, with its source.
+"""The IMS cross-region copy rules (README, "Tag an image"), one predicate each, with its source.
 
 Sources: the IMS user guide page "Replicating an image across regions" (seed document, cited as
 [guide]) and the IMS API reference for POST /v1/cloudimages/{image_id}/cross_region_copy ([api]).

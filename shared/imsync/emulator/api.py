@@ -628,14 +628,13 @@ def copy_image_cross_region(cloud: Emulator, caller: Caller, params: Params, dat
         dest_region=dest,
     )
     agency = cloud._agency_by_name(acc, body["agency_name"])
-    if agency is None or not (
-        _has_ims_role(agency, acc.projects[rec.region]) and _has_ims_role(agency, acc.projects[dest])
-    ):
+    needs = (dest,) if cloud.readings.agency_regions == "destination" else (rec.region, dest)
+    if agency is None or not all(_has_ims_role(agency, acc.projects[r]) for r in needs):
         # Accepted, then fails early: IMS checks the agency inside the job (assumption, see docs).
         job.fail_code = "IMG.0179"
         job.fail_reason = (
             f"agency {body['agency_name']!r} does not exist or has no IMS role"
-            f" in the projects of {rec.region} and {dest}"
+            f" in the project(s) of {' and '.join(needs)}"
         )
         job.end_ts = job.init_until
     elif cloud._next_copy_failure is not None:

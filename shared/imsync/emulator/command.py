@@ -94,10 +94,12 @@ def next_steps(cloud: Emulator, env_file: str = "/tmp/imsync-emulator.env") -> l
     targets = ",".join(cloud.regions[1:3])
     partners = [name for name in cloud.accounts if name != "owner"]
     share = f" --share {partners[0]}" if partners else ""
+    # --empty or a seed may have no image to try: then name the placeholder the operator fills in.
+    tagged = TRY_IMAGE if any(i.name == TRY_IMAGE for i in cloud.region(cloud.regions[0]).images()) else "IMAGE_ID"
     return [
         f"# try next (with the export lines above saved: imsync emulator > {env_file} &):",
         f"#   . {env_file}",
-        f"#   imsync tag {TRY_IMAGE} --regions {targets}{share}",
+        f"#   imsync tag {tagged} --regions {targets}{share}",
         "#   imsync plan",
         "#   imsync apply --wait --poll 2s",
     ]

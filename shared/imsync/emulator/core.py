@@ -322,7 +322,8 @@ class Emulator:
         """Create or replace an agency; default grant: "IMS Administrator" in every region's project.
 
         `all_projects=True` grants the roles on "all projects" instead of per project, which the
-        console allows but which does not let IMS copy (API-NOTES / seed: the agency is ineffective).
+        console allows but which does not let IMS copy (IMS user guide, cross-region copies: the agency is
+        then ineffective).
         """
         acc = account or self.owner
         with self._lock:

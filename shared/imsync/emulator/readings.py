@@ -40,13 +40,16 @@ class Readings:
     # for (all_granted_eps: every project the user may see). unknown: whether a listing without the
     # parameter shows them; True: only the default project's images.
     eps_need_parameter: bool = True
+    # [IMS user guide, current]: the copy agency needs the replication rights in the destination region
+    # ("destination"). [the older guide page imsync started from]: in source and destination ("both").
+    agency_regions: str = "destination"
 
 
 #: The readings the end-to-end and chaos suites run under, by name.
 PROFILES: dict[str, Readings] = {
     "documented": Readings(),
     "sdk-page-info": Readings(page_info=True, owner_shared_type="private", eps_need_parameter=False),
-    "late-copy": Readings(copy_visible_after=30.0, member_job_seconds=20.0),
+    "late-copy": Readings(copy_visible_after=30.0, member_job_seconds=20.0, agency_regions="both"),
     "relaxed-tags": Readings(tag_rules=RELAXED_TAGS, page_cap=1000),
 }
 
