@@ -17,7 +17,8 @@ from imsync.config import Settings
 from imsync.domain.errors import ConfigError, ImsyncError, Refused
 from imsync.domain.model import Image, Job
 from imsync.events import AcceptTrigger
-from imsync.ports import ShareInbox
+from imsync.notices import UNTRUSTED, new_in_this_run
+from imsync.ports import Notifier, ShareInbox
 from imsync.retry import RESERVE_SECONDS
 from imsync.service import Result, Summary
 
@@ -59,12 +60,16 @@ class Acceptor:
         log: Callable[[Result], None] | None = None,
         seconds_left: Callable[[], float] = lambda: float("inf"),
         sleep: Callable[[float], None] = time.sleep,
+        notifier: Notifier | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self._inboxes = inboxes
         self._log = log or (lambda result: None)
         self._seconds_left = seconds_left
         self._sleep = sleep
+        self._notifier = notifier
+        self._wall_clock = wall_clock
 
     def accept(self, trigger: AcceptTrigger) -> Summary:
         """Accept what trusted owners shared in the trigger's regions (default IMSYNC_ACCEPT_REGIONS)."""
@@ -76,6 +81,7 @@ class Acceptor:
                 "IMSYNC_ACCEPT_REGIONS is not set (nor IMSYNC_HOME_REGION): name the regions to accept shares in"
             )
         submitted: list[_Submitted] = []
+        now = self._wall_clock()  # before any listing: a share that arrives later is the next run's
         for region in trigger.regions or allowed:
             if region not in allowed:
                 reason = f"{region} is not an accept region (IMSYNC_ACCEPT_REGIONS: {', '.join(allowed)})"
@@ -85,6 +91,7 @@ class Acceptor:
         # Every accept call is made before any job is waited for: the waiting is shared, not per call.
         self._settle(submitted)
         self._report_jobs(summary, submitted)
+        self._announce(summary, now)
         return summary
 
     # ---- one region -------------------------------------------------------------------------
@@ -174,7 +181,63 @@ class Acceptor:
             return "failed", f"IMS could not accept it ({detail}); the next run tries again while it is pending"
         return "waiting", "IMS is still accepting it; the next run sees whether it is still pending"
 
+    def untrusted(self) -> list[dict[str, object]]:
+        """The shares waiting for a person in every accept region, for the DR run's digest (read errors are logged)."""
+        notices: list[dict[str, object]] = []
+        for region in self.settings.accept_regions:
+            try:
+                pending = self._inboxes(region).pending_shares()
+            except ImsyncError as exc:
+                self._log(ShareResult("", region, "scan", "error", f"listing the shares for the digest: {exc}"))
+                continue
+            for image in pending:
+                refusal = self._refusal(image, region)
+                if refusal is not None and refusal[0] == "untrusted":
+                    notices.append(self._notice(self._result(image, *refusal)))
+        return notices
+
     # ---- reporting --------------------------------------------------------------------------
+
+    def _announce(self, summary: Summary, now: float) -> None:
+        """Tell a person about each untrusted share once: in the run whose interval it arrived in.
+
+        The recipient cannot tag another account's image, so IMS's own record of the membership (its
+        created_at) says which run is the first to see it (docs/reliability.md).
+        """
+        if summary.dry_run or self._notifier is None:
+            return
+        notices = []
+        for result in summary.results:
+            if not isinstance(result, ShareResult) or result.outcome != "untrusted":
+                continue
+            if self._seconds_left() < RESERVE_SECONDS:  # the work is done; its report must still get out
+                self._log(ShareResult(result.image_id, result.region, "notice", "deferred", "out of time to read it"))
+                continue
+            try:
+                shared_at = self._inboxes(result.region).shared_since(result.image_id)
+            except ImsyncError as exc:
+                self._log(ShareResult(result.image_id, result.region, "notice", "error", f"reading the share: {exc}"))
+                continue
+            if not new_in_this_run(shared_at, now, self.settings.accept_every_seconds):
+                continue
+            notices.append({**self._notice(result), "shared_at": shared_at})
+        if not notices:
+            return
+        try:
+            self._notifier.publish(notices)
+        except Exception as exc:  # a notification never undoes or stops the work it reports
+            self._log(ShareResult("", "", "notify", "error", f"{UNTRUSTED}: {exc}"))
+
+    @staticmethod
+    def _notice(result: ShareResult) -> dict[str, object]:
+        return {
+            "type": UNTRUSTED,
+            "image_id": result.image_id,
+            "image_name": result.image_name,
+            "owner": result.owner,
+            "region": result.region,
+            "reason": result.reason,
+        }
 
     @staticmethod
     def _result(image: Image, outcome: str, reason: str, job_id: str = "") -> ShareResult:

@@ -66,6 +66,8 @@ def notifier(context: object = None, settings: Settings | None = None) -> Notifi
 
 # How the service waits between looks at IMS's member jobs (tests point it at an emulator's clock).
 pause: Callable[[float], None] = time.sleep
+# The time of day, against which a copy counts as stuck (tests point it at an emulator's clock).
+wall_clock: Callable[[], float] = time.time
 
 
 @contextmanager
@@ -100,6 +102,8 @@ def replicator(context: object = None, settings: Settings | None = None) -> Repl
     """A Replicator wired to the real cloud (or whatever the SDK's endpoint variables point at)."""
     settings = settings or Settings.from_env()
     logger.setLevel(settings.log_level)
+    # An account that also accepts shares (trusted owners set) lists the untrusted ones in the DR digest.
+    open_shares = acceptor(context, settings).untrusted if settings.trusted_owners else None
     return Replicator(
         settings,
         store_factory(settings, context),
@@ -107,6 +111,8 @@ def replicator(context: object = None, settings: Settings | None = None) -> Repl
         log=log_decision,
         deadline=Deadline.from_context(context),
         sleep=pause,
+        wall_clock=wall_clock,
+        open_shares=open_shares,
     )
 
 
@@ -135,5 +141,10 @@ def acceptor(context: object = None, settings: Settings | None = None) -> Accept
     credentials = resolve_credentials(context, settings.credentials_secret)
     deadline = Deadline.from_context(context)
     return Acceptor(
-        settings, inboxes(settings, credentials, deadline), log=log_decision, seconds_left=deadline.seconds_left
+        settings,
+        inboxes(settings, credentials, deadline),
+        log=log_decision,
+        seconds_left=deadline.seconds_left,
+        notifier=notifier(context, settings),
+        wall_clock=wall_clock,
     )

@@ -41,6 +41,7 @@ VARIABLES = (
     "IMSYNC_ACCEPT_REGIONS",
     "IMSYNC_SMN_TOPIC_URN",
     "IMSYNC_STUCK_AFTER_HOURS",
+    "IMSYNC_ACCEPT_SCHEDULE",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -69,6 +70,7 @@ class Settings:
     accept_regions: tuple[str, ...] = ()
     smn_topic_urn: str | None = None
     stuck_after_hours: float = 12.0
+    accept_every_seconds: float = 300.0  # how often accept_shares runs: each run announces the shares of its interval
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +103,7 @@ class Settings:
             stuck_after_hours=_number(
                 env, "IMSYNC_STUCK_AFTER_HOURS", 12.0, "hours", lambda v: 0 < v < float("inf"), "a positive number of"
             ),
+            accept_every_seconds=_accept_every(env),
         )
 
     def require_home_region(self) -> str:
@@ -275,3 +278,21 @@ def _number(
     if not valid(value):
         raise ConfigError(f"{name}: must be {rule} {unit}")
     return value
+
+
+_RATE = re.compile(r"^(?P<n>[1-9][0-9]*)\s*(?P<unit>m|h|d)$")
+_AWS_RATE = re.compile(r"^rate\((?P<n>[1-9][0-9]*) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def _accept_every(env: Mapping[str, str]) -> float:
+    """accept_shares's timer rate in seconds: FunctionGraph's "5m"/"1h"/"1d" or AWS's "rate(5 minutes)"."""
+    name = "IMSYNC_ACCEPT_SCHEDULE"
+    raw = env.get(name, "").strip() or "5m"
+    match = _RATE.match(raw) or _AWS_RATE.match(raw)
+    if not match:
+        raise ConfigError(
+            f"{name}: '{raw[:40]}' is not a rate like 5m, 1h, 1d or rate(5 minutes): set it to the rate accept_shares "
+            "runs at (a cron expression has no fixed interval), so that each untrusted share is announced by one run"
+        )
+    return int(match["n"]) * _UNIT_SECONDS[match["unit"][0]]

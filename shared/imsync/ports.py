@@ -58,7 +58,7 @@ class ImageStore(Protocol):
 
 
 class Notifier(Protocol):
-    """Tells the outside world that a replica is ready, or a copy failed or was refused."""
+    """Tells the outside world what needs a person (once), and that a replica is ready."""
 
     def publish(self, events: Iterable[Mapping[str, object]]) -> None: ...
 
@@ -78,4 +78,8 @@ class ShareInbox(Protocol):
 
     def job(self, job_id: str) -> Job:
         """A job this project started in this region."""
+        ...
+
+    def shared_since(self, image_id: str) -> str:
+        """When the image was shared with this project: its membership's created_at, as IMS writes it."""
         ...

@@ -194,7 +194,11 @@ def test_every_imsync_setting_comes_from_its_parameter(template):
         assert parameters[ref]["Description"].startswith(name + " "), f"{name} is fed by {ref}"
     assert env["IMSYNC_EVENT_BUS"] == {"Ref": "EventBus"}
     assert env["IMSYNC_STUCK_AFTER_HOURS"] == {"Ref": "StuckAfterHours"}
-    assert recipient == {"IMSYNC_TRUSTED_OWNERS": {"Ref": "TrustedOwners"}, "IMSYNC_ACCEPT_REGIONS": {"Ref": "AcceptRegions"}}
+    assert recipient == {
+        "IMSYNC_TRUSTED_OWNERS": {"Ref": "TrustedOwners"},
+        "IMSYNC_ACCEPT_REGIONS": {"Ref": "AcceptRegions"},
+        "IMSYNC_ACCEPT_SCHEDULE": {"Ref": "AcceptSchedule"},  # the timer's own rate: one run per interval
+    }
     for name, ref in (("IMSYNC_TRUSTED_OWNERS", "TrustedOwners"), ("IMSYNC_ACCEPT_REGIONS", "AcceptRegions")):
         assert parameters[ref]["Description"].startswith(name + " ")
         assert parameters[ref]["Default"] == ""  # nothing is trusted unless named

@@ -120,12 +120,16 @@ def test_finalize_is_idempotent_and_shares_with_a_new_target_later(cloud, imsync
 )
 def test_images_ims_cannot_copy_are_refused_with_a_reason_and_nothing_is_written(cloud, imsync_env, attributes, reason):
     image = golden(cloud, **attributes)
+    before = dict(image.tags)
 
     result = handlers.replicate_on_create(create_event(image))
 
     refused = [r for r in result["results"] if r["outcome"] == "refused"]
     assert refused and all(reason in r["reason"] for r in refused), result
-    assert writes(cloud) == []
+    # The one write: the mark saying the refusal was announced (README, "Notifications").
+    assert [w.path for w in writes(cloud) if not w.path.endswith("/tags/action")] == []
+    tags = dict(cloud.region(HOME).image(image.id).tags)
+    assert tags.pop("imsync-noticed") and tags == before
 
 
 def test_image_still_being_created_is_deferred_then_copied_by_the_dr_run(cloud, imsync_env):

@@ -42,4 +42,6 @@ def deploy(
     monkeypatch.setattr(service, "RECENT", service._RecentCopies())
     # While imsync waits for a member job, the emulated cloud's time passes, not the test's.
     monkeypatch.setattr(bootstrap, "pause", cloud.clock.advance)
+    # A copy is stuck by the emulated cloud's clock (it starts in 2023), not the test machine's.
+    monkeypatch.setattr(bootstrap, "wall_clock", cloud.clock.now)
     return settings

@@ -6,7 +6,12 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from huaweicloudsdkims.v2 import BatchUpdateMembersRequest, BatchUpdateMembersRequestBody, ListImagesRequest
+from huaweicloudsdkims.v2 import (
+    BatchUpdateMembersRequest,
+    BatchUpdateMembersRequestBody,
+    ListImagesRequest,
+    ShowImageMemberRequest,
+)
 
 from imsync.adapters.huawei_ims import PAGE_SIZE, HuaweiImageStore, _json, _list_images, all_pages, image_from_api
 from imsync.domain.model import Image, Job
@@ -34,6 +39,13 @@ class HuaweiShareInbox(HuaweiImageStore):
             f"accepting {len(image_ids)} shared image(s) in {self.region}", lambda c: c.batch_update_members(request)
         )
         return str(response.job_id)
+
+    def shared_since(self, image_id: str) -> str:
+        # GET /v1/{project_id}/cloudimages/{image_id}/members/{member_id}: a member may read its own membership.
+        request = ShowImageMemberRequest(image_id=image_id, member_id=self.project_id)
+        operation = f"reading this project's membership of {image_id} in {self.region}"
+        data = _json(self._call(operation, lambda c: c.show_image_member(request)))
+        return str(data.get("created_at") or "")
 
     def job(self, job_id: str) -> Job:
         return self.get_job(job_id)

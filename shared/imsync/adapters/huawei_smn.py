@@ -28,6 +28,12 @@ ACTIONS = {
     "imsync.copy.failed": "imsync tries again on its next run. If it fails again, `imsync doctor` checks the agency, "
     "the quota and the credentials.",
     "imsync.replica.ready": "Nothing to do: the replica is active, tagged and shared as its source's tags ask.",
+    "imsync.copy.stuck": "Look at the copy job in the IMS console of the source region. If IMS will not finish it, "
+    "delete the replica: the next run copies the image again.",
+    "imsync.digest": "`imsync status` shows where every image stands. Each open item still needs a person; this "
+    "list comes again with each DR run while anything in it is open.",
+    "imsync.share.untrusted": "Decide: add the owner to IMSYNC_TRUSTED_OWNERS to accept its shares from now on, or "
+    "accept or reject this share in the IMS console. imsync never rejects a share by itself.",
 }
 DEFAULT_ACTION = "`imsync status` shows where every image stands."
 
@@ -41,6 +47,9 @@ def subject_of(event: Mapping[str, object]) -> str:
         "imsync.copy.refused": "copy refused",
         "imsync.copy.failed": "copy failed",
         "imsync.replica.ready": "replica ready",
+        "imsync.copy.stuck": "copy stuck",
+        "imsync.share.untrusted": "share from an untrusted owner",
+        "imsync.digest": f"{event.get('count', 0)} open problem(s) need a person",
     }.get(kind, kind.removeprefix("imsync.").replace(".", " "))
     parts = [f"imsync: {what}", f"for image {image}" if image else "", f"in {region}" if region else ""]
     text = " ".join(p for p in parts if p)
@@ -52,9 +61,21 @@ def body_of(event: Mapping[str, object]) -> str:
     lines = []
     if event.get("reason"):
         lines += [f"Why: {event['reason']}", ""]
+    items = event.get("items")
+    if isinstance(items, list) and items:  # a digest: one line per open problem
+        lines += ["Open:", *(f"- {_item_line(item)}" for item in items if isinstance(item, Mapping)), ""]
     lines += [f"What to do: {ACTIONS.get(str(event.get('type')), DEFAULT_ACTION)}", ""]
     lines += [f"{key}: {_text(value)}" for key, value in event.items() if key != "reason" and value not in ("", None)]
     return "\n".join(lines)
+
+
+def _item_line(item: Mapping[str, object]) -> str:
+    """'copy refused: image <id> (cn-north-4) to cn-east-3: <why>'."""
+    what = str(item.get("type", "")).removeprefix("imsync.").replace(".", " ")
+    image = f"image {item.get('source_image_id') or item.get('image_id') or '?'}"
+    where = f" ({item['source_region']})" if item.get("source_region") else ""
+    to = f" to {item['region']}" if item.get("region") else ""
+    return f"{what}: {image}{where}{to}: {item.get('reason', '')}"
 
 
 def _text(value: object) -> str:

@@ -56,6 +56,7 @@ COLOURS = {
     "source": "bold",
     "active": "green",
     "copying": "cyan",
+    "stuck": "red",
     "failed": "red",
     "missing": "yellow",
     "unknown": "red",
@@ -619,11 +620,11 @@ def _status_table(rows: list[StatusRow], columns: list[str], flying: int, limit:
 def _cell_text(cell: Cell) -> str:
     colour = COLOURS.get(cell.state, "")
     text = f"[{colour}]{cell.state}[/{colour}]"
-    if cell.state == "copying" and cell.replica_status:
+    if cell.state in ("copying", "stuck") and cell.replica_status:
         text += f" ({cell.replica_status})"
     if cell.shares:
         text += f"\n[dim]{escape(_share_summary(cell.shares))}[/dim]"
-    if cell.state in ("failed", "deferred", "refused", "unknown") and cell.reason:
+    if cell.state in ("stuck", "failed", "deferred", "refused", "unknown") and cell.reason:
         text += f"\n[dim]{escape(cell.reason)}[/dim]"
     return text
 

@@ -108,7 +108,11 @@ class Runtime:
         from imsync import bootstrap
 
         # bootstrap.pause: while imsync waits for IMS's member jobs (tests point it at an emulator's clock).
-        return Replicator(self.settings, self.store, notifier, log=log, sleep=lambda s: bootstrap.pause(s))
+        # On the emulator, a copy is stuck by the emulated cloud's clock, not the machine's.
+        now = self.emulator.clock.now if self.emulator is not None else bootstrap.wall_clock
+        return Replicator(
+            self.settings, self.store, notifier, log=log, sleep=lambda s: bootstrap.pause(s), wall_clock=now
+        )
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock (no-op against a real cloud, where time passes by itself)."""

@@ -123,7 +123,18 @@ def in_flight(seen: Mapping[str, Image]) -> int:
 
 # ---- status ---------------------------------------------------------------------------------------
 
-CELL_STATES = ("source", "active", "finalize", "copying", "failed", "missing", "deferred", "refused", "unknown")
+CELL_STATES = (
+    "source",
+    "active",
+    "finalize",
+    "copying",
+    "stuck",
+    "failed",
+    "missing",
+    "deferred",
+    "refused",
+    "unknown",
+)
 
 
 @dataclass
@@ -172,6 +183,8 @@ def _cell(result: Result, seen: Mapping[str, Image]) -> Cell:
         state = "failed"
     elif result.outcome == "deferred":
         state = "deferred"
+    elif result.outcome == "stuck":  # in progress longer than IMSYNC_STUCK_AFTER_HOURS
+        state = "stuck"
     elif result.action == "in_sync":
         state, reason = "active", ""
     elif result.action == "finalize":

@@ -1,0 +1,225 @@
+"""Each fact once: the real handlers publish to the emulator's SMN through the real SDK.
+
+The 5-minute poll never repeats what was announced, an event tells its own decisions, the DR run
+sends one digest of what is still open, a dry run tells nothing, and the mark that remembers what
+was told stays within IMS's 10 tags.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from imsync.notices import MARK
+from tests.e2e.conftest import HOME
+from tests.e2e.test_replication import create_event, golden
+from tests.helpers import handlers
+from tests.helpers.events import load_event
+
+HOUR = 3600.0
+
+
+@pytest.fixture
+def topic(cloud, imsync_env, monkeypatch):
+    urn = cloud.smn.add_topic("imsync-alerts", HOME)
+    monkeypatch.setenv("IMSYNC_SMN_TOPIC_URN", urn)
+    return urn
+
+
+def told(cloud, topic) -> list[dict]:
+    """Every notification published so far, as machines read it."""
+    return [json.loads(m.text("https")) for m in cloud.smn.messages(topic)]
+
+
+def poll():
+    return handlers.share_on_complete(load_event("timer.json"))
+
+
+def dr_run(**options):
+    return handlers.scheduled_dr_copy({**options} if options else load_event("timer.json"))
+
+
+def test_a_refused_image_is_announced_once_across_many_polls(cloud, topic):
+    iso = golden(cloud, regions="cn-east-3", name="installer", iso=True)
+
+    for _ in range(4):
+        answer = poll()
+        assert answer["counts"]["refused"] == 1, answer  # every run still reports it in its summary
+
+    (notice,) = told(cloud, topic)
+    assert (notice["type"], notice["source_image_id"], notice["region"]) == ("imsync.copy.refused", iso.id, "cn-east-3")
+    assert "ISO" in notice["reason"]
+
+
+def test_an_event_tells_its_own_refusal_and_the_polls_after_it_stay_quiet(cloud, topic):
+    iso = golden(cloud, regions="cn-east-3", name="installer", iso=True)
+
+    handlers.replicate_on_create(create_event(iso))
+    first = told(cloud, topic)
+    poll()
+    poll()
+
+    assert [(n["type"], n["region"]) for n in first] == [("imsync.copy.refused", "cn-east-3")]
+    assert told(cloud, topic) == first
+    # The person tags one more region: the event tells the new refusal, not the old one again.
+    cloud.region(HOME).image(iso.id).tags["imsync-regions"] = "cn-east-3_ap-southeast-1"
+    handlers.replicate_on_create(load_event("cts_add_tag.json", image_id=iso.id))
+    poll()
+    assert [(n["type"], n["region"]) for n in told(cloud, topic)[len(first) :]] == [
+        ("imsync.copy.refused", "ap-southeast-1")
+    ]
+
+
+def test_a_problem_that_goes_away_and_comes_back_is_told_again(cloud, topic):
+    iso = golden(cloud, regions="cn-east-3", name="installer", iso=True)
+
+    def tags():
+        return cloud.region(HOME).image(iso.id).tags  # fetched each time: a tag write may replace the dict
+
+    poll()
+    assert MARK in tags()
+    tags()["imsync-regions"] = "cn-north-4"  # nothing to copy: nothing open, the mark goes
+    poll()
+    assert MARK not in tags()
+    tags()["imsync-regions"] = "cn-east-3"
+    poll()
+
+    assert [n["type"] for n in told(cloud, topic)] == ["imsync.copy.refused", "imsync.copy.refused"]
+    del tags()["imsync-regions"]  # no longer a source at all: its mark goes too
+    poll()
+    assert tags() == {"team": "web"}
+
+
+def test_the_dr_run_sends_one_digest_of_what_is_open_each_run(cloud, topic):
+    iso = golden(cloud, regions="cn-east-3_cn-south-1", name="installer", iso=True)
+    encrypted = golden(cloud, regions="cn-east-3", name="secret", encrypted=True)
+    fine = golden(cloud, regions="cn-east-3", name="web")
+
+    dr_run()
+    poll()
+    dr_run()
+    cloud.region(HOME).image(iso.id).tags["imsync-regions"] = "cn-north-4"
+    cloud.region(HOME).image(encrypted.id).tags["imsync-regions"] = "cn-north-4"
+    assert dr_run()["ok"]  # nothing open any more: no digest
+
+    notices = told(cloud, topic)
+    assert [n["type"] for n in notices] == ["imsync.digest", "imsync.digest"]  # the poll between repeats nothing
+    for digest in notices:
+        assert digest["count"] == 3 and digest["function"] == "scheduled_dr_copy"
+        listed = sorted((i["source_image_id"], i["region"], i["type"]) for i in digest["items"])
+        assert listed == sorted(
+            [
+                (iso.id, "cn-east-3", "imsync.copy.refused"),
+                (iso.id, "cn-south-1", "imsync.copy.refused"),
+                (encrypted.id, "cn-east-3", "imsync.copy.refused"),
+            ]
+        )
+    assert fine.id not in json.dumps(notices)
+    (message,) = cloud.smn.messages(topic)[:1]
+    assert message.subject == "imsync: 3 open problem(s) need a person"
+    assert f"- copy refused: image {encrypted.id} ({HOME}) to cn-east-3: encrypted" in message.text("email")
+
+
+def test_a_dry_run_announces_nothing_and_marks_nothing(cloud, topic, monkeypatch):
+    iso = golden(cloud, regions="cn-east-3", name="installer", iso=True)
+
+    dry = dr_run(dry_run=True)
+    with monkeypatch.context() as dry_deployment:
+        dry_deployment.setenv("IMSYNC_DRY_RUN", "true")
+        assert handlers.replicate_on_create(create_event(iso))["dry_run"]
+        assert poll()["dry_run"]
+
+    assert dry["dry_run"] and dry["counts"]["refused"] == 1
+    assert told(cloud, topic) == []
+    assert MARK not in cloud.region(HOME).image(iso.id).tags
+    dr_run()  # the real run after it still tells what is open
+    assert [n["type"] for n in told(cloud, topic)] == ["imsync.digest"]
+
+
+def stuck_copy(cloud, source, region="cn-east-3", status="saving"):
+    """A replica imsync started that IMS never finishes (added directly: the emulator would finish a real one)."""
+    return cloud.region(region).add_image(
+        name=f"copy_{HOME}_{source.name}",
+        status=status,
+        description=f"imsync:source={HOME}/{source.id} copied by imsync",
+    )
+
+
+def test_a_stuck_copy_is_in_the_digest_and_announced_once_by_the_polls(cloud, topic, monkeypatch):
+    monkeypatch.setenv("IMSYNC_STUCK_AFTER_HOURS", "12")
+    image = golden(cloud, regions="cn-east-3", name="web")
+    replica = stuck_copy(cloud, image)
+    cloud.clock.advance(11 * HOUR)
+
+    assert poll()["counts"] == {"waiting": 1}  # 11 hours: still an ordinary copy in progress
+    cloud.clock.advance(2 * HOUR)
+    answer = poll()
+    poll()
+    dr_run()
+
+    (result,) = answer["results"]
+    assert result["outcome"] == "stuck" and "13 hours" in result["reason"], result
+    notices = told(cloud, topic)
+    assert [n["type"] for n in notices] == ["imsync.copy.stuck", "imsync.digest"]
+    assert notices[0]["replica_id"] == replica.id and notices[0]["region"] == "cn-east-3"
+    (item,) = notices[1]["items"]
+    assert (item["type"], item["replica_id"]) == ("imsync.copy.stuck", replica.id)
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {f"team{n}": "x" for n in range(8)},  # with imsync-regions and team: the 10 tags IMS allows
+        {"imsync-share": "partner", **{f"team{n}": "x" for n in range(7)}},  # the 10th is the share mark's
+    ],
+    ids=["ten-tags", "share-mark-slot"],
+)
+def test_no_room_for_the_mark_the_polls_stay_quiet_the_event_and_the_digest_tell(cloud, topic, tags):
+    iso = golden(cloud, regions="cn-east-3", name="installer", iso=True, tags=tags)
+    before = dict(cloud.region(HOME).image(iso.id).tags)
+
+    for _ in range(3):
+        poll()
+    assert told(cloud, topic) == []
+    handlers.replicate_on_create(create_event(iso))  # a person just tagged it: it tells its own decisions
+    poll()
+    dr_run()
+
+    assert cloud.region(HOME).image(iso.id).tags == before  # nothing was written to it
+    refused, digest = told(cloud, topic)
+    assert refused["type"] == "imsync.copy.refused" and refused["source_image_id"] == iso.id
+    assert digest["type"] == "imsync.digest" and digest["items"][0]["source_image_id"] == iso.id
+
+
+def test_the_mark_is_never_copied_to_replicas(cloud, topic):
+    image = golden(cloud, regions="cn-east-3_cn-south-1", name="web", tags={"imsync-share": "partner"})
+    cloud.region(HOME).image(image.id).tags[MARK] = "abcdef"  # as an earlier problem would have left it
+    handlers.replicate_on_create(create_event(image))
+    cloud.run_until_idle()
+
+    poll()
+
+    (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
+    assert replica.status == "active" and MARK not in replica.tags
+    assert MARK not in cloud.region(HOME).image(image.id).tags  # nothing open any more: the mark went
+
+
+def test_an_account_that_also_accepts_shares_lists_the_untrusted_ones_in_the_digest(cloud, topic, monkeypatch):
+    # Role "both": this account owns images and accepts shares, trusting the partner only.
+    monkeypatch.setenv("IMSYNC_TRUSTED_OWNERS", cloud.recipient.projects[HOME])
+    stranger = cloud.add_account("stranger")
+    theirs = cloud.region(HOME).add_image(
+        name="vendor-appliance", owner=stranger, members={cloud.owner.projects[HOME]: "pending"}
+    )
+    iso = golden(cloud, regions="cn-east-3", name="installer", iso=True)
+
+    dr_run()
+    poll()  # the poll lists no shares: accept_shares announces each once, the digest repeats what is open
+
+    (digest,) = told(cloud, topic)
+    listed = {(i["type"], i.get("source_image_id") or i.get("image_id")) for i in digest["items"]}
+    assert listed == {("imsync.copy.refused", iso.id), ("imsync.share.untrusted", theirs.id)}
+    (share,) = [i for i in digest["items"] if i["type"] == "imsync.share.untrusted"]
+    assert share["owner"] == stranger.projects[HOME] and share["region"] == HOME
+    assert cloud.region(HOME).image(theirs.id).members[cloud.owner.projects[HOME]] == "pending"
