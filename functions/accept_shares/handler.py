@@ -1,8 +1,11 @@
 """In a recipient account: accept the images that trusted owners shared with it (IMSYNC_TRUSTED_OWNERS)."""
 
-from imsync.handlers import accept_shares
+from imsync.bootstrap import acceptor
+from imsync.entrypoint import entrypoint
+from imsync.events import AcceptTrigger, accept_trigger
 
 
-def handler(event, context):
-    """FunctionGraph / AWS Lambda entry point: a TIMER or scheduled event, or a direct invocation (docs/events.md)."""
-    return accept_shares(event, context)
+@entrypoint("accept_shares", parse=accept_trigger)
+def handler(trigger: AcceptTrigger, context: object):
+    """FunctionGraph / AWS Lambda entry point: a TIMER or scheduled event, or a direct invocation."""
+    return acceptor(context).accept(trigger)

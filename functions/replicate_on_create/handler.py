@@ -1,8 +1,11 @@
 """An IMS image was created or (re)tagged: copy it to the regions its imsync-regions tag names."""
 
-from imsync.handlers import replicate_on_create
+from imsync.bootstrap import replicator
+from imsync.entrypoint import entrypoint
+from imsync.events import ImageTrigger, image_trigger
 
 
-def handler(event, context):
-    """FunctionGraph / AWS Lambda entry point: docs/events.md lists the events it accepts."""
-    return replicate_on_create(event, context)
+@entrypoint("replicate_on_create", parse=image_trigger)
+def handler(trigger: ImageTrigger, context: object):
+    """FunctionGraph / AWS Lambda entry point: a CTS record for an image (docs/events.md lists the shapes)."""
+    return replicator(context).replicate(trigger)

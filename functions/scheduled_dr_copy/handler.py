@@ -1,8 +1,11 @@
 """The scheduled DR run: every opted-in image gets its missing replicas."""
 
-from imsync.handlers import scheduled_dr_copy
+from imsync.bootstrap import replicator
+from imsync.entrypoint import entrypoint
+from imsync.events import SweepTrigger, sweep_trigger
 
 
-def handler(event, context):
-    """FunctionGraph / AWS Lambda entry point: docs/events.md lists the events it accepts."""
-    return scheduled_dr_copy(event, context)
+@entrypoint("scheduled_dr_copy", parse=sweep_trigger)
+def handler(trigger: SweepTrigger, context: object):
+    """FunctionGraph / AWS Lambda entry point: a TIMER or scheduled event, or `{}` (docs/events.md)."""
+    return replicator(context).sweep(trigger)

@@ -1,8 +1,11 @@
-"""Copies that finished get their lineage tags and are shared with the configured accounts."""
+"""Copies that finished get their lineage tags and are shared; the poll also starts event-mode copies."""
 
-from imsync.handlers import share_on_complete
+from imsync.bootstrap import replicator
+from imsync.entrypoint import entrypoint
+from imsync.events import CompletionTrigger, completion_trigger
 
 
-def handler(event, context):
-    """FunctionGraph / AWS Lambda entry point: docs/events.md lists the events it accepts."""
-    return share_on_complete(event, context)
+@entrypoint("share_on_complete", parse=completion_trigger)
+def handler(trigger: CompletionTrigger, context: object):
+    """FunctionGraph / AWS Lambda entry point: a TIMER (the poll), a CTS record or a completion event."""
+    return replicator(context).complete(trigger)

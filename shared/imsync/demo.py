@@ -187,8 +187,8 @@ class Demo:
 
 def run_demo(console: Console | None = None) -> int:
     """Run the demo; 0 when the end state is right."""
-    from imsync import handlers
     from imsync.bootstrap import emulated_time
+    from imsync.function_files import handler
     from imsync.observability import logger
 
     console = console or Console()
@@ -201,7 +201,7 @@ def run_demo(console: Console | None = None) -> int:
         console.print(_estate_table(cloud, estate))
         with environment(estate.env), emulated_time(cloud.clock.advance):
             for image_id in estate.with_events:
-                answer = handlers.replicate_on_create(_cts_create_event(image_id))
+                answer = handler("replicate_on_create")(_cts_create_event(image_id))
                 demo.show("replicate_on_create", answer, estate.names)
             while demo.tick < MAX_TICKS:
                 demo.tick += 1
@@ -210,11 +210,11 @@ def run_demo(console: Console | None = None) -> int:
                     cloud.region(HOME).set_status(estate.baking, "active")
                     console.print(f"{demo._clock()} [bold]baking[/bold] finished being created (now active)")
                 if demo.tick % POLL_EVERY == 0:
-                    demo.show("share_on_complete", handlers.share_on_complete({}), estate.names)
+                    demo.show("share_on_complete", handler("share_on_complete")({}), estate.names)
                     with environment(estate.partner_env):  # the partner's own deployment, with its own keys
-                        demo.show("accept_shares", handlers.accept_shares({}), estate.names)
+                        demo.show("accept_shares", handler("accept_shares")({}), estate.names)
                 if demo.tick % DR_EVERY == 0:
-                    demo.show("scheduled_dr_copy", handlers.scheduled_dr_copy({}), estate.names)
+                    demo.show("scheduled_dr_copy", handler("scheduled_dr_copy")({}), estate.names)
                 done = not cloud.in_flight() and not _missing(cloud, estate) and not _unaccepted(cloud, estate)
                 if demo.tick > BAKED_AT and done:
                     break

@@ -43,10 +43,10 @@ from typing import Any
 
 from imsync import bootstrap, service
 from imsync.emulator import Emulator, ManualClock, profile
-from imsync.handlers import accept_shares, replicate_on_create, scheduled_dr_copy, share_on_complete
 from imsync.observability import logger
 from imsync.retry import Retrier
 from tests.helpers.events import load_event
+from tests.helpers.handlers import accept_shares, replicate_on_create, scheduled_dr_copy, share_on_complete
 
 HOME = "cn-north-4"
 REGIONS = ("cn-north-4", "cn-east-3", "cn-south-1", "ap-southeast-1")

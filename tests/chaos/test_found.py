@@ -1,8 +1,8 @@
 """Every violation the chaos runs found, replayed as a plain test (seed and step in each docstring)."""
 
-from imsync.handlers import scheduled_dr_copy, share_on_complete
 from tests.chaos.conftest import HOME
 from tests.helpers.events import load_event
+from tests.helpers.handlers import scheduled_dr_copy, share_on_complete
 
 
 def test_a_source_with_ten_tags_is_shared_without_an_error_every_run(cloud, deployment):
@@ -36,7 +36,7 @@ def test_a_run_that_lists_the_destination_while_another_copy_request_is_in_fligh
     import time
 
     from imsync.adapters import huawei_ims
-    from imsync.handlers import replicate_on_create
+    from tests.helpers.handlers import replicate_on_create
 
     image = cloud.region(HOME).add_image(name="racy", tags={"imsync-regions": "cn-east-3"})
     original = huawei_ims.HuaweiImageStore.start_copy

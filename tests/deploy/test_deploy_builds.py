@@ -26,7 +26,7 @@ import pytest
 from imsync import service
 from imsync.emulator import Emulator
 from imsync.packaging import LAYER_ZIP, PYTHONS, build_packages, find_interpreter, function_names, shipped_imports
-from tests.helpers import handlers
+from imsync.function_files import handler as in_repo_handler
 from tests.helpers.events import load_event
 
 pytestmark = pytest.mark.network
@@ -199,7 +199,7 @@ class Runner:
                 patch.setenv(key, value)
             # every invocation from a zip is a new process: give the in-repo one a fresh process memory too
             patch.setattr(service, "RECENT", service._RecentCopies())
-            result: dict[str, Any] = handlers.load(function)(event, None)
+            result: dict[str, Any] = in_repo_handler(function)(event, None)
             return json.loads(json.dumps(result))
 
 

@@ -146,7 +146,7 @@ def test_every_handler_resolves_to_a_callable_in_what_the_makefile_builds(templa
     layer = tmp_path / "ImsyncLayer"
     layer.mkdir()
     assert _make("build-ImsyncLayer", layer, tmp_path / "dist", "--no-deps", "--no-compile").returncode == 0
-    assert (layer / "python" / "imsync" / "handlers.py").is_file()  # Lambda puts python/ of a layer on sys.path
+    assert (layer / "python" / "imsync" / "entrypoint.py").is_file()  # Lambda puts python/ of a layer on sys.path
 
 
 @pytest.mark.network

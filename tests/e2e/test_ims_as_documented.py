@@ -19,6 +19,7 @@ import pytest
 
 from imsync.domain.planner import share_fingerprint
 from imsync.emulator import Readings
+from imsync.function_files import FUNCTIONS_DIR
 from imsync.observability import logger
 from tests.e2e.conftest import DESTINATIONS, HOME
 from tests.e2e.test_replication import create_event, finish, golden
@@ -215,7 +216,7 @@ def test_a_bad_log_level_is_a_settings_error_in_the_summary_not_a_crash_at_impor
         "spec.loader.exec_module(module)\n"
         "print(json.dumps(module.handler(json.loads(sys.argv[2]), None)))\n"
     )
-    handler = handlers.FUNCTIONS / "scheduled_dr_copy" / "handler.py"
+    handler = FUNCTIONS_DIR / "scheduled_dr_copy" / "handler.py"
     env = {**os.environ, "IMSYNC_LOG_LEVEL": "LOUD"}
 
     run = subprocess.run(

@@ -1,19 +1,6 @@
-"""Load the four handlers from functions/<name>/handler.py as the platforms do (by file, not package)."""
+"""The four handlers from functions/<name>/handler.py, loaded as the platforms do (by file, not package)."""
 
-import importlib.util
-from functools import cache
-from pathlib import Path
-
-FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
-
-
-@cache
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"imsync_function_{name}", FUNCTIONS / name / "handler.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.handler
+from imsync.function_files import handler as load
 
 
 def replicate_on_create(event, context=None):

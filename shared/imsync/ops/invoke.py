@@ -1,6 +1,6 @@
 """`imsync invoke FUNCTION EVENT.json`: run a function's handler locally on an event, print its summary.
 
-The local twin of `sam local invoke`: the deployed handler code (imsync.handlers), the event exactly as
+The local twin of `sam local invoke`: the deployed handler code (functions/<name>/handler.py), the event as
 a trigger would deliver it (FunctionGraph timer, CTS or direct; EventBridge; see events/), and the
 current settings (or, with --emulator, a fresh emulator with the demo estate). The function's JSON log
 lines go to stderr with --logs, else nowhere, so stdout carries only the summary.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import inspect
 import io
 import json
 import sys
@@ -28,14 +27,10 @@ SAMPLES = Path("events")
 
 
 def functions() -> dict[str, Callable[..., dict[str, Any]]]:
-    """The deployable functions: every public function defined in imsync.handlers."""
-    from imsync import handlers
+    """The deployable functions: functions/<name>/handler.py of this checkout."""
+    from imsync import function_files
 
-    return {
-        name: fn
-        for name, fn in inspect.getmembers(handlers, inspect.isfunction)
-        if fn.__module__ == handlers.__name__ and not name.startswith("_")
-    }
+    return {name: function_files.handler(name) for name in function_files.names()}
 
 
 def _function(name: str) -> Callable[..., dict[str, Any]]:
