@@ -168,16 +168,27 @@ def timeline(cloud: Emulator, image: ImageRecord, active_at: float) -> list[dict
     return rows
 
 
+@contextmanager
+def new_deployment() -> Iterator[None]:
+    """No copies "this process" started (as tests/helpers/deployment.py does), restored afterwards."""
+    saved, service.RECENT = service.RECENT, service._RecentCopies()
+    try:
+        yield
+    finally:
+        service.RECENT = saved
+
+
 def one_run(activate_phase: float, replica_phase: float, accept_phase: float) -> dict[str, Any]:
-    """One story: the image turns active `activate_phase` s after the first poll, its copy ends `replica_phase` s
-    after a poll (its size is chosen for that), the recipient polls `accept_phase` s after each owner poll."""
-    # A copy takes copy_base_seconds + copy_seconds_per_gb x size on the emulator; it starts at a poll and ends
-    # one interval plus `replica_phase` later, so that it is still running at the next poll.
+    """One story, with the three timers' phases (seconds after an owner poll) given."""
+    # The image turns active `activate_phase` s after the first poll. A copy takes copy_base_seconds +
+    # copy_seconds_per_gb x size on the emulator; it starts at a poll, and the size makes it end one interval
+    # plus `replica_phase` later (still running at the next poll). The recipient polls `accept_phase` s after
+    # each of the owner's polls.
     with Emulator(regions=(HOME, *DESTINATIONS)) as cloud:
         size_gb = (POLL_SECONDS + replica_phase - cloud.copy_base_seconds) / cloud.copy_seconds_per_gb
         schedule = Schedule(activate_at=POLL_SECONDS + activate_phase, accept_phase=accept_phase)
-        service.RECENT = service._RecentCopies()  # a new deployment: no copies this process started
-        with emulated_time(cloud.clock.advance):  # waiting for a member job is the emulated cloud's time
+        # Waiting for a member job is the emulated cloud's time, not the benchmark's.
+        with new_deployment(), emulated_time(cloud.clock.advance):
             start = cloud.clock.now()
             image = drive(cloud, schedule, size_gb)
         replicas = timeline(cloud, image, start + schedule.activate_at)
@@ -204,8 +215,8 @@ def one_run(activate_phase: float, replica_phase: float, accept_phase: float) ->
 
 
 def summarise(rows: list[dict[str, Any]], member_job_seconds: float) -> list[dict[str, Any]]:
-    """Min, median and max of each step over every replica of every run; each step against one poll plus the
-    member job. The end-to-end line includes the copy itself (IMS's time, not a poll's), so it has no bound."""
+    """Min, median and max of each step over every replica of every run, against one poll plus the member job."""
+    # The end-to-end line includes the copy itself (IMS's time, not a poll's), so it has no bound.
     out = []
     for key, label in (*STEPS, ("active_to_accepted", "end to end: image active -> accepted (includes the copy)")):
         samples = [s for r in rows for s in r["steps_s"][key]]
