@@ -23,6 +23,7 @@ from benchmarks.estate import event
 from imsync import handlers, service
 from imsync.bootstrap import emulated_time
 from imsync.emulator import Emulator
+from imsync.emulator.clock import DEFAULT_EPOCH
 from imsync.emulator.environment import environment
 from imsync.emulator.model import ImageRecord
 
@@ -30,7 +31,7 @@ HOME = "cn-north-4"
 DESTINATIONS = ("cn-east-3", "ap-southeast-1")
 POLL_SECONDS = 300.0  # share_on_complete and accept_shares: every 5 minutes (the documented default)
 DR_SECONDS = 86_400.0  # scheduled_dr_copy: daily (the documented default)
-DR_AT = 86_400.0 - 1_700_000_000.0 % 86_400.0  # the first DR run: midnight UTC after the emulator's epoch
+DR_AT = DR_SECONDS - DEFAULT_EPOCH % DR_SECONDS  # the first DR run: midnight UTC after the emulator's start
 GIVE_UP_SECONDS = 2 * DR_SECONDS  # a run that has not ended by then is a failure, not a figure
 STEPS = (
     ("active_to_copying", "image active -> copies started"),
@@ -45,6 +46,7 @@ class Schedule:
 
     activate_at: float  # the image turns active (between two polls)
     accept_phase: float  # the recipient's timer, this long after each of the owner's polls
+    activated: float = 0.0  # when it did, on the emulator's clock
     polls: int = 0
     accepts: int = 0
     dr_runs: int = 0
@@ -140,7 +142,7 @@ def drive(cloud: Emulator, schedule: Schedule, size_gb: float) -> ImageRecord:
         for name in due:
             if name == "activate":
                 cloud.region(HOME).set_status(image.id, "active")
-                active = True
+                schedule.activated, active = cloud.clock.now(), True
                 continue
             answer = actions[name]()
             setattr(schedule, counters[name], getattr(schedule, counters[name]) + 1)
@@ -189,9 +191,8 @@ def one_run(activate_phase: float, replica_phase: float, accept_phase: float) ->
         schedule = Schedule(activate_at=POLL_SECONDS + activate_phase, accept_phase=accept_phase)
         # Waiting for a member job is the emulated cloud's time, not the benchmark's.
         with new_deployment(), emulated_time(cloud.clock.advance):
-            start = cloud.clock.now()
             image = drive(cloud, schedule, size_gb)
-        replicas = timeline(cloud, image, start + schedule.activate_at)
+        replicas = timeline(cloud, image, schedule.activated)
         member_job_seconds = cloud.readings.member_job_seconds
     steps = {
         "active_to_copying": [r["copying"] - r["active"] for r in replicas],
