@@ -107,7 +107,7 @@ class Invocation:
     emulator_cpu_s: float
     load: str
     calls: Counter[str] = field(default_factory=Counter)
-    regions: int = 0  # IMS regions the invocation talked to: one IAM project look-up each (CONTRACT.md s. 4)
+    regions: int = 0  # IMS regions the invocation talked to: one IAM project look-up each (docs/deploy.md 1.2)
 
     @property
     def ims_calls(self) -> int:

@@ -98,6 +98,8 @@ def _tables(name: str, figures: dict[str, Any]) -> list[tuple[str, Table]]:
         )
         header = ["N images", "in emulator", "wall s", "handler s", "imsync CPU s", "emulator CPU s", "requests"]
         return [("Scale: DR run, N x 5 regions in sync (medians)", ([*header, "peak RSS MB", "ok", "load"], rows))]
+    if name == "latency":
+        return _latency_tables(figures)
     rows = [
         [
             _fmt(r["images_in_region"]),
@@ -114,6 +116,52 @@ def _tables(name: str, figures: dict[str, Any]) -> list[tuple[str, Table]]:
     header = ["images in region", "page", "list req/s", "copy req/s", "list handler ms"]
     header += ["emulator CPU ms/list", "emulator CPU ms/copy", "load"]
     return [("Emulator throughput (real SDK client in a child process)", (header, rows))]
+
+
+def _latency_tables(figures: dict[str, Any]) -> list[tuple[str, Table]]:
+    steps = (
+        ["step", "min s", "median s", "max s", "bound s", "within", "samples"],
+        [
+            [
+                r["what"],
+                _fmt(r["min_s"]),
+                _fmt(r["median_s"]),
+                _fmt(r["max_s"]),
+                "" if r["bound_s"] is None else _fmt(r["bound_s"]),
+                "" if r["within"] is None else _fmt(r["within"]),
+                _fmt(r["samples"]),
+            ]
+            for r in figures["steps"]
+        ],
+    )
+    runs = (
+        [*_RUN_HEADERS, "(a) s", "(b) s", "(c) s", "end to end s", "polls", "accept runs", "DR runs"],
+        [
+            [
+                _fmt(i + 1),
+                _fmt(r["activate_phase_s"]),
+                _fmt(r["replica_phase_s"]),
+                _fmt(r["accept_phase_s"]),
+                _fmt(r["size_gb"]),
+                *(" / ".join(_fmt(v) for v in r["steps_s"][k]) for k in _STEP_KEYS),
+                _fmt(r["polls"]),
+                _fmt(r["accepts"]),
+                _fmt(r["dr_runs"]),
+            ]
+            for i, r in enumerate(figures["rows"])
+        ],
+    )
+    per_run = "Each run (+s: emulated seconds after the owner's poll; a / b / c per replica: " + ", ".join(
+        figures["destinations"]
+    )
+    return [
+        (f"Latency per step, emulated seconds ({figures['runs']} phase offsets x 2 replicas)", steps),
+        (per_run + ")", runs),
+    ]
+
+
+_RUN_HEADERS = ("run", "active at +s", "copy ends at +s", "recipient polls at +s", "GB")
+_STEP_KEYS = ("active_to_copying", "replica_to_shared", "shared_to_accepted", "active_to_accepted")
 
 
 def _text(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -153,7 +201,7 @@ def markdown(results: dict[str, Any]) -> str:
         "",
     ]
     out += notes.summary(results)
-    for name in ("coldstart", "apicalls", "scale", "throughput"):
+    for name in ("coldstart", "apicalls", "scale", "throughput", "latency"):
         figures = results["sections"].get(name)
         if figures is None:
             continue

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks import apicalls, coldstart, report, scale, throughput
+from benchmarks import apicalls, coldstart, latency, report, scale, throughput
 from benchmarks.machine import ROOT, facts
 
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
@@ -19,6 +19,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "apicalls": apicalls.measure,
     "scale": scale.measure,
     "throughput": throughput.measure,
+    "latency": latency.measure,
 }
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "RESULTS.md"
 

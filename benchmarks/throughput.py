@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.apicalls import LIST_PAGE_MAX
 from benchmarks.estate import DESTINATIONS, SOURCE, add_sources, emulated, settings_env
 from benchmarks.machine import ROOT, load
 
@@ -79,7 +80,7 @@ def _served(cloud: Any, spec: dict[str, Any]) -> tuple[float, float, int]:
 def measure(quick: bool) -> dict[str, Any]:
     """List and copy rates against regions of growing size, and the emulator's CPU per request."""
     sizes = (100,) if quick else (100, 1000, 10000)
-    lists, copies, limit = (10, 10, 1000) if quick else (50, 200, 1000)
+    lists, copies, limit = (10, 10, LIST_PAGE_MAX) if quick else (50, 200, LIST_PAGE_MAX)  # the page imsync asks for
     rows = []
     for n in sizes:
         with emulated(copies_in_flight=10**6) as cloud:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import apicalls, report, runner
+from benchmarks import apicalls, latency, report, runner
 from benchmarks.estate import DESTINATIONS, IAM_OPERATIONS
 
 REGIONS = 1 + len(DESTINATIONS)
@@ -26,8 +26,9 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str
 
 def test_report_names_the_machine_the_command_and_every_section(quick: tuple[dict[str, Any], str]) -> None:
     results, text = quick
-    assert set(results["sections"]) == {"coldstart", "apicalls", "scale", "throughput"}
-    for heading in ("## 1. Cold start", "## 2. API calls", "## 3. Scale", "## 4. Emulator throughput"):
+    assert set(results["sections"]) == {"coldstart", "apicalls", "scale", "throughput", "latency"}
+    headings = ("## 1. Cold start", "## 2. API calls", "## 3. Scale", "## 4. Emulator throughput", "## 5. Latency")
+    for heading in headings:
         assert heading in text
     assert "python -m benchmarks --quick --output" in text
     facts = results["facts"]
@@ -102,6 +103,45 @@ def test_throughput_reports_lists_and_copies(quick: tuple[dict[str, Any], str]) 
     (row,) = quick[0]["sections"]["throughput"]["rows"]
     assert row["list_per_s"] > 0 and row["copy_per_s"] > 0
     assert row["requests"] == 10 + 10 + 2  # and each child's IAM call
+
+
+def test_latency_each_step_is_within_one_poll_plus_the_member_job(quick: tuple[dict[str, Any], str]) -> None:
+    # Emulated seconds (the emulator's ManualClock), deterministic: no wall-clock figure is asserted here.
+    lat = quick[0]["sections"]["latency"]
+    bound = latency.POLL_SECONDS + lat["member_job_seconds"]
+    steps = {r["step"]: r for r in lat["steps"]}
+    assert set(steps) == {"active_to_copying", "replica_to_shared", "shared_to_accepted", "active_to_accepted"}
+    for key, _ in latency.STEPS:
+        row = steps[key]
+        assert row["samples"] == lat["runs"] * len(latency.DESTINATIONS)
+        assert 0 < row["min_s"] <= row["median_s"] <= row["max_s"] <= bound == row["bound_s"], row
+        assert row["within"] is True
+    assert steps["active_to_accepted"]["bound_s"] is None  # includes the copy itself: IMS's time, not a poll's
+
+
+def test_latency_copies_are_started_by_the_poll_not_the_daily_run(quick: tuple[dict[str, Any], str]) -> None:
+    lat = quick[0]["sections"]["latency"]
+    for run in lat["rows"]:
+        assert run["create_event"] == {"deferred": len(latency.DESTINATIONS)}  # the image was still saving
+        assert run["dr_runs"] == 0
+        polls = [a for a in run["answers"] if a["function"] == "share_on_complete"]
+        assert polls[0]["counts"] == {"deferred": 2}  # before the image turned active
+        assert {"started": 2} in [p["counts"] for p in polls]
+        assert run["answers"][-1]["function"] == "accept_shares"
+        assert run["answers"][-1]["counts"] == {"accepted": 2}
+        for values in run["steps_s"].values():
+            assert len(values) == len(latency.DESTINATIONS)
+
+
+def test_latency_phases_cover_one_interval_once_each(quick: tuple[dict[str, Any], str]) -> None:
+    lat = quick[0]["sections"]["latency"]
+    offsets = sorted(round(o, 3) for o in latency.offsets(lat["runs"]))
+    assert offsets[0] > 0 and offsets[-1] < latency.POLL_SECONDS
+    for phase in ("activate_phase_s", "replica_phase_s", "accept_phase_s"):
+        assert sorted(r[phase] for r in lat["rows"]) == offsets
+    # (a) is the rest of the interval after the image turned active: the poll that follows starts the copies.
+    for run in lat["rows"]:
+        assert run["steps_s"]["active_to_copying"] == [latency.POLL_SECONDS - run["activate_phase_s"]] * 2
 
 
 def test_minimum_pages_count_the_empty_page_after_a_full_one() -> None:
