@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.estate import event
-from imsync import handlers, service
+from imsync import service
 from imsync.bootstrap import emulated_time
 from imsync.emulator import Emulator
 from imsync.emulator.clock import DEFAULT_EPOCH
 from imsync.emulator.environment import environment
 from imsync.emulator.model import ImageRecord
+from imsync.function_files import handler
 
 HOME = "cn-north-4"
 DESTINATIONS = ("cn-east-3", "ap-southeast-1")
@@ -125,12 +126,12 @@ def drive(cloud: Emulator, schedule: Schedule, size_gb: float) -> ImageRecord:
     tags = {"imsync-regions": "_".join(DESTINATIONS), "imsync-share": "partner"}
     image = cloud.region(HOME).add_image(name="golden", tags=tags, status="saving", size_gb=size_gb)
     start = cloud.clock.now()
-    created = call(handlers.replicate_on_create, owner, event("cts_create_image.json", image.id))
+    created = call(handler("replicate_on_create"), owner, event("cts_create_image.json", image.id))
     schedule.answers.append({"at": 0.0, "function": "replicate_on_create", "counts": created["counts"]})
     actions: dict[str, Callable[[], dict[str, Any]]] = {
-        "share_on_complete": lambda: call(handlers.share_on_complete, owner, event("timer.json")),
-        "accept_shares": lambda: call(handlers.accept_shares, recipient, event("accept_timer.json")),
-        "scheduled_dr_copy": lambda: call(handlers.scheduled_dr_copy, owner, event("timer.json")),
+        "share_on_complete": lambda: call(handler("share_on_complete"), owner, event("timer.json")),
+        "accept_shares": lambda: call(handler("accept_shares"), recipient, event("accept_timer.json")),
+        "scheduled_dr_copy": lambda: call(handler("scheduled_dr_copy"), owner, event("timer.json")),
     }
     counters = {"share_on_complete": "polls", "accept_shares": "accepts", "scheduled_dr_copy": "dr_runs"}
     active = False

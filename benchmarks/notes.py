@@ -313,7 +313,7 @@ def _latency_method(figures: dict[str, Any]) -> list[str]:
         "poll starts its two copies; the copies end (the emulator's copy takes 60 s + 2 s per GB, and the image's",
         "size is chosen so that each run's copy ends at another phase, after the next poll has seen it running);",
         f"a poll tags and shares the replicas (the emulator's member job takes {job:g} s); the partner's poll accepts",
-        "them. The real handlers (`imsync.handlers`, the bodies of `functions/*/handler.py`) run in this process",
+        "them. The real handlers (`functions/*/handler.py`, loaded by file as the platforms do) run in this process",
         "over the real SDK and HTTP; the emulator's ManualClock is moved from one scheduled invocation to the",
         "next, and imsync's waits for member jobs move it too (`imsync.bootstrap.emulated_time`).",
         "",
