@@ -118,13 +118,6 @@ class HuaweiDirectory:
             self._projects[region] = str(found[0]["id"]) if found else None
         return self._projects[region]
 
-    def project_id(self, region: str) -> str:
-        """Directory port: the project ID of `region`; ConfigError when the account has none."""
-        found = self.find_project(region)
-        if found is None:
-            raise ConfigError(f"the account has no project named {region}: check the region ID")
-        return found
-
     def find_agency(self, name: str) -> Agency | None:
         """The account's agency called `name`, or None."""
         request = ListAgenciesRequest(domain_id=self.domain_id(), name=name)
