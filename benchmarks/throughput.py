@@ -49,13 +49,13 @@ def _parent_cpu() -> float:
 
 def _api_time(cloud: Any, limit: int, repeats: int) -> float:
     """Seconds the emulator's list handler takes for one page, called directly (no HTTP, no signature)."""
-    from imsync.emulator import api
+    from imsync.emulator.api import Caller, images
 
-    caller = api.Caller(cloud.owner, SOURCE)
+    caller = Caller(cloud.owner, SOURCE)
     params = [("__imagetype", "private"), ("limit", str(limit))]
     started = time.perf_counter()
     for _ in range(repeats):
-        api.list_images(cloud, caller, params, None)
+        images.list_images(cloud, caller, params, None)
     return (time.perf_counter() - started) / repeats
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import string
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-MARKER_RE = re.compile(r"imsync:source=[A-Za-z0-9-]+/(?P<id>[0-9a-fA-F-]{8,})")
+from imsync.domain.model import Image
+
 GB = 1024**3
+COPY_JOB_TYPE = "copyImageCrossRegion"
 
 
 def new_hex32() -> str:
@@ -108,11 +109,9 @@ class ImageRecord:
         return "frozen" if self.frozen and self.status == "active" else self.status
 
     def source_id(self) -> str | None:
-        """The source image id named by the imsync marker or tag, if any."""
-        m = MARKER_RE.search(self.description or "")
-        if m:
-            return m["id"]
-        return self.tags.get("imsync-source")
+        """The source image ID this image is a replica of, read exactly as imsync reads its lineage."""
+        seen = Image(self.id, self.region, self.name, self.status, tags=self.tags, description=self.description)
+        return lineage.source_id if (lineage := seen.lineage) else None
 
 
 @dataclass
@@ -139,7 +138,7 @@ class Job:
 
     @property
     def is_copy(self) -> bool:
-        return self.job_type == "copyImageCrossRegion"
+        return self.job_type == COPY_JOB_TYPE
 
     @property
     def is_member(self) -> bool:

@@ -1,4 +1,4 @@
-"""HTTP front: parse, check faults and signatures, route to api.py, log every request."""
+"""HTTP front: parse, check faults and signatures, route to api/, log every request."""
 
 from __future__ import annotations
 
