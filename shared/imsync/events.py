@@ -7,7 +7,9 @@ whatever the platform delivered and return a small frozen dataclass, or raise
 whatever JSON-like value they are given, and never echo more than a short clipped excerpt of the
 input back. The shapes are documented in ``docs/events.md``.
 
-Only the standard library and ``imsync.domain.errors`` are imported here.
+The triggers themselves are domain commands (``imsync.domain.commands``); they are re-exported
+here for the modules that still import them from this one. Only the standard library and
+``imsync.domain`` are imported here.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from imsync.domain.commands import AcceptTrigger, CompletionTrigger, ImageTrigger, SweepTrigger
 from imsync.domain.errors import InvalidEvent
 
 __all__ = [
@@ -50,48 +53,6 @@ _SCHEDULE_SOURCES = {"aws.events": "eventbridge", "aws.scheduler": "scheduler"}
 _SWEEP_KEYS = ("dry_run", "image_id", "image_ids", "region", "regions")
 _ACCEPT_KEYS = ("dry_run", "region", "regions")
 _INTERNAL = "the event could not be read"
-
-
-@dataclass(frozen=True)
-class ImageTrigger:
-    """replicate_on_create: look at these images (created or (re)tagged) and copy what their tags ask."""
-
-    image_ids: tuple[str, ...]
-    region: str | None  # None: the home region (CTS records carry no region)
-    source: str  # "cts" | "eventgrid" | "eventbridge" | "direct"
-    operation: str = ""  # the CTS trace name, e.g. "createImage"; several joined by "," for a batch
-    problems: tuple[str, ...] = ()  # batch entries that were skipped, and why
-
-
-@dataclass(frozen=True)
-class SweepTrigger:
-    """scheduled_dr_copy: reconcile every opted-in image (or the named ones) in the source regions."""
-
-    regions: tuple[str, ...] = ()  # (): IMSYNC_SOURCE_REGIONS
-    image_ids: tuple[str, ...] = ()  # (): every opted-in image
-    dry_run: bool | None = None  # None: the IMSYNC_DRY_RUN setting
-    source: str = "direct"  # "timer" | "eventbridge" | "scheduler" | "direct"
-
-
-@dataclass(frozen=True)
-class CompletionTrigger:
-    """share_on_complete: tag and share these replicas once active, or poll for finished copies."""
-
-    replica_ids: tuple[str, ...] = ()  # (): poll every source region for finished copies
-    region: str | None = None  # region of the named replicas; None: the home region
-    # "timer" | "eventbridge" | "scheduler" | "cts" | "eventgrid" | "completion" | "direct"
-    source: str = "direct"
-    dry_run: bool | None = None
-    problems: tuple[str, ...] = ()  # batch entries that were skipped, and why
-
-
-@dataclass(frozen=True)
-class AcceptTrigger:
-    """accept_shares: accept the pending shares of trusted owners in these regions."""
-
-    regions: tuple[str, ...] = ()  # (): IMSYNC_ACCEPT_REGIONS
-    dry_run: bool | None = None  # None: the IMSYNC_DRY_RUN setting
-    source: str = "direct"  # "timer" | "eventbridge" | "scheduler" | "direct"
 
 
 def image_trigger(event: object, context: object = None) -> ImageTrigger:
