@@ -579,8 +579,10 @@ def test_event_parsing_imports_only_the_standard_library_and_the_domain() -> Non
     assert imports_outside_the_standard_library("events") == {
         "imsync.domain.commands",
         "imsync.domain.errors",
+        "imsync.event_fields",
         "imsync.excerpts",
     }
+    assert imports_outside_the_standard_library("event_fields") == {"imsync.domain.errors", "imsync.excerpts"}
     assert imports_outside_the_standard_library("excerpts") == set()
 
 
