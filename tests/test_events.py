@@ -15,12 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from imsync.domain.commands import AcceptTrigger, CompletionTrigger, ImageTrigger, SweepTrigger
 from imsync.domain.errors import InvalidEvent
 from imsync.events import (
-    AcceptTrigger,
-    CompletionTrigger,
-    ImageTrigger,
-    SweepTrigger,
     accept_trigger,
     completion_trigger,
     image_trigger,
@@ -566,16 +563,36 @@ def test_cts_like_records_give_a_trigger_or_invalid_event(rec: dict[str, object]
 # The module's own promises
 
 
-def test_events_module_imports_only_the_standard_library_and_domain_errors() -> None:
-    tree = ast.parse((REPO / "shared" / "imsync" / "events.py").read_text(encoding="utf-8"))
+def imports_outside_the_standard_library(module: str) -> set[str]:
+    tree = ast.parse((REPO / "shared" / "imsync" / f"{module}.py").read_text(encoding="utf-8"))
     imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module)
-    outside = {m for m in imported if m.split(".")[0] not in sys.stdlib_module_names and m != "__future__"}
-    assert outside == {"imsync.domain.errors"}
+    return {m for m in imported if m.split(".")[0] not in sys.stdlib_module_names and m != "__future__"}
+
+
+def test_event_parsing_imports_only_the_standard_library_and_the_domain() -> None:
+    """No pydantic (or anything else) on the cold path of the four functions."""
+    assert imports_outside_the_standard_library("events") == {
+        "imsync.domain.commands",
+        "imsync.domain.errors",
+        "imsync.event_fields",
+        "imsync.excerpts",
+    }
+    assert imports_outside_the_standard_library("event_fields") == {"imsync.domain.errors", "imsync.excerpts"}
+    assert imports_outside_the_standard_library("excerpts") == set()
+
+
+def test_events_module_still_offers_the_triggers_it_used_to_define() -> None:
+    import imsync.domain.commands
+    import imsync.events
+
+    for name in ("AcceptTrigger", "CompletionTrigger", "ImageTrigger", "SweepTrigger"):
+        assert getattr(imsync.events, name) is getattr(imsync.domain.commands, name)
+        assert name in imsync.events.__all__
 
 
 def test_docs_show_every_sample_file() -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from imsync.domain.commands import CompletionTrigger, ImageTrigger
 from imsync.domain.model import TAG_SHARED
 from imsync.domain.planner import MAX_SHARE_ATTEMPTS, share_fingerprint
-from imsync.events import CompletionTrigger, ImageTrigger
 from tests.fakes import FakeCloud
 from tests.service.conftest import COPY_TIME, EAST, NORTH, replica_of, replicator
 

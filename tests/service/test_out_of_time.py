@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imsync.events import CompletionTrigger, ImageTrigger, SweepTrigger
+from imsync.domain.commands import CompletionTrigger, ImageTrigger, SweepTrigger
 from imsync.retry import CALL_SECONDS, RESERVE_SECONDS
 from tests.fakes import FakeCloud
 from tests.service.conftest import COPY_TIME, EAST, NORTH, replicator, writes

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from imsync.domain.commands import CompletionTrigger, ImageTrigger
 from imsync.domain.model import TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION
 from imsync.domain.planner import share_fingerprint
-from imsync.events import CompletionTrigger, ImageTrigger
 from tests.service.conftest import COPY_TIME, EAST, NORTH, replica_of, replicator, retag, writes
 
 USER_TAGS = {f"tag{n}": f"value{n}" for n in range(1, 9)}  # 8 user tags: with lineage, the replica holds 10
