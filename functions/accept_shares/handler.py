@@ -1,8 +1,9 @@
 """In a recipient account: accept the images that trusted owners shared with it (IMSYNC_TRUSTED_OWNERS)."""
 
 from imsync.bootstrap import acceptor
+from imsync.domain.commands import AcceptTrigger
 from imsync.entrypoint import entrypoint
-from imsync.events import AcceptTrigger, accept_trigger
+from imsync.events import accept_trigger
 
 
 @entrypoint("accept_shares", parse=accept_trigger)

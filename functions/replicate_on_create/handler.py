@@ -1,8 +1,9 @@
 """An IMS image was created or (re)tagged: copy it to the regions its imsync-regions tag names."""
 
 from imsync.bootstrap import replicator
+from imsync.domain.commands import ImageTrigger
 from imsync.entrypoint import entrypoint
-from imsync.events import ImageTrigger, image_trigger
+from imsync.events import image_trigger
 
 
 @entrypoint("replicate_on_create", parse=image_trigger)

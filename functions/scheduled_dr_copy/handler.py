@@ -1,8 +1,9 @@
 """The scheduled DR run: every opted-in image gets its missing replicas."""
 
 from imsync.bootstrap import replicator
+from imsync.domain.commands import SweepTrigger
 from imsync.entrypoint import entrypoint
-from imsync.events import SweepTrigger, sweep_trigger
+from imsync.events import sweep_trigger
 
 
 @entrypoint("scheduled_dr_copy", parse=sweep_trigger)

@@ -1,8 +1,9 @@
 """Copies that finished get their lineage tags and are shared; the poll also starts event-mode copies."""
 
 from imsync.bootstrap import replicator
+from imsync.domain.commands import CompletionTrigger
 from imsync.entrypoint import entrypoint
-from imsync.events import CompletionTrigger, completion_trigger
+from imsync.events import completion_trigger
 
 
 @entrypoint("share_on_complete", parse=completion_trigger)

@@ -14,9 +14,9 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 
 from imsync.config import Settings
+from imsync.domain.commands import AcceptTrigger
 from imsync.domain.errors import ConfigError, ImsyncError, Refused
 from imsync.domain.model import Image, Job
-from imsync.events import AcceptTrigger
 from imsync.notices import UNTRUSTED, new_in_this_run
 from imsync.ports import Notifier, ShareInbox
 from imsync.retry import RESERVE_SECONDS

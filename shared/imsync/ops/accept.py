@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from imsync.domain.commands import AcceptTrigger
 from imsync.emulator.environment import environment
-from imsync.events import AcceptTrigger
 from imsync.ops.commands import common_options
 from imsync.ops.runtime import Runtime, open_runtime
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from imsync.domain.commands import CompletionTrigger, SweepTrigger
 from imsync.domain.errors import CloudError
 from imsync.domain.model import Image, Job
-from imsync.events import CompletionTrigger, SweepTrigger
 from imsync.ops.runtime import Runtime
 from imsync.ops.views import row
 from imsync.service import Result, Summary

@@ -18,8 +18,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from imsync.config import REGION_ID
+from imsync.domain.commands import SweepTrigger
 from imsync.domain.errors import AuthFailed, ConfigError, ImsyncError, OutcomeUnknown, Throttled, Unavailable
-from imsync.events import SweepTrigger
 from imsync.ops.reach import unanswered
 from imsync.ops.runtime import Runtime, open_runtime
 from imsync.ops.views import (
