@@ -29,9 +29,10 @@ def test_a_source_with_ten_tags_is_shared_without_an_error_every_run(cloud, depl
 def test_a_run_that_lists_the_destination_while_another_copy_request_is_in_flight_does_not_copy_again(
     cloud, deployment, monkeypatch
 ):
-    """Found by reading the race the chaos threads exercise: RECENT compared the listing time with the time a
-    copy was *claimed*; a thread that listed the destination after the claim but before IMS created the replica
-    (the copy request still on the wire) saw nothing and copied a second time."""
+    """Found by reading the race the chaos threads exercise: the in-process claim table (bootstrap.claims)
+    compared the listing time with the time a copy was *claimed*; a thread that listed the destination after the
+    claim but before IMS created the replica (the copy request still on the wire) saw nothing and copied a second
+    time."""
     import threading
     import time
 
