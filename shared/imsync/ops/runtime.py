@@ -100,7 +100,7 @@ class Runtime:
         """The functions' engine, over this command's stores (built where the functions' is: imsync.bootstrap)."""
         from imsync import bootstrap
 
-        # Notifications only when asked for and an event bus is set: the CLI never publishes to SMN by itself.
+        # Notifications only when the command asks for them (apply) and IMSYNC_EVENT_BUS is set.
         notifier = bootstrap.notifier() if notify and self.env.get("IMSYNC_EVENT_BUS", "").strip() else None
         # On the emulator, a copy is stuck by the emulated cloud's clock, not the machine's.
         now = self.emulator.clock.now if self.emulator is not None else None

@@ -9,7 +9,7 @@ from imsync.config import Settings
 from imsync.domain.errors import ImsyncError
 from imsync.domain.model import POLICY_PREFIX, Image
 from imsync.domain.outcomes import Outcome
-from imsync.domain.planner import COPY, DEFER, FAIL, FINALIZE, IN_SYNC, REFUSE, WAIT, Action, plan_image
+from imsync.domain.planner import COPY, FINALIZE, REPORTED_AS, Action, plan_image
 from imsync.domain.policy import Policy, parse_policy
 from imsync.domain.rules import CopyRules
 from imsync.ports import ImageStore
@@ -19,15 +19,6 @@ from imsync.service.estate import Estate
 from imsync.service.finalize import Finalizer
 from imsync.service.journal import Journal
 from imsync.service.summary import Result, Summary
-
-# The planner's actions that are only reported, and how.
-OUTCOME_OF = {
-    WAIT: Outcome.WAITING,
-    REFUSE: Outcome.REFUSED,
-    DEFER: Outcome.DEFERRED,
-    FAIL: Outcome.FAILED,
-    IN_SYNC: Outcome.OK,
-}
 
 
 class Reconciler:
@@ -73,7 +64,7 @@ class Reconciler:
                 elif action.kind == FINALIZE:
                     finals.append(action)
                 else:
-                    self._journal.report(summary, action, OUTCOME_OF[action.kind])
+                    self._journal.report(summary, action, REPORTED_AS[action.kind])
         self._copier.start_copies(summary, estate, copies)
         self._finalizer.finalize(summary, finals)
 
