@@ -28,12 +28,12 @@ class Journal:
     """Records each decision in the run's summary and the log; a refusal or failure is held for the announcement."""
 
     def __init__(self, log: Callable[[Result], None], notify: Callable[[str, Action, str], None]) -> None:
-        self.log = log  # a line without a summary entry (marks, notifications)
+        self._log = log
         self._notify = notify  # holds a notification for the end of the run (Announcer.notify)
 
     def record(self, summary: Summary, result: Result) -> None:
         summary.results.append(result)
-        self.log(result)
+        self._log(result)
 
     def report(self, summary: Summary, action: Action, outcome: Outcome, reason: str | None = None, **ids: str) -> None:
         """Record what became of `action` (the planner's reason unless `reason` says otherwise)."""
