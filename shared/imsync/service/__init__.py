@@ -6,7 +6,8 @@ reconcile      plan each source (the domain planner) and carry out its actions
 copies         the in-flight budget, starting copies, requests whose answer was lost
 copy_notes     the copy-job notes on sources, for copies IMS does not list yet
 claims         this process's copies in flight (one table per process)
-finalize       tags and share marks of finished replicas; sharing: member batches and member jobs
+finalize       the tags and the share mark of finished replicas (and of sources shared in their own region)
+sharing        member calls in batches, and IMS's member jobs followed
 notifications  what a run tells people, once (the policy is in imsync.notices)
 journal        each decision recorded in the summary and the log
 estate         what IMS shows, read once per run
