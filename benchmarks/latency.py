@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.estate import event
-from imsync import service
+from imsync import bootstrap
 from imsync.bootstrap import emulated_time
 from imsync.emulator import Emulator
 from imsync.emulator.clock import DEFAULT_EPOCH
 from imsync.emulator.environment import environment
 from imsync.emulator.model import ImageRecord
 from imsync.function_files import handler
+from imsync.service.claims import RecentCopies
 
 HOME = "cn-north-4"
 DESTINATIONS = ("cn-east-3", "ap-southeast-1")
@@ -174,11 +175,11 @@ def timeline(cloud: Emulator, image: ImageRecord, active_at: float) -> list[dict
 @contextmanager
 def new_deployment() -> Iterator[None]:
     """No copies "this process" started (as tests/helpers/deployment.py does), restored afterwards."""
-    saved, service.RECENT = service.RECENT, service._RecentCopies()
+    saved, bootstrap.claims = bootstrap.claims, RecentCopies()
     try:
         yield
     finally:
-        service.RECENT = saved
+        bootstrap.claims = saved
 
 
 def one_run(activate_phase: float, replica_phase: float, accept_phase: float) -> dict[str, Any]:

@@ -5,16 +5,26 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from imsync.adapters.credentials import Credentials, resolve_credentials
 from imsync.config import Settings
+from imsync.notices import Notice
 from imsync.observability import log_decision, logger
 from imsync.ports import ImageStore, Notifier, ShareInbox
 from imsync.retry import Deadline, Retrier
-from imsync.service import Replicator
+from imsync.service import Replicator, Result
+from imsync.service.claims import RecentCopies
+from imsync.service.copies import Copier
+from imsync.service.copy_notes import CopyNotes
+from imsync.service.finalize import Finalizer
+from imsync.service.journal import Journal, out_of_time
+from imsync.service.notifications import Announcer
+from imsync.service.reconcile import Reconciler
+from imsync.service.scope import Scope
+from imsync.service.sharing import Sharer
 
 if TYPE_CHECKING:  # the SDK is imported on first use, not at cold start
     from imsync.accept import Acceptor
@@ -64,6 +74,9 @@ def notifier(context: object = None, settings: Settings | None = None) -> Notifi
     return LogNotifier()
 
 
+# The copies this process started: one table per process, shared by the invocations (and threads) it runs, so
+# that runs racing on one image start one copy (tests give each test a fresh one, as if a new process).
+claims = RecentCopies()
 # How the service waits between looks at IMS's member jobs (tests point it at an emulator's clock).
 pause: Callable[[float], None] = time.sleep
 # The time of day, against which a copy counts as stuck (tests point it at an emulator's clock).
@@ -104,16 +117,47 @@ def replicator(context: object = None, settings: Settings | None = None) -> Repl
     logger.setLevel(settings.log_level)
     # An account that also accepts shares (trusted owners set) lists the untrusted ones in the DR digest.
     open_shares = acceptor(context, settings).untrusted if settings.trusted_owners else None
-    return Replicator(
+    return wire_replicator(
         settings,
         store_factory(settings, context),
         notifier(context, settings),
         log=log_decision,
         deadline=Deadline.from_context(context),
-        sleep=pause,
-        wall_clock=wall_clock,
         open_shares=open_shares,
     )
+
+
+def wire_replicator(
+    settings: Settings,
+    stores: Callable[[str], ImageStore],
+    notifier: Notifier | None = None,
+    *,
+    log: Callable[[Result], None] | None = None,
+    deadline: Deadline | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    time_of_day: Callable[[], float] | None = None,
+    open_shares: Callable[[], Sequence[Notice]] | None = None,
+) -> Replicator:
+    """The one place a Replicator is built: the functions' over the SDK, the CLI's over its own stores, the tests'.
+
+    `sleep` and `time_of_day` default to this module's `pause` and `wall_clock` (tests point them at an emulator).
+    """
+    log = log or (lambda result: None)
+    deadline = deadline or Deadline()
+    now = time_of_day or wall_clock
+
+    def left() -> bool:
+        return out_of_time(deadline)
+
+    announcer = Announcer(stores, notifier, log, settings.stuck_after_hours, now, left, open_shares)
+    journal = Journal(log, announcer.notify)
+    notes = CopyNotes(stores, journal, now, left)
+    copier = Copier(settings, stores, journal, notes, claims, clock, left, announcer.notify)
+    sharer = Sharer(journal, settings.share_wait_seconds, deadline, sleep or (lambda seconds: pause(seconds)))
+    finalizer = Finalizer(stores, journal, sharer, announcer.notify, left)
+    reconciler = Reconciler(settings, stores, journal, notes, copier, finalizer)
+    return Replicator(settings, stores, clock, Scope(settings, stores, journal), reconciler, announcer)
 
 
 def inboxes(settings: Settings, credentials: Credentials, deadline: Deadline) -> Callable[[str], ShareInbox]:

@@ -41,10 +41,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from imsync import bootstrap, service
+from imsync import bootstrap
 from imsync.emulator import Emulator, ManualClock, profile
 from imsync.observability import logger
 from imsync.retry import Retrier
+from imsync.service.claims import RecentCopies
 from tests.helpers.events import load_event
 from tests.helpers.handlers import accept_shares, replicate_on_create, scheduled_dr_copy, share_on_complete
 
@@ -225,7 +226,7 @@ class ChaosRun:
             self._saved_env[key] = os.environ.get(key)
             os.environ[key] = value
         self._secrets = [a.sk for a in cloud.accounts.values()] + [a.ak for a in cloud.accounts.values()]
-        self._saved_recent, service.RECENT = service.RECENT, service._RecentCopies()
+        self._saved_claims, bootstrap.claims = bootstrap.claims, RecentCopies()
         self._saved_retrier = bootstrap.Retrier
         bootstrap.Retrier = _fast_retrier  # type: ignore[assignment,misc]
         # Waiting for a member job lets the emulated cloud's time pass, not the soak's.
@@ -243,7 +244,7 @@ class ChaosRun:
         self._handler.setStream(self._saved_stream)  # type: ignore[attr-defined]
         bootstrap.Retrier = self._saved_retrier  # type: ignore[misc]
         bootstrap.pause = self._saved_pause
-        service.RECENT = self._saved_recent
+        bootstrap.claims = self._saved_claims
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

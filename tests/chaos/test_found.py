@@ -29,28 +29,32 @@ def test_a_source_with_ten_tags_is_shared_without_an_error_every_run(cloud, depl
 def test_a_run_that_lists_the_destination_while_another_copy_request_is_in_flight_does_not_copy_again(
     cloud, deployment, monkeypatch
 ):
-    """Found by reading the race the chaos threads exercise: RECENT compared the listing time with the time a
-    copy was *claimed*; a thread that listed the destination after the claim but before IMS created the replica
-    (the copy request still on the wire) saw nothing and copied a second time."""
+    """Found by reading the race the chaos threads exercise: the in-process claim table (bootstrap.claims)
+    compared the listing time with the time a copy was *claimed*; a thread that listed the destination after the
+    claim but before IMS created the replica (the copy request still on the wire) saw nothing and copied a second
+    time."""
     import threading
-    import time
 
     from imsync.adapters import huawei_ims
     from tests.helpers.handlers import replicate_on_create
 
     image = cloud.region(HOME).add_image(name="racy", tags={"imsync-regions": "cn-east-3"})
     original = huawei_ims.HuaweiImageStore.start_copy
+    sending, arrived = threading.Event(), threading.Event()
 
-    def slow_start_copy(self, *args, **kwargs):
-        time.sleep(0.6)  # the request takes a while to reach IMS
+    def held_start_copy(self, *args, **kwargs):
+        if not sending.is_set():  # the first request is held on the wire until the second run is over
+            sending.set()
+            arrived.wait(timeout=30)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(huawei_ims.HuaweiImageStore, "start_copy", slow_start_copy)
+    monkeypatch.setattr(huawei_ims.HuaweiImageStore, "start_copy", held_start_copy)
     event = load_event("cts_create_image", image_id=image.id)
     first = threading.Thread(target=replicate_on_create, args=(event,))
     first.start()
-    time.sleep(0.3)  # the first run has claimed the copy and is sending it
-    replicate_on_create(event)
+    assert sending.wait(timeout=30)  # the first run has claimed the copy and is sending it
+    replicate_on_create(event)  # lists the destination after the claim: IMS shows no replica yet
+    arrived.set()
     first.join()
 
     assert len(cloud.region("cn-east-3").replicas_of(image.id)) == 1

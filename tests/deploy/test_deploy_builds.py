@@ -23,8 +23,9 @@ from typing import Any
 
 import pytest
 
-from imsync import service
+from imsync import bootstrap
 from imsync.emulator import Emulator
+from imsync.service.claims import RecentCopies
 from imsync.packaging import LAYER_ZIP, PYTHONS, build_packages, find_interpreter, function_names, shipped_imports
 from imsync.function_files import handler as in_repo_handler
 from tests.helpers.events import load_event
@@ -198,7 +199,7 @@ class Runner:
             for key, value in env.items():
                 patch.setenv(key, value)
             # every invocation from a zip is a new process: give the in-repo one a fresh process memory too
-            patch.setattr(service, "RECENT", service._RecentCopies())
+            patch.setattr(bootstrap, "claims", RecentCopies())
             result: dict[str, Any] = in_repo_handler(function)(event, None)
             return json.loads(json.dumps(result))
 

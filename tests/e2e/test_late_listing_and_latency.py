@@ -1,7 +1,8 @@
 """Copies IMS lists late (a Readings switch), and how soon an image tagged at creation is copied."""
 
-from imsync import service
+from imsync import bootstrap
 from imsync.emulator import Readings
+from imsync.service.claims import RecentCopies
 from tests.e2e.conftest import HOME
 from tests.helpers import handlers
 from tests.helpers.events import load_event
@@ -19,7 +20,7 @@ def live_copies(cloud, image, region="cn-east-3"):
 
 def new_process(monkeypatch):
     """The next invocation runs in another instance: nothing remembered in memory."""
-    monkeypatch.setattr(service, "RECENT", service._RecentCopies())
+    monkeypatch.setattr(bootstrap, "claims", RecentCopies())
 
 
 def test_a_copy_listed_late_is_not_copied_again_by_other_instances(cloud, imsync_env, monkeypatch):

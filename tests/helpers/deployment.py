@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from imsync import bootstrap, service
+from imsync import bootstrap
 from imsync.emulator import Emulator
+from imsync.service.claims import RecentCopies
 
 HOME = "cn-north-4"
 
@@ -39,7 +40,7 @@ def deploy(
     for key, value in settings.items():
         monkeypatch.setenv(key, value)
     # Each test is its own process as far as imsync knows: forget copies "this process" started.
-    monkeypatch.setattr(service, "RECENT", service._RecentCopies())
+    monkeypatch.setattr(bootstrap, "claims", RecentCopies())
     # While imsync waits for a member job, the emulated cloud's time passes, not the test's.
     monkeypatch.setattr(bootstrap, "pause", cloud.clock.advance)
     # A copy is stuck by the emulated cloud's clock (it starts in 2023), not the test machine's.

@@ -7,11 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from imsync import service
+from imsync import bootstrap
 from imsync.config import Settings
 from imsync.domain.model import Image
 from imsync.retry import Deadline
 from imsync.service import Replicator
+from imsync.service.claims import RecentCopies
 from tests.fakes import FakeCloud
 
 NORTH, EAST = "cn-north-4", "cn-east-3"
@@ -21,7 +22,7 @@ COPY_TIME = 3600.0
 @pytest.fixture(autouse=True)
 def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test is its own process as far as imsync knows: forget copies "this process" started."""
-    monkeypatch.setattr(service, "RECENT", service._RecentCopies())
+    monkeypatch.setattr(bootstrap, "claims", RecentCopies())
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def settings(cloud: FakeCloud, **changes: object) -> Settings:
 def replicator(cloud: FakeCloud, seconds_left: Callable[[], float] | None = None, **changes: object) -> Replicator:
     """A Replicator on the fake; its waits for member jobs are the fake cloud's time passing."""
     deadline = Deadline(None if seconds_left is None else (lambda: seconds_left() * 1000.0))
-    return Replicator(settings(cloud, **changes), cloud.store, deadline=deadline, sleep=cloud.advance)
+    return bootstrap.wire_replicator(settings(cloud, **changes), cloud.store, deadline=deadline, sleep=cloud.advance)
 
 
 def retag(cloud: FakeCloud, image: Image, **tags: str) -> None:

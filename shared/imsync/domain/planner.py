@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from imsync.domain.model import MAX_TAGS, TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION, Image, writable_tag
+from imsync.domain.outcomes import Outcome
 from imsync.domain.policy import Policy
 from imsync.domain.rules import CopyRules
 
@@ -18,6 +19,14 @@ MAX_COPY_ATTEMPTS = 3
 MAX_SHARE_ATTEMPTS = 3
 
 COPY, WAIT, FINALIZE, REFUSE, DEFER, FAIL, IN_SYNC = "copy", "wait", "finalize", "refuse", "defer", "fail", "in_sync"
+# The actions that need no call, and the outcome each is reported with (COPY and FINALIZE end as their calls do).
+REPORTED_AS: Mapping[str, Outcome] = {
+    WAIT: Outcome.WAITING,
+    REFUSE: Outcome.REFUSED,
+    DEFER: Outcome.DEFERRED,
+    FAIL: Outcome.FAILED,
+    IN_SYNC: Outcome.OK,
+}
 
 
 @dataclass(frozen=True)

@@ -97,22 +97,14 @@ class Runtime:
         return HuaweiDirectory(self.credentials, endpoint, domain, self.settings.http_timeout)
 
     def replicator(self, log: Callable[[Result], None] | None = None, notify: bool = False) -> Replicator:
-        """The functions' engine, over this command's stores."""
-        from imsync.service import Replicator
-
-        notifier = None
-        if notify and self.env.get("IMSYNC_EVENT_BUS", "").strip():
-            from imsync.bootstrap import notifier as event_notifier
-
-            notifier = event_notifier()
+        """The functions' engine, over this command's stores (built where the functions' is: imsync.bootstrap)."""
         from imsync import bootstrap
 
-        # bootstrap.pause: while imsync waits for IMS's member jobs (tests point it at an emulator's clock).
+        # Notifications only when the command asks for them (apply) and IMSYNC_EVENT_BUS is set.
+        notifier = bootstrap.notifier() if notify and self.env.get("IMSYNC_EVENT_BUS", "").strip() else None
         # On the emulator, a copy is stuck by the emulated cloud's clock, not the machine's.
-        now = self.emulator.clock.now if self.emulator is not None else bootstrap.wall_clock
-        return Replicator(
-            self.settings, self.store, notifier, log=log, sleep=lambda s: bootstrap.pause(s), wall_clock=now
-        )
+        now = self.emulator.clock.now if self.emulator is not None else None
+        return bootstrap.wire_replicator(self.settings, self.store, notifier, log=log, time_of_day=now)
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock (no-op against a real cloud, where time passes by itself)."""

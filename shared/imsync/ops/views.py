@@ -13,6 +13,7 @@ from typing import Any
 
 from imsync.config import Settings
 from imsync.domain.model import TAG_REGIONS, TAG_SHARE, TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION, TAG_WHEN, Image
+from imsync.domain.outcomes import Outcome
 from imsync.domain.policy import parse_policy
 from imsync.service import Result
 
@@ -36,12 +37,8 @@ ROW_IDS = ("replica_id", "job_id")
 
 def section_of(result: Result, seen: Mapping[str, Image]) -> str:
     """Which plan section a result belongs to."""
-    if result.outcome == "error":
-        return "error"
-    if result.outcome == "deferred":
-        return "deferred"
-    if result.outcome == "refused":
-        return "refused"
+    if result.outcome in (Outcome.ERROR, Outcome.DEFERRED, Outcome.REFUSED):
+        return str(result.outcome)  # these sections are named after the outcome
     if result.action == "copy":
         return "copy"
     if result.action == "finalize":
@@ -177,13 +174,13 @@ class StatusRow:
 def _cell(result: Result, seen: Mapping[str, Image]) -> Cell:
     replica = seen.get(result.replica_id)
     state, reason = "unknown", result.reason
-    if result.outcome == "refused":
+    if result.outcome == Outcome.REFUSED:
         state = "refused"
-    elif result.action == "fail" or result.outcome == "failed":
+    elif result.action == "fail" or result.outcome == Outcome.FAILED:
         state = "failed"
-    elif result.outcome == "deferred":
+    elif result.outcome == Outcome.DEFERRED:
         state = "deferred"
-    elif result.outcome == "stuck":  # in progress longer than IMSYNC_STUCK_AFTER_HOURS
+    elif result.outcome == Outcome.STUCK:  # in progress longer than IMSYNC_STUCK_AFTER_HOURS
         state = "stuck"
     elif result.action == "in_sync":
         state, reason = "active", ""

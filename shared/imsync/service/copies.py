@@ -1,0 +1,148 @@
+"""Starting copies: the in-flight budget, one claim per copy in this process, and requests whose answer was lost."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from imsync.config import Settings
+from imsync.domain.errors import CloudError, CopyLimitReached, ImsyncError, OutcomeUnknown, OutOfTime, Unavailable
+from imsync.domain.model import Lineage
+from imsync.domain.outcomes import Outcome
+from imsync.domain.planner import Action
+from imsync.notices import FAILED
+from imsync.ports import ImageStore
+from imsync.service.claims import RecentCopies
+from imsync.service.copy_notes import LISTED, LOST, CopyNotes
+from imsync.service.estate import Estate
+from imsync.service.journal import OUT_OF_TIME, Journal
+from imsync.service.summary import Result, Summary
+
+
+class Copier:
+    """Starts the planned copies within IMSYNC_MAX_CONCURRENT_COPIES, and notes each one's job on its source."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stores: Callable[[str], ImageStore],
+        journal: Journal,
+        notes: CopyNotes,
+        claims: RecentCopies,
+        clock: Callable[[], float],
+        out_of_time: Callable[[], bool],
+        notify: Callable[[str, Action, str], None],
+    ) -> None:
+        self._settings = settings
+        self._stores = stores
+        self._journal = journal
+        self._notes = notes
+        self._claims = claims  # this process's copies in flight (one table per process: bootstrap.claims)
+        self._clock = clock
+        self._out_of_time = out_of_time
+        self._notify = notify
+
+    def start_copies(self, summary: Summary, estate: Estate, copies: list[Action]) -> None:
+        """Start as many of `copies` as the budget allows; the rest are deferred to a later run."""
+        if not copies:
+            return
+        budget = self._settings.max_concurrent_copies - self._in_flight(summary, estate)
+        started: dict[str, dict[str, str]] = defaultdict(dict)
+        asked: list[tuple[str, str]] = []  # copies requested in this run, settled once noted on their sources
+        for action in copies:
+            if budget <= 0:
+                limit = self._settings.max_concurrent_copies
+                why = f"{limit} copies in flight (the limit); a later run starts it"
+                self._journal.report(summary, action, Outcome.DEFERRED, why)
+                continue
+            if summary.dry_run:
+                self._journal.report(summary, action, Outcome.PLANNED, action.reason)
+                budget -= 1
+                continue
+            if self._out_of_time():
+                self._journal.report(summary, action, Outcome.DEFERRED, OUT_OF_TIME)
+                continue
+            job_id = self._start_copy(summary, estate, action)
+            if job_id is None:
+                budget = 0  # IMS says it runs all the copies it allows: the rest wait for a later run
+            elif job_id:
+                budget -= 1
+                asked.append((action.source.id, action.region))
+                if job_id != LISTED:
+                    started[action.source.id][action.region] = job_id
+        try:
+            self._notes.note(summary, started, {a.source.id: a.source for a in copies})
+        finally:
+            now = self._clock()
+            for key in asked:
+                self._claims.settle(key, now)
+
+    def _in_flight(self, summary: Summary, estate: Estate) -> int:
+        """imsync's copies in flight across every region it may copy to, not just this scope's."""
+        for region in sorted(self._settings.allowed_regions - set(estate.loaded_regions())):
+            try:
+                estate.images(region)
+            except ImsyncError as exc:
+                self._journal.record(
+                    summary, Result("", region, "scan", Outcome.ERROR, f"counting copies in flight: {exc}")
+                )
+        return estate.in_flight()
+
+    def _start_copy(self, summary: Summary, estate: Estate, action: Action) -> str | None:
+        """Start one copy: its job ID, LOST when it may have started, "" when it did not, None when IMS is full."""
+        source, region = action.source, action.region
+        report = self._journal.report
+        if not self._settings.agency:
+            report(summary, action, Outcome.ERROR, "IMSYNC_AGENCY is not set: name the IAM agency IMS copies with")
+            return ""
+        key = (source.id, region)
+        if not self._claims.claim(key, estate.started_at):
+            report(summary, action, Outcome.WAITING, "another invocation in this process just started this copy")
+            return ""
+        lineage = Lineage(source.region, source.id)
+        name = self._settings.replica_name(source.region, source.name, source.id)
+        description = f"{lineage.marker} copied by imsync"
+        try:
+            job_id = self._stores(source.region).start_copy(
+                source.id, region, name, description, self._settings.agency, self._settings.vaults.get(region)
+            )
+        except CopyLimitReached as exc:
+            self._claims.release(key)
+            report(summary, action, Outcome.DEFERRED, f"IMS runs as many copies as it allows ({exc}); a later run")
+            return None
+        except OutOfTime as exc:  # nothing was sent
+            self._claims.release(key)
+            report(summary, action, Outcome.DEFERRED, str(exc))
+            return ""
+        except (OutcomeUnknown, Unavailable) as exc:
+            return self._after_lost_answer(summary, estate, action, exc)
+        except ImsyncError as exc:
+            self._claims.release(key)
+            report(summary, action, Outcome.ERROR, str(exc))
+            self._notify(FAILED, action, str(exc))
+            return ""
+        except BaseException:
+            self._claims.settle(key, self._clock())  # never leave the copy "in flight" in this process for ever
+            raise
+        # Settled once the job is noted on the source (start_copies): IMS may not list the copy for a while.
+        report(summary, action, Outcome.STARTED, action.reason, job_id=job_id)
+        return job_id
+
+    def _after_lost_answer(self, summary: Summary, estate: Estate, action: Action, exc: CloudError) -> str:
+        # The copy may have started: look in the destination before anything asks again. Not released:
+        # a run that started before now must not copy what may still appear (settled by start_copies).
+        try:
+            estate.refresh(action.region)
+            found = [r for r in estate.copies_of(action.source.id, action.region) if not r.gone]
+        except ImsyncError:
+            found = []
+        if found:
+            self._journal.report(
+                summary, action, Outcome.STARTED, f"{exc}, but the copy is there", replica_id=found[0].id
+            )
+            return LISTED
+        reason = f"{exc}; no copy found, the next run looks again before copying"
+        self._journal.report(summary, action, Outcome.ERROR, reason)
+        # Counted against the limit either way: it may still appear. Without any answer it is noted on the
+        # source as asked for (IMS may list it late); an error answer (5xx) says the request was not done.
+        return LOST if isinstance(exc, OutcomeUnknown) else LISTED

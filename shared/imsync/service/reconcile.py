@@ -1,0 +1,135 @@
+"""Reconciling sources: read each one's policy and copies, let the planner decide, and carry out its actions."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from imsync.config import Settings
+from imsync.domain.errors import ImsyncError
+from imsync.domain.model import POLICY_PREFIX, Image
+from imsync.domain.outcomes import Outcome
+from imsync.domain.planner import COPY, FINALIZE, REPORTED_AS, Action, plan_image
+from imsync.domain.policy import Policy, parse_policy
+from imsync.domain.rules import CopyRules
+from imsync.ports import ImageStore
+from imsync.service.copies import Copier
+from imsync.service.copy_notes import CopyNotes
+from imsync.service.estate import Estate
+from imsync.service.finalize import Finalizer
+from imsync.service.journal import Journal
+from imsync.service.summary import Result, Summary
+
+
+class Reconciler:
+    """Brings each source's replicas in line with its policy: plans, then starts copies and finishes replicas."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stores: Callable[[str], ImageStore],
+        journal: Journal,
+        notes: CopyNotes,
+        copier: Copier,
+        finalizer: Finalizer,
+    ) -> None:
+        self._settings = settings
+        self._stores = stores
+        self._journal = journal
+        self._notes = notes
+        self._copier = copier
+        self._finalizer = finalizer
+        self._rules = CopyRules(settings.vaults)
+
+    def reconcile(
+        self, summary: Summary, estate: Estate, sources: list[Image], on_event: bool = False, no_copy: str | None = None
+    ) -> None:
+        """Plan every source, report what needs no call, then start the copies and finish the replicas."""
+        copies: list[Action] = []
+        finals: list[Action] = []
+        for source in sources:
+            source = self._exact(summary, source)
+            policy = parse_policy(source.tags, self._settings.allowed_regions, self._settings.share_targets.keys())
+            for refusal in policy.refusals:
+                result = Result(source.id, source.region, "refuse", Outcome.REFUSED, refusal, source.region)
+                self._journal.record(summary, result)
+            why_not = no_copy or (
+                "imsync-when=schedule: the scheduled DR run copies it"
+                if on_event and not policy.copies_on_event
+                else None
+            )
+            for action in self._plan(summary, estate, source, policy, why_not):
+                if action.kind == COPY:
+                    copies.append(action)
+                elif action.kind == FINALIZE:
+                    finals.append(action)
+                else:
+                    self._journal.report(summary, action, REPORTED_AS[action.kind])
+        self._copier.start_copies(summary, estate, copies)
+        self._finalizer.finalize(summary, finals)
+
+    def _plan(
+        self, summary: Summary, estate: Estate, source: Image, policy: Policy, no_copy: str | None
+    ) -> list[Action]:
+        copies: dict[str, list[Image]] = {}
+        for region in policy.regions:
+            if region == source.region or self._rules.refusal(source, region):
+                continue  # the planner refuses these; no need to read the region
+            try:
+                copies[region] = [self._exact(summary, i) for i in estate.copies_of(source.id, region)]
+            except ImsyncError as exc:
+                self._journal.record(summary, Result(source.id, region, "scan", Outcome.ERROR, str(exc), source.region))
+        # A region whose listing failed is left out: without IMS's view of it, nothing may be copied there.
+        readable = Policy(
+            tuple(r for r in policy.regions if r in copies or r == source.region or self._rules.refusal(source, r)),
+            policy.aliases,
+            policy.when,
+        )
+        own_refused: list[str] = []
+
+        def shares(region: str) -> tuple[str, ...]:
+            projects = self._settings.share_projects(policy.aliases, region)
+            own = self._own_project(region)
+            if own in projects:  # an image is always visible to its owner; IMS refuses the member (IMG.0108)
+                own_refused.append(region)
+                projects = tuple(p for p in projects if p != own)
+            return projects
+
+        actions = plan_image(
+            source,
+            readable,
+            copies,
+            self._rules,
+            shares,
+            no_copy_reason=no_copy,
+            copy_tags=self._settings.copy_tags,
+            unlisted=self._notes.unlisted(summary, estate, source, copies),
+        )
+        for region in dict.fromkeys(own_refused):
+            reason = (
+                f"IMSYNC_SHARE_TARGETS lists the owner's own project in {region}; an image is always visible to "
+                "its owner, so that project is skipped: remove it from the alias"
+            )
+            self._journal.record(summary, Result(source.id, region, "share", Outcome.REFUSED, reason, source.region))
+        return actions
+
+    def _exact(self, summary: Summary, image: Image) -> Image:
+        """`image` with its tags read one by one when the listing's "key.value" strings were ambiguous."""
+        if image.tags_exact or not self._settings.copy_tags or image.gone:
+            return image
+        try:
+            tags = self._stores(image.region).get_tags(image.id)
+        except ImsyncError as exc:
+            # Planning on the guess is safe: imsync only writes the tags it can read exactly (next run).
+            why = f"reading its tags: {exc}"
+            self._journal.record(summary, Result(image.id, image.region, "read", Outcome.ERROR, why))
+            kept = {k: v for k, v in image.tags.items() if k.startswith(POLICY_PREFIX) or "." not in v}
+            return dataclasses.replace(image, tags=kept)
+        return dataclasses.replace(image, tags=tags, tags_exact=True)
+
+    def _own_project(self, region: str) -> str | None:
+        """The deployment's own project in `region` (None when the store cannot say)."""
+        try:
+            return self._stores(region).project_id or None
+        except ImsyncError:
+            return None
