@@ -586,15 +586,6 @@ def test_event_parsing_imports_only_the_standard_library_and_the_domain() -> Non
     assert imports_outside_the_standard_library("excerpts") == set()
 
 
-def test_events_module_still_offers_the_triggers_it_used_to_define() -> None:
-    import imsync.domain.commands
-    import imsync.events
-
-    for name in ("AcceptTrigger", "CompletionTrigger", "ImageTrigger", "SweepTrigger"):
-        assert getattr(imsync.events, name) is getattr(imsync.domain.commands, name)
-        assert name in imsync.events.__all__
-
-
 def test_docs_show_every_sample_file() -> None:
     docs = (REPO / "docs" / "events.md").read_text(encoding="utf-8")
     for name in SAMPLES:

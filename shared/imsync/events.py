@@ -33,10 +33,6 @@ from imsync.excerpts import excerpt, kind
 
 __all__ = [
     "IMAGE_OPERATIONS",
-    "AcceptTrigger",  # re-exported: the commands live in imsync.domain.commands
-    "CompletionTrigger",
-    "ImageTrigger",
-    "SweepTrigger",
     "accept_trigger",
     "completion_trigger",
     "image_trigger",
