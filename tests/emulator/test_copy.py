@@ -192,3 +192,12 @@ def test_a_grant_in_the_destination_only_is_enough_under_the_current_guide(cloud
     job_id = ims(NORTH).copy_image_cross_region(copy_request(src.id)).job_id
     cloud.run_until_idle()
     assert ims(NORTH).show_job(ShowJobRequest(job_id=job_id)).status == status
+
+
+@pytest.mark.parametrize("name", ["web/base:v1", "ends with a space ", " starts", "x" * 129])
+def test_a_copy_name_outside_the_image_name_rule_is_refused(cloud, ims, name):
+    # Terraform's image-copy docs: 1-128 letters, digits, _ - . and spaces, none at either end.
+    src = cloud.region(NORTH).add_image(name="g")
+    with pytest.raises(ClientRequestException) as exc:
+        ims(NORTH).copy_image_cross_region(copy_request(src.id, name=name))
+    assert exc.value.status_code == 400 and "name must be" in exc.value.error_msg

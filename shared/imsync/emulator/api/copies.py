@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ LARGE_COPY_REGIONS = frozenset({"cn-south-1", "cn-east-2", "cn-east-3", "cn-nort
 LARGE_COPY_LIMIT_GB = 300
 DEFAULT_COPY_LIMIT_GB = 128
 WHOLE_IMAGE_COPY_REGIONS = frozenset({"cn-north-1", "cn-north-4", "cn-east-2", "cn-east-3", "cn-south-1"})
+NAME_RE = re.compile(r"[A-Za-z0-9_.\- \u4e00-\u9fff]{1,128}")  # the image name rule, see the copy route
 #: Roles that let the IMS service agency copy across regions [guide: "IMS Administrator";
 #: CrossCopyAgencyPolicy names from the IMS user guide; Tenant Administrator covers all services].
 IMS_COPY_ROLES = frozenset(
@@ -71,8 +73,10 @@ def copy_image_cross_region(cloud: Emulator, caller: Caller, params: Params, dat
         if not isinstance(body.get(field), str) or not body[field]:
             raise bad_request(f"{field} is required")
     name, dest = body["name"], body["region"]
-    if len(name) > 128:
-        raise bad_request("name is at most 128 characters")
+    # [Terraform docs, image copy] 1-128 characters: letters, digits, _ - . and space, no leading or trailing
+    # space; [SDK docstring] Chinese characters too.
+    if len(name) > 128 or not NAME_RE.fullmatch(name) or name != name.strip():
+        raise bad_request("name must be 1-128 letters, digits, _ - . or spaces, without a space at either end")
     if dest not in cloud.regions:
         raise bad_request(f"region {dest!r} is not a valid destination", "IMG.0145")
     if body["project_name"] != dest:
