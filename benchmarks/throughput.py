@@ -26,6 +26,7 @@ def _client(spec: dict[str, Any]) -> dict[str, Any]:
 
     from imsync.adapters import huawei_ims
     from imsync.adapters.credentials import resolve_credentials
+    from imsync.adapters.huawei_ims_wire import list_images_raw
     from imsync.retry import Retrier
 
     clients = huawei_ims.ImsClients(resolve_credentials(None, None), 120.0)
@@ -35,7 +36,7 @@ def _client(spec: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     for i in range(spec["count"]):
         if spec["what"] == "list":
-            huawei_ims._list_images(client, request)
+            list_images_raw(client, request)
         else:
             dest = DESTINATIONS[i % len(DESTINATIONS)]
             store.start_copy(spec["image_id"], dest, f"c{i}", "throughput", "imsync-copy", None)

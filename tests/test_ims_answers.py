@@ -1,6 +1,6 @@
 """How the IMS adapter reads an image's JSON: what it does not know is never assumed harmless."""
 
-from imsync.adapters.huawei_ims import image_from_api
+from imsync.adapters.huawei_ims_wire import image_from_api
 from imsync.domain.rules import CopyRules
 
 OWN = "a" * 32

@@ -36,7 +36,8 @@ _clients: dict[tuple[object, ...], ImsClients] = {}
 
 def ims_clients(credentials: Credentials, timeout: float) -> ImsClients:
     """One set of SDK clients per process and key pair, so warm invocations skip the IAM look-up."""
-    from imsync.adapters.huawei_ims import ImsClients, silence_sdk_logs
+    from imsync.adapters.huawei_ims import ImsClients
+    from imsync.adapters.huawei_sdk import silence_sdk_logs
 
     # The endpoint variables are part of the key: the same keys may point at another endpoint (an emulator).
     endpoints = tuple(

@@ -25,7 +25,7 @@ from huaweicloudsdkiam.v3 import (
 )
 
 from imsync.adapters.credentials import Credentials
-from imsync.adapters.huawei_ims import silence_sdk_logs, translated
+from imsync.adapters.huawei_sdk import silence_sdk_logs, translated
 from imsync.domain.errors import ConfigError
 
 GLOBAL_IAM_ENDPOINT = "https://iam.myhuaweicloud.com"

@@ -13,7 +13,8 @@ from huaweicloudsdkims.v2 import (
     ShowImageMemberRequest,
 )
 
-from imsync.adapters.huawei_ims import PAGE_SIZE, HuaweiImageStore, _json, _list_images, all_pages, image_from_api
+from imsync.adapters.huawei_ims import HuaweiImageStore
+from imsync.adapters.huawei_ims_wire import PAGE_SIZE, all_pages, answer_json, image_from_api, list_images_raw
 from imsync.domain.model import Image, Job
 
 
@@ -25,7 +26,7 @@ class HuaweiShareInbox(HuaweiImageStore):
 
         def page(marker: str | None) -> Mapping[str, Any]:
             request = ListImagesRequest(imagetype="shared", member_status="pending", limit=PAGE_SIZE, marker=marker)
-            return _json(self._call(operation, partial(_list_images, request=request)))
+            return answer_json(self._call(operation, partial(list_images_raw, request=request)))
 
         return [image_from_api(item, self.region) for item in all_pages(page, "images", "id", operation)]
 
@@ -44,7 +45,7 @@ class HuaweiShareInbox(HuaweiImageStore):
         # GET /v1/{project_id}/cloudimages/{image_id}/members/{member_id}: a member may read its own membership.
         request = ShowImageMemberRequest(image_id=image_id, member_id=self.project_id)
         operation = f"reading this project's membership of {image_id} in {self.region}"
-        data = _json(self._call(operation, lambda c: c.show_image_member(request)))
+        data = answer_json(self._call(operation, lambda c: c.show_image_member(request)))
         return str(data.get("created_at") or "")
 
     def job(self, job_id: str) -> Job:

@@ -12,7 +12,8 @@ from huaweicloudsdkims.v2 import (
     ShowImageQuotaRequest,
 )
 
-from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients, _json
+from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients
+from imsync.adapters.huawei_ims_wire import answer_json
 from imsync.domain.model import Image
 from imsync.retry import Retrier
 
@@ -61,7 +62,9 @@ class OperatorImageStore(HuaweiImageStore):
 
     def quota(self) -> Quota:
         """GET /v1/cloudimages/quota: the `image` resource of this region."""
-        data = _json(self._call(f"reading the image quota of {self.region}", lambda c: c.show_image_quota(_QUOTA)))
+        data = answer_json(
+            self._call(f"reading the image quota of {self.region}", lambda c: c.show_image_quota(_QUOTA))
+        )
         for item in (data.get("quotas") or {}).get("resources") or []:
             if item.get("type") == "image":
                 return Quota(int(item.get("used") or 0), int(item.get("quota") or 0))

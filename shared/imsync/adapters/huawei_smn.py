@@ -122,7 +122,7 @@ class SmnNotifier:
     def _publish_one(self, event: Mapping[str, object]) -> None:
         from huaweicloudsdksmn.v2 import PublishMessageRequest, PublishMessageRequestBody
 
-        from imsync.adapters.huawei_ims import translated
+        from imsync.adapters.huawei_sdk import translated
 
         body = PublishMessageRequestBody(subject=subject_of(event), message_structure=message_structure(event))
         request = PublishMessageRequest(topic_urn=self.topic_urn, body=body)
