@@ -16,7 +16,7 @@ from rich.table import Table
 
 from imsync.domain.commands import AcceptTrigger
 from imsync.emulator.environment import environment
-from imsync.ops.commands import common_options
+from imsync.ops.command_kit import common_options
 from imsync.ops.runtime import Runtime, open_runtime
 
 COLOURS = {"accepted": "green", "planned": "cyan", "untrusted": "yellow", "refused": "yellow", "waiting": "blue"}

@@ -20,7 +20,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from imsync.ops.commands import EXIT_CODES, UsageProblem, common_options, console_for, emit_json
+from imsync.ops.command_kit import EXIT_CODES, UsageProblem, common_options, console_for, emit_json
 from imsync.ops.runtime import open_runtime
 
 SAMPLES = Path("events")

@@ -9,7 +9,7 @@ import click
 from imsync.config import Settings
 from imsync.domain.model import MAX_TAGS, TAG_REGIONS, TAG_SHARE, TAG_WHEN, Image
 from imsync.domain.policy import WHEN_VALUES, parse_policy
-from imsync.ops.commands import EXIT_CODES, NotFoundHere, UsageProblem, common_options, emit_json
+from imsync.ops.command_kit import EXIT_CODES, NotFoundHere, UsageProblem, common_options, emit_json
 from imsync.ops.runtime import Runtime, open_runtime
 from imsync.ops.views import POLICY_TAGS
 

@@ -1,53 +1,21 @@
-"""`imsync doctor`: the pre-flight checklist. Each check says pass, warn, fail (or skip) and, when not pass, the fix.
+"""The checklist, in order (run_checks), and every check but the agency's.
 
-Checks only read: IAM (projects, the agency and its roles) and IMS (the image quota). They run in order;
-a check that needs an earlier one (accepted credentials, valid settings) is skipped when it failed, and
-a check whose read failed is reported "not checked" (skip), never pass. One failing read never stops
-the others.
+Settings and their consistency, credentials, projects, share aliases, the image quota.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
 
 from imsync.config import Settings
+from imsync.doctor.agency import check_agency
+from imsync.doctor.check import FAIL, PASS, SKIP, WARN, Check, not_checked, project_of
 from imsync.domain.errors import AuthFailed, CloudError, ImsyncError
-from imsync.ops.reach import iam_endpoint_of, ims_endpoint, unanswered, unreachable
+from imsync.ops.reach import iam_endpoint_of, unanswered, unreachable
 from imsync.ops.runtime import Runtime
 
-PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
-
-# IAM roles that let IMS copy across regions (IMS user guide: "IMS CrossCopyAgencyPolicy", or its CBR
-# variant for whole-ECS images; the broader IMS and tenant administrator roles include the same rights).
-# The current guide asks for them in the destination regions; an older page asked for source and
-# destination: doctor accepts both and says which it found.
-ACCEPTED_ROLES = (
-    "IMS CrossCopyAgencyPolicy",
-    "IMS CrossCopyAgencyCBRPolicy",
-    "IMS Administrator",
-    "IMS FullAccess",
-    "Tenant Administrator",
-)
 # Fewer free image slots than this in a region gets a warning (one run may start up to 5 copies there).
 QUOTA_WARN = 5
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of the checklist."""
-
-    name: str
-    status: str
-    detail: str
-    fix: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.status == PASS
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 def _regions(settings: Settings) -> list[str]:
@@ -149,30 +117,13 @@ def check_credentials(rt: Runtime) -> Check:
     return Check("credentials", PASS, f"{origin} accepted by IAM ({count} projects visible)")
 
 
-def _not_checked(name: str, exc: ImsyncError, rt: Runtime, region: str | None = None, service: str = "IAM") -> Check:
-    """A check whose read failed: say why (the URL when nothing answered), never pass."""
-    detail = str(exc)
-    if unanswered(detail):
-        url = iam_endpoint_of(rt.env, rt.settings.home_region) if service == "IAM" else ims_endpoint(region or "")
-        detail = f"{service} did not answer ({unreachable(url)})"
-    return Check(name, SKIP, f"not checked: {detail}", "fix what the detail names and run doctor again")
-
-
-def _project(rt: Runtime, region: str) -> str | None:
-    """The region's project, or None when the account has none or IAM could not say (reported elsewhere)."""
-    try:
-        return rt.directory.find_project(region)
-    except ImsyncError:
-        return None
-
-
 def check_projects(rt: Runtime, regions: Iterable[str]) -> Iterator[Check]:
     """Each region imsync uses has a project in the account (IMS copies name it; the SDK looks it up)."""
     for region in regions:
         try:
             project = rt.directory.find_project(region)
         except ImsyncError as exc:
-            yield _not_checked(f"project {region}", exc, rt)
+            yield not_checked(f"project {region}", exc, rt)
             continue
         if project is None:
             yield Check(
@@ -184,97 +135,6 @@ def check_projects(rt: Runtime, regions: Iterable[str]) -> Iterator[Check]:
             )
         else:
             yield Check(f"project {region}", PASS, f"{region} is project {project}")
-
-
-def check_agency(rt: Runtime, settings: Settings, regions: Iterable[str]) -> Iterator[Check]:
-    """The copy agency exists and holds an IMS copy role in the destination regions (and maybe the sources)."""
-    name = settings.agency
-    if not name:
-        return
-    try:
-        agency = rt.directory.find_agency(name)
-    except ImsyncError as exc:
-        yield _not_checked("agency", exc, rt)
-        return
-    if agency is None:
-        yield Check(
-            "agency",
-            FAIL,
-            f"no IAM agency named {name} (IMSYNC_AGENCY)",
-            f"create a cloud service agency '{name}' for IMS in IAM, with 'IMS CrossCopyAgencyPolicy' on the "
-            "project of each destination region",
-        )
-        return
-    yield Check("agency", PASS, f"agency {name} exists")
-    yield from _all_projects_grant(rt, name, agency.id)
-    held: dict[str, bool] = {}
-    for region in regions:
-        project = _project(rt, region)
-        if project is None:
-            continue  # already reported under "project"
-        try:
-            roles = rt.directory.project_roles(agency.id, project)
-        except ImsyncError as exc:
-            yield _not_checked(f"agency rights {region}", exc, rt)
-            continue
-        accepted = [r for r in roles if r in ACCEPTED_ROLES]
-        held[region] = bool(accepted)
-        yield _rights_check(name, region, roles, accepted, destination=region in settings.allowed_regions)
-    yield from _rights_scope(name, settings, held)
-
-
-def _all_projects_grant(rt: Runtime, name: str, agency_id: str) -> Iterator[Check]:
-    try:
-        inherited = rt.directory.all_projects_roles(agency_id)
-    except ImsyncError as exc:
-        yield _not_checked("agency all projects", exc, rt)
-        return
-    ims_inherited = sorted(set(inherited) & set(ACCEPTED_ROLES))
-    if ims_inherited:
-        yield Check(
-            "agency all projects",
-            WARN,
-            f"agency {name} holds {', '.join(ims_inherited)} on 'all projects': the IMS guide says such a grant "
-            "does not let IMS copy",
-            "grant the role on each region's project instead (IAM > Agencies > Authorize > Region-specific projects)",
-        )
-
-
-def _rights_check(name: str, region: str, roles: list[str], accepted: list[str], destination: bool) -> Check:
-    if accepted:
-        return Check(f"agency rights {region}", PASS, f"{name} holds {', '.join(accepted)} in {region}")
-    has = f" (it holds {', '.join(roles)})" if roles else ""
-    if not destination:
-        return Check(
-            f"agency rights {region}",
-            PASS,
-            f"{name} holds no IMS role in {region}{has}, a source region only: the current IMS guide asks for "
-            "the rights in the destination regions only",
-        )
-    return Check(
-        f"agency rights {region}",
-        FAIL,
-        f"agency {name} holds no IMS role on the project of {region}{has}: copies to {region} fail",
-        f"grant 'IMS CrossCopyAgencyPolicy' to agency {name} on the {region} project",
-    )
-
-
-def _rights_scope(name: str, settings: Settings, held: dict[str, bool]) -> Iterator[Check]:
-    """Which reading of the IMS guide the grants satisfy: destination only (current) or source and destination."""
-    destinations = [r for r in sorted(settings.allowed_regions) if r in held]
-    sources = [r for r in settings.source_regions if r in held and r not in settings.allowed_regions]
-    if not destinations or not all(held[r] for r in destinations):
-        return  # the failing destinations are reported above
-    if all(held[r] for r in sources):
-        yield Check("agency scope", PASS, f"{name} is granted in source and destination regions")
-        return
-    missing = ", ".join(r for r in sources if not held[r])
-    yield Check(
-        "agency scope",
-        PASS,
-        f"{name} is granted in the destination regions only, which the current IMS guide requires; "
-        f"the older guide also asks for the source region ({missing})",
-    )
 
 
 def check_share_targets(rt: Runtime, settings: Settings) -> Iterator[Check]:
@@ -314,7 +174,7 @@ def check_quota(rt: Runtime, regions: Iterable[str]) -> Iterator[Check]:
         try:
             quota = rt.store(region).quota()
         except ImsyncError as exc:
-            yield _not_checked(f"quota {region}", exc, rt, region, service="IMS")
+            yield not_checked(f"quota {region}", exc, rt, region, service="IMS")
             continue
         detail = f"{quota.used} of {quota.quota} private images used in {region}"
         if quota.headroom == 0:
@@ -333,7 +193,7 @@ def run_checks(rt: Runtime, report: Callable[[Check], None] | None = None) -> li
         try:
             found = list(items())
         except ImsyncError as exc:
-            found = [_not_checked(name, exc, rt)]
+            found = [not_checked(name, exc, rt)]
         for item in found:
             checks.append(item)
             if report:
@@ -362,5 +222,5 @@ def run_checks(rt: Runtime, report: Callable[[Check], None] | None = None) -> li
     add("projects", lambda: check_projects(rt, regions))
     add("agency", lambda: check_agency(rt, settings, regions))
     add("share aliases", lambda: check_share_targets(rt, settings))
-    add("quota", lambda: check_quota(rt, [r for r in regions if _project(rt, r)]))
+    add("quota", lambda: check_quota(rt, [r for r in regions if project_of(rt, r)]))
     return checks

@@ -1,0 +1,279 @@
+"""What every operator command shares: the common options, one-line errors with their fix, JSON and console output.
+
+Also the checks of --region and --image, and the results table plan and apply both print.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from imsync.config import REGION_ID
+from imsync.domain.errors import AuthFailed, ConfigError, ImsyncError, OutcomeUnknown, Throttled, Unavailable
+from imsync.ops.reach import unanswered
+from imsync.ops.runtime import Runtime
+from imsync.ops.views import SECTIONS
+
+EXIT_CODES = (
+    "Exit codes: 0 done (for doctor: every check passed); 1 a result, a check or a copy failed; "
+    "2 a settings or usage error (nothing was done); 130 interrupted (Ctrl-C)."
+)
+
+JSON_VERSION = 1
+F = TypeVar("F", bound=Callable[..., Any])
+
+COLOURS = {
+    "copy": "cyan",
+    "deferred": "magenta",
+    "refused": "yellow",
+    "finalize": "green",
+    "share": "green",
+    "drift": "yellow",
+    "waiting": "blue",
+    "in_sync": "dim",
+    "error": "red",
+    "other": "dim",
+    "source": "bold",
+    "active": "green",
+    "copying": "cyan",
+    "stuck": "red",
+    "failed": "red",
+    "missing": "yellow",
+    "unknown": "red",
+    "pass": "green",
+    "warn": "yellow",
+    "fail": "red",
+    "skip": "dim",
+}
+
+
+class UsageProblem(ConfigError):
+    """An option names something that cannot be used (exit 2, like a settings error)."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+class NotFoundHere(ImsyncError):
+    """Something the command was asked about does not exist (exit 1)."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
+def _fix_for(exc: ImsyncError) -> str:
+    if isinstance(exc, (UsageProblem, NotFoundHere)):
+        return exc.fix
+    if isinstance(exc, ConfigError):
+        return "fix the setting named above (environment variable or imsync.toml); `imsync doctor` checks them all"
+    if isinstance(exc, AuthFailed):
+        return "check HUAWEICLOUD_SDK_AK/SK (and the security token for temporary keys); `imsync doctor` helps"
+    if isinstance(exc, (Unavailable, Throttled)):
+        return "the service is busy or failing: try again in a few minutes"
+    if isinstance(exc, OutcomeUnknown):
+        return "check that the endpoint named above is reachable from here (`imsync doctor` tests each one)"
+    return "run `imsync doctor` to check the settings, the credentials and the agency"
+
+
+DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class Duration(click.ParamType):
+    """Seconds, or a number with a unit: 90s, 30m, 6h, 1d."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value).lower())
+        if not found or float(found[1]) <= 0:
+            self.fail(f"'{value}' is not a duration like 90s, 30m or 6h", param, ctx)
+        return float(found[1]) * DURATION_UNITS[found[2]]
+
+
+def human_seconds(seconds: float) -> str:
+    """6h, 30m, 90s: the largest unit that divides it."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:g}s"
+
+
+def common_options(command: F) -> F:
+    """--json, --emulator, --config, --debug, and one-line errors instead of tracebacks."""
+
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (stable keys, docs/cli.md).")
+    @click.option("--emulator", "use_emulator", is_flag=True, help="Run against a fresh emulator with the demo estate.")
+    @click.option(
+        "--config", type=click.Path(dir_okay=False), default=None, help="Settings file (default ./imsync.toml)."
+    )
+    @click.option("--debug", is_flag=True, help="Show tracebacks.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, debug: bool, **kwargs: Any) -> Any:
+        def fail(message: str, fix: str, code: int) -> None:
+            click.echo(f"error: {message}", err=True)
+            cause = _unanswered_cause(message)
+            if cause:
+                click.echo(f"  cause: {cause}", err=True)
+            click.echo(f"  fix: {fix}", err=True)
+            if kwargs.get("as_json"):  # a script still gets one JSON document
+                emit_json({"command": command.__name__, "ok": False, "error": message, "fix": fix, "exit_code": code})
+            sys.exit(code)
+
+        try:
+            return command(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except ImsyncError as exc:
+            if debug:
+                raise
+            fail(str(exc), _fix_for(exc), 2 if isinstance(exc, ConfigError) else 1)
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            fail("interrupted", "run the command again; nothing is half-done", 130)
+        except Exception as exc:
+            if debug:
+                raise
+            fail(
+                f"unexpected {type(exc).__name__}: {str(exc)[:300]}",
+                "run again with --debug for the traceback, and report it",
+                1,
+            )
+
+    return wrapper  # type: ignore[return-value]
+
+
+REGION_IN_TEXT = re.compile(r"\b[a-z]{2}(?:-[a-z]+)+-\d+\b")
+
+# Off a terminal (pipes, CI, cron, logs) tables grow as wide as their longest line: no cell is cut and no
+# ID is split across lines, so grep and awk see each row whole.
+UNBOUNDED = 10_000
+
+
+def _unanswered_cause(message: str) -> str:
+    """For an error that got no answer: the endpoint it went to and what failed, else ""."""
+    if not unanswered(message):
+        return ""
+    from imsync.ops.reach import iam_endpoint_of, ims_endpoint, unreachable
+
+    region = REGION_IN_TEXT.search(message)
+    if " in IAM" in message or region is None:
+        return unreachable(iam_endpoint_of(None, region[0] if region else None))
+    return unreachable(ims_endpoint(region[0]))
+
+
+def console_for(as_json: bool) -> Console:
+    # With --json, stdout carries the document only; everything else goes to stderr.
+    console = Console(stderr=as_json, highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(stderr=as_json, highlight=False, soft_wrap=False, width=UNBOUNDED)
+    return console
+
+
+def emit_json(data: dict[str, Any]) -> None:
+    click.echo(json.dumps({"version": JSON_VERSION, **data}, indent=2, sort_keys=False))
+
+
+def results_table(title: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for column in ("section", "image", "from", "region", "outcome", "reason"):
+        table.add_column(column, overflow="fold")
+    order = {s: n for n, s in enumerate(SECTIONS)}
+    for item in sorted(rows, key=lambda r: (order[r["section"]], r["name"], r["image_id"], r["region"])):
+        if item["section"] in ("in_sync", "other"):
+            continue
+        colour = COLOURS.get(item["section"], "")
+        name = item["name"] or item["image_id"]
+        table.add_row(
+            f"[{colour}]{item['section']}[/{colour}]",
+            escape(name),
+            item["source_region"],
+            item["region"],
+            f"{item['action']} {item['outcome']}",
+            escape(item["reason"]),
+        )
+    return table
+
+
+def report_errors(rt: Runtime | None, errors: list[tuple[str, str]]) -> None:
+    """Errors the engine recorded (it goes on past them): the first one, how many, and where to look.
+
+    `errors` are (region, reason). Credentials are mentioned only when the answer was an authentication
+    error; a request that got no answer names the endpoint and what failed instead.
+    """
+    if not errors:
+        return
+    region, reason = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    click.echo(f"error: {reason}{more}", err=True)
+    if unanswered(reason):
+        from imsync.ops.reach import iam_endpoint_of, ims_endpoint, unreachable
+
+        in_iam = " in IAM" in reason
+        url = iam_endpoint_of(rt.env if rt else None, region) if in_iam else ims_endpoint(region)
+        click.echo(f"  cause: {unreachable(url)}", err=True)
+        variable = "HUAWEICLOUD_SDK_IAM_ENDPOINT" if in_iam else "HUAWEICLOUD_SDK_REGION_IMS_<REGION>"
+        click.echo(f"  fix: check the network, proxy and endpoint ({variable}) from here; `imsync doctor`", err=True)
+        return
+    auth = ("not accepted", "APIGW.0301", "APIGW.0307", "authentication")
+    hint = "check HUAWEICLOUD_SDK_AK/SK; " if any(word in reason for word in auth) else ""
+    doctor = "run `imsync doctor`: it checks the settings, endpoints, projects, agency and quota"
+    click.echo(f"  fix: {hint}{doctor}", err=True)
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing to do"
+
+
+def result_errors(rows: list[dict[str, Any]], extra: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(region, reason) of each result in the error section, then the run's other errors (region "")."""
+    return [(r["region"], r["reason"]) for r in rows if r["section"] == "error"] + [("", e) for e in extra]
+
+
+def checked_scope(rt: Runtime, regions: tuple[str, ...]) -> None:
+    """The settings are complete and every --region is a source region: else exit 2, naming what is wrong."""
+    rt.require_setup()
+    settings = rt.settings
+    known = list(dict.fromkeys([*settings.source_regions, *([settings.home_region] if settings.home_region else [])]))
+    for region in regions:
+        if region not in known:
+            shape = "" if REGION_ID.match(region) else " (not even a region ID like cn-north-4)"
+            raise UsageProblem(
+                f"--region {region} is not a source region{shape}; source regions: {', '.join(known)}",
+                "name a source region, or add it to IMSYNC_SOURCE_REGIONS (source_regions in imsync.toml)",
+            )
+
+
+def checked_images(rt: Runtime, images: tuple[str, ...]) -> None:
+    """Every --image exists in a source region and is opted in (after the sweep listed them): else exit 1."""
+    for image_id in images:
+        found = rt.seen.get(image_id)
+        where = ", ".join(rt.settings.source_regions)
+        if found is None or found.region not in rt.settings.source_regions:
+            raise NotFoundHere(
+                f"--image {image_id}: no private image with this ID in the source regions ({where})",
+                "check the ID (IMS console, or `imsync status`); a replica's ID is not a source image",
+            )
+        if not found.opted_in:
+            raise NotFoundHere(
+                f"--image {image_id} ({found.name}) has no imsync-regions tag: imsync leaves it alone",
+                f"tag it: imsync tag {image_id} --regions REGION,REGION",
+            )
+
+
+def warn(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(f"warning: {line}", err=True)

@@ -1,0 +1,66 @@
+"""`imsync plan`: what the functions would do now, as a table or --json; changes nothing."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from imsync.domain.commands import SweepTrigger
+from imsync.ops.command_kit import (
+    EXIT_CODES,
+    checked_images,
+    checked_scope,
+    common_options,
+    console_for,
+    counts_line,
+    emit_json,
+    report_errors,
+    result_errors,
+    results_table,
+    warn,
+)
+from imsync.ops.runtime import open_runtime
+from imsync.ops.views import in_flight, misspelled_policy_tags, row, section_counts
+
+
+@click.command("plan", epilog=EXIT_CODES)
+@click.option("--region", "regions", multiple=True, help="Source region to reconcile (repeatable; default all).")
+@click.option("--image", "images", multiple=True, help="Source image ID (repeatable; default every opted-in image).")
+@common_options
+def plan(
+    regions: tuple[str, ...], images: tuple[str, ...], as_json: bool, use_emulator: bool, config: str | None
+) -> None:
+    """What the functions would do now: copies, deferrals, refusals, finalizing, shares, drift. Changes nothing."""
+    with open_runtime(config, use_emulator) as rt:
+        checked_scope(rt, regions)
+        trigger = SweepTrigger(regions=regions, image_ids=images, dry_run=True)
+        summary = rt.replicator().sweep(trigger)
+        checked_images(rt, images)
+        rows = [row(r, rt.seen) for r in summary.results]
+        counts = section_counts(rows)
+        flying, limit = in_flight(rt.seen), rt.settings.max_concurrent_copies
+        warnings = misspelled_policy_tags(rt.seen.values(), regions or rt.settings.source_regions)
+        errors = result_errors(rows, summary.errors)
+        if as_json:
+            emit_json(
+                {
+                    "command": "plan",
+                    "ok": summary.ok,
+                    "dry_run": True,
+                    "in_flight": flying,
+                    "limit": limit,
+                    "counts": counts,
+                    "results": rows,
+                    "warnings": warnings,
+                    "errors": [reason for _, reason in errors],
+                }
+            )
+        else:
+            console = console_for(False)
+            console.print(results_table("imsync plan (nothing is changed)", rows))
+            console.print(f"{counts_line(counts)}; copies in flight: {flying}/{limit}")
+        warn(warnings)
+        report_errors(rt, errors)
+    if not summary.ok:
+        sys.exit(1)
