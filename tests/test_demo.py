@@ -3,15 +3,17 @@ import io
 from click.testing import CliRunner
 from rich.console import Console
 
-from imsync import demo
 from imsync.cli import cli
+from imsync.demo import end_state
+from imsync.demo.estate import HOME, REGIONS, seed_demo_estate, seed_partner
+from imsync.demo.runner import run_demo
 from imsync.emulator import Emulator
 
 
 def test_demo_reaches_the_right_end_state():
     out = io.StringIO()
 
-    assert demo.run_demo(Console(file=out, width=160)) == 0
+    assert run_demo(Console(file=out, width=160)) == 0
 
     text = out.getvalue()
     assert "end state is right" in text
@@ -27,25 +29,25 @@ def test_demo_command_exits_zero():
 
 
 def test_demo_check_notices_what_is_missing_or_wrong():
-    with Emulator(regions=demo.REGIONS) as cloud:
-        estate = demo.seed_demo_estate(cloud)
-        missing = demo._missing(cloud, estate)
+    with Emulator(regions=REGIONS) as cloud:
+        estate = seed_demo_estate(cloud)
+        missing = end_state.missing(cloud, estate)
         assert any("web-base has no finished, shared replica in cn-east-3" in m for m in missing)
         (refused, *_) = estate.refused
         cloud.region("cn-east-3").add_image(name="x", description=f"imsync:source=cn-north-4/{refused}")
-        assert any("was copied although IMS cannot copy it" in w for w in demo._wrong(cloud, estate))
+        assert any("was copied although IMS cannot copy it" in w for w in end_state.wrong(cloud, estate))
 
 
 def test_demo_check_notices_shares_the_partner_has_not_accepted():
-    with Emulator(regions=demo.REGIONS) as cloud:
-        estate = demo.seed_demo_estate(cloud)
-        demo.seed_partner(cloud, estate)
+    with Emulator(regions=REGIONS) as cloud:
+        estate = seed_demo_estate(cloud)
+        seed_partner(cloud, estate)
         web_base = next(i for i, name in estate.names.items() if name == "web-base")
-        partner = cloud.recipient.projects[demo.HOME]
-        cloud.region(demo.HOME).image(web_base).members[partner] = "pending"
-        cloud.region(demo.HOME).image(estate.untrusted).members[partner] = "accepted"
+        partner = cloud.recipient.projects[HOME]
+        cloud.region(HOME).image(web_base).members[partner] = "pending"
+        cloud.region(HOME).image(estate.untrusted).members[partner] = "accepted"
 
-        problems = demo._unaccepted(cloud, estate)
+        problems = end_state.unaccepted(cloud, estate)
 
         assert "web-base in cn-north-4 is not accepted by the partner (pending)" in problems
         assert "the stranger's share did not stay pending" in problems

@@ -11,9 +11,9 @@ import click
 
 # Commands are imported only when used, so `imsync --help` stays fast and light.
 COMMANDS = {
-    "demo": "imsync.demo:demo_command",
+    "demo": "imsync.demo.runner:demo_command",
     "emulator": "imsync.emulator.command:emulator",
-    "package": "imsync.packaging:package_command",
+    "package": "imsync.packaging.command:package_command",
     "plan": "imsync.ops.plan_command:plan",
     "apply": "imsync.ops.apply_command:apply",
     "status": "imsync.ops.status_command:status",

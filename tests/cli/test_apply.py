@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imsync.demo import DESTINATIONS, seed_demo_estate
+from imsync.demo.estate import DESTINATIONS, seed_demo_estate
 from imsync.domain.model import TAG_SOURCE
 from imsync.ops import apply as apply_module
 from tests.cli.support import as_json

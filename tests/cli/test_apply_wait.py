@@ -10,7 +10,7 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from imsync.demo import seed_demo_estate
+from imsync.demo.estate import seed_demo_estate
 from tests.cli.conftest import HOME
 from tests.cli.support import as_json
 

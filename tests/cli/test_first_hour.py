@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from imsync.demo import seed_demo_estate
+from imsync.demo.estate import seed_demo_estate
 from tests.cli.conftest import HOME
 from tests.cli.support import as_json, writes
 

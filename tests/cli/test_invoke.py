@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from imsync.demo import seed_demo_estate
+from imsync.demo.estate import seed_demo_estate
 from tests.cli.support import as_json
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from imsync.demo import seed_demo_estate
+from imsync.demo.estate import seed_demo_estate
 from tests.cli.support import as_json, writes
 
 SECTION_KEYS = {"copy", "deferred", "refused", "finalize", "share", "drift", "waiting", "in_sync", "error", "other"}

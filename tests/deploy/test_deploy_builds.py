@@ -26,7 +26,9 @@ import pytest
 from imsync import bootstrap
 from imsync.emulator import Emulator
 from imsync.service.claims import RecentCopies
-from imsync.packaging import LAYER_ZIP, PYTHONS, build_packages, find_interpreter, function_names, shipped_imports
+from imsync.packaging.build import LAYER_ZIP, PYTHONS, build_packages
+from imsync.packaging.contents import function_names, shipped_imports
+from imsync.packaging.tree import find_interpreter
 from imsync.function_files import handler as in_repo_handler
 from tests.helpers.events import load_event
 

@@ -1,4 +1,4 @@
-"""The parts of dependencies left out of the zips (packaging.DROPPED) stay unimported by the function path.
+"""The parts of dependencies left out of the zips (packaging.contents.DROPPED) stay unimported by the function path.
 
 The zips leave out pymongo without its bson, dnspython, and the Powertools utilities imsync does not
 use. If a newer SDK or Powertools release starts importing one of them, these tests fail here, in
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from imsync.packaging import is_dropped, shipped_imports
+from imsync.packaging.contents import is_dropped, shipped_imports
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # attempt, even one that the importing code would catch; then imports what the functions may import.
 PROBE = """
 import importlib, importlib.abc, json, sys
-from imsync.packaging import is_dropped
+from imsync.packaging.contents import is_dropped
 
 attempts = []
 

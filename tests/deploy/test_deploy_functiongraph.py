@@ -16,7 +16,8 @@ import hcl2
 import pytest
 
 from imsync.config import VARIABLES
-from imsync.packaging import HANDLER, function_names
+from imsync.packaging.build import HANDLER
+from imsync.packaging.contents import function_names
 
 ROOT = Path(__file__).resolve().parents[2]
 TF_DIR = ROOT / "deploy" / "functiongraph"

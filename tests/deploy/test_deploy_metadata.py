@@ -12,7 +12,8 @@ import pytest
 from packaging.requirements import Requirement
 
 import imsync
-from imsync.packaging import CLI_ONLY, PYTHONS, lock_file, runtime_requirements
+from imsync.packaging.build import PYTHONS
+from imsync.packaging.contents import CLI_ONLY, lock_file, runtime_requirements
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,16 +18,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from imsync.packaging import (
-    LAYER_ZIP,
-    PackagingError,
-    build_packages,
-    find_interpreter,
-    function_names,
-    human_size,
-    imported_modules,
-    package_command,
-)
+from imsync.packaging import PackagingError
+from imsync.packaging.build import LAYER_ZIP, build_packages, human_size
+from imsync.packaging.command import package_command
+from imsync.packaging.contents import function_names, imported_modules
+from imsync.packaging.tree import find_interpreter
 
 FUNCTIONS = ("replicate_on_create", "scheduled_dr_copy", "share_on_complete")
 
@@ -137,7 +132,7 @@ def test_functiongraph_zip_per_function_is_self_contained(built):
         assert f"imsync/__pycache__/config.{_tag(version)}.pyc" in names
         # only what the handlers import: never the packaging, CLI or emulator code
         assert not [n for n in names if n.startswith(("imsync/emulator/", "imsync/ops/")) or n == "imsync/cli.py"]
-        assert "imsync/packaging.py" not in names
+        assert "imsync/packaging/__init__.py" not in names
         assert not [n for n in names if "cpython-311" in n or n.endswith(".egg-info")]
 
 
@@ -244,7 +239,7 @@ def test_imsync_modules_shipped_are_those_the_handlers_import(repo_root):
     shipped = imported_modules(repo_root)
     # lazily imported inside functions: the SDK adapter and the AWS adapter must be there
     assert {"imsync/adapters/huawei_ims.py", "imsync/adapters/aws.py", "imsync/bootstrap.py"} <= set(shipped)
-    for left_out in ("imsync/cli.py", "imsync/demo.py", "imsync/doctor.py", "imsync/packaging.py"):
+    for left_out in ("imsync/cli.py", "imsync/demo/__init__.py", "imsync/doctor.py", "imsync/packaging/__init__.py"):
         assert left_out not in shipped
     assert not [m for m in shipped if m.startswith(("imsync/emulator/", "imsync/ops/"))]
     assert "imsync/adapters/huawei_iam.py" not in shipped  # the functions never import huaweicloudsdkiam

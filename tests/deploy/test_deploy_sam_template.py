@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from imsync.config import VARIABLES
-from imsync.packaging import find_interpreter, function_names
+from imsync.packaging.contents import function_names
+from imsync.packaging.tree import find_interpreter
 
 # Logical ID of each function in the template, by its directory under functions/.
 LOGICAL_IDS = {

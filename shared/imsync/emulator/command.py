@@ -79,7 +79,7 @@ def _seed(cloud: Emulator, seed: Any, seed_file: Path | None, empty: bool) -> st
         return f"the seed {seed_file}"
     if empty:
         return "no images (--empty)"
-    from imsync.demo import REGIONS, seed_demo_estate
+    from imsync.demo.estate import REGIONS, seed_demo_estate
 
     missing = [r for r in REGIONS if r not in cloud.regions]
     if missing or cloud.regions[0] != REGIONS[0]:

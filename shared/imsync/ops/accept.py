@@ -30,7 +30,7 @@ def recipient_runtime(config: str | None, use_emulator: bool) -> Iterator[Runtim
         with open_runtime(config, False) as rt:
             yield rt
         return
-    from imsync.demo import REGIONS
+    from imsync.demo.estate import REGIONS
     from imsync.emulator import Emulator, ManualClock
 
     with Emulator(regions=REGIONS, clock=ManualClock()) as cloud, environment(seed_recipient_inbox(cloud)):

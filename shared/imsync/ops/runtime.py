@@ -120,7 +120,7 @@ def open_runtime(config: str | None, use_emulator: bool) -> Iterator[Runtime]:
         yield Runtime(env, origins=origins)
         return
     from imsync.bootstrap import emulated_time
-    from imsync.demo import REGIONS, seed_demo_estate
+    from imsync.demo.estate import REGIONS, seed_demo_estate
     from imsync.emulator import Emulator, ManualClock
 
     with Emulator(regions=REGIONS, clock=ManualClock()) as cloud:
