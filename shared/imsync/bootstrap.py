@@ -27,8 +27,8 @@ from imsync.service.scope import Scope
 from imsync.service.sharing import Sharer
 
 if TYPE_CHECKING:  # the SDK is imported on first use, not at cold start
-    from imsync.accept import Acceptor
     from imsync.adapters.huawei_ims import ImsClients
+    from imsync.service.accept import Acceptor
 
 _lock = threading.Lock()
 _clients: dict[tuple[object, ...], ImsClients] = {}
@@ -179,7 +179,7 @@ def inboxes(settings: Settings, credentials: Credentials, deadline: Deadline) ->
 
 def acceptor(context: object = None, settings: Settings | None = None) -> Acceptor:
     """An Acceptor wired to the real cloud, as the recipient account (whose keys the context or SDK hold)."""
-    from imsync.accept import Acceptor
+    from imsync.service.accept import Acceptor
 
     settings = settings or Settings.from_env()
     logger.setLevel(settings.log_level)

@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 
 from imsync.config import log_level
 from imsync.domain.errors import ConfigError
+from imsync.domain.outcomes import Outcome
 
 
 class _CurrentStdout(logging.StreamHandler):  # type: ignore[type-arg,unused-ignore]
@@ -58,5 +59,5 @@ def invocation(function: str, context: object) -> Iterator[None]:
 def log_decision(result: Any) -> None:
     """One line per decision: image, region, action, outcome, reason."""
     fields = result.as_dict()
-    level = logger.warning if fields.get("outcome") in ("error", "failed") else logger.info
+    level = logger.warning if fields.get("outcome") in (Outcome.ERROR, Outcome.FAILED) else logger.info
     level("decision", extra=fields)

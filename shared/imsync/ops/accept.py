@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from imsync.domain.commands import AcceptTrigger
+from imsync.domain.outcomes import Outcome
 from imsync.emulator.environment import environment
 from imsync.ops.command_kit import common_options
 from imsync.ops.runtime import Runtime, open_runtime
@@ -65,9 +66,9 @@ def seed_recipient_inbox(cloud: Any, home: str = "cn-north-4") -> dict[str, str]
 @common_options
 def accept(regions: tuple[str, ...], dry_run: bool, as_json: bool, use_emulator: bool, config: str | None) -> None:
     """As the recipient: accept the images trusted owners shared (IMSYNC_TRUSTED_OWNERS); report the others."""
-    from imsync.accept import Acceptor
     from imsync.bootstrap import inboxes
     from imsync.retry import Deadline
+    from imsync.service.accept import Acceptor
 
     with recipient_runtime(config, use_emulator) as rt:
         acceptor = Acceptor(rt.settings, inboxes(rt.settings, rt.credentials, Deadline()))
@@ -76,7 +77,7 @@ def accept(regions: tuple[str, ...], dry_run: bool, as_json: bool, use_emulator:
         click.echo(json.dumps({"version": 1, "command": "accept", **_without_function(answer)}, indent=2))
     else:
         _show(answer)
-    errors = [r["reason"] for r in answer["results"] if r["outcome"] == "error"] + answer["errors"]
+    errors = [r["reason"] for r in answer["results"] if r["outcome"] == Outcome.ERROR] + answer["errors"]
     for error in errors[:1]:
         click.echo(f"error: {error}", err=True)
         click.echo("  fix: run `imsync doctor` with the recipient's keys; the next run tries again", err=True)

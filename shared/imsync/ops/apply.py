@@ -20,6 +20,7 @@ from typing import Any
 from imsync.domain.commands import CompletionTrigger, SweepTrigger
 from imsync.domain.errors import CloudError
 from imsync.domain.model import Image, Job
+from imsync.domain.outcomes import Outcome
 from imsync.ops.runtime import Runtime
 from imsync.ops.views import row
 from imsync.service import Result, Summary
@@ -28,6 +29,7 @@ MAX_ROUNDS = 20
 EMULATED_STEP = 20.0  # emulated seconds per poll when running on the emulator's clock
 EMULATED_LIMIT = 7 * 24 * 3600.0  # never follow an emulated job longer than this
 LIMIT_WORDS = "copies in flight (the limit)"  # how the engine words a deferral by the in-flight limit
+CHANGES = frozenset({Outcome.STARTED, Outcome.DONE, Outcome.ERROR, Outcome.FAILED})  # what a round changed or broke
 
 
 @dataclass
@@ -70,7 +72,7 @@ class ApplyReport:
 
     def final_rows(self) -> list[dict[str, Any]]:
         """What changed in any round, plus what still stands after the last one (for the table)."""
-        changed = [r for r in self.rows if r["outcome"] in ("started", "done", "error", "failed")]
+        changed = [r for r in self.rows if r["outcome"] in CHANGES]
         standing = [r for r in self.rows if r["round"] == self.rounds and r not in changed]
         return changed + standing
 
@@ -92,7 +94,7 @@ def _started(summary: Summary) -> list[FollowedJob]:
     return [
         FollowedJob(r.job_id, r.image_id, r.source_region, r.region)
         for r in summary.results
-        if r.action == "copy" and r.outcome == "started" and r.job_id
+        if r.action == "copy" and r.outcome is Outcome.STARTED and r.job_id
     ]
 
 
@@ -119,7 +121,9 @@ def _by_replica(replica: Image) -> FollowedJob:
 
 
 def _limit_deferred(summary: Summary) -> bool:
-    return any(r.action == "copy" and r.outcome == "deferred" and LIMIT_WORDS in r.reason for r in summary.results)
+    return any(
+        r.action == "copy" and r.outcome is Outcome.DEFERRED and LIMIT_WORDS in r.reason for r in summary.results
+    )
 
 
 def _poll(rt: Runtime, job: FollowedJob) -> None:

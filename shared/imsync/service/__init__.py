@@ -1,6 +1,7 @@
-"""The use cases (replicate, sweep, complete) and the rooms they work in, one concern per module.
+"""The use cases (replicate, sweep, complete; accept for the recipient) and their rooms, one concern per module.
 
 replicator     the use cases, each a short method over the collaborators below (wired in imsync.bootstrap)
+accept         the recipient's use case: accept what trusted owners shared (Acceptor)
 scope          which source images a trigger names, or which are opted in
 reconcile      plan each source (the domain planner) and carry out its actions
 copies         the in-flight budget, starting copies, requests whose answer was lost

@@ -16,7 +16,7 @@ class Result:
     image_id: str
     region: str
     action: str
-    outcome: str  # an Outcome
+    outcome: Outcome
     reason: str = ""
     source_region: str = ""
     replica_id: str = ""

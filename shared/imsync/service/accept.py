@@ -17,10 +17,11 @@ from imsync.config import Settings
 from imsync.domain.commands import AcceptTrigger
 from imsync.domain.errors import ConfigError, ImsyncError, Refused
 from imsync.domain.model import Image, Job
+from imsync.domain.outcomes import Outcome
 from imsync.notices import UNTRUSTED, new_in_this_run
 from imsync.ports import Notifier, ShareInbox
 from imsync.retry import RESERVE_SECONDS
-from imsync.service import Result, Summary
+from imsync.service.summary import Result, Summary
 
 FUNCTION = "accept_shares"
 ACCEPT_BATCH = 50  # images per accept call: an assumption, IMS documents no limit for `images`
@@ -85,7 +86,7 @@ class Acceptor:
         for region in trigger.regions or allowed:
             if region not in allowed:
                 reason = f"{region} is not an accept region (IMSYNC_ACCEPT_REGIONS: {', '.join(allowed)})"
-                self._record(summary, ShareResult("", region, "scan", "refused", reason))
+                self._record(summary, ShareResult("", region, "scan", Outcome.REFUSED, reason))
                 continue
             submitted += self._accept_region(summary, region)
         # Every accept call is made before any job is waited for: the waiting is shared, not per call.
@@ -101,7 +102,7 @@ class Acceptor:
         try:
             pending = inbox.pending_shares()
         except ImsyncError as exc:
-            self._record(summary, ShareResult("", region, "scan", "error", str(exc)))
+            self._record(summary, ShareResult("", region, "scan", Outcome.ERROR, str(exc)))
             return []
         by_vault: dict[str | None, list[Image]] = defaultdict(list)
         for image in pending:
@@ -109,7 +110,7 @@ class Acceptor:
             if refusal is not None:
                 self._record(summary, self._result(image, *refusal))
             elif summary.dry_run:
-                self._record(summary, self._result(image, "planned", f"would accept: {self._why(image, region)}"))
+                self._record(summary, self._result(image, Outcome.PLANNED, f"would accept: {self._why(image, region)}"))
             else:
                 by_vault[self.settings.vaults.get(region) if image.whole_image else None].append(image)
         submitted: list[_Submitted] = []
@@ -118,17 +119,17 @@ class Acceptor:
                 submitted += self._accept_batch(summary, inbox, images[start : start + ACCEPT_BATCH], vault_id)
         return submitted
 
-    def _refusal(self, image: Image, region: str) -> tuple[str, str] | None:
+    def _refusal(self, image: Image, region: str) -> tuple[Outcome, str] | None:
         """(outcome, reason) when the share must stay pending, else None."""
         if image.owner not in self.settings.trusted_owners:
             return (
-                "untrusted",
+                Outcome.UNTRUSTED,
                 f"owner {image.owner or '(none shown)'} is not in IMSYNC_TRUSTED_OWNERS: "
                 "left pending for a person to accept or reject",
             )
         if image.whole_image and not self.settings.vaults.get(region):
             return (
-                "refused",
+                Outcome.REFUSED,
                 f"a whole-ECS image is accepted into a CBR vault, and IMSYNC_VAULTS names none in {region}: "
                 "add one to accept it",
             )
@@ -146,11 +147,11 @@ class Acceptor:
         except Refused as exc:
             if len(images) > 1:  # one image IMS refuses must not hold back the others
                 return [s for image in images for s in self._accept_batch(summary, inbox, [image], vault_id)]
-            self._record(summary, self._result(images[0], "error", str(exc)))
+            self._record(summary, self._result(images[0], Outcome.ERROR, str(exc)))
             return []
         except ImsyncError as exc:
             for image in images:
-                self._record(summary, self._result(image, "error", f"{exc}; the next run tries again"))
+                self._record(summary, self._result(image, Outcome.ERROR, f"{exc}; the next run tries again"))
             return []
         return [_Submitted(inbox, job_id, images)]
 
@@ -173,13 +174,13 @@ class Acceptor:
                 outcome, reason = self._job_outcome(call.job, image, call.inbox.region)
                 self._record(summary, self._result(image, outcome, reason, job_id=call.job_id))
 
-    def _job_outcome(self, job: Job | None, image: Image, region: str) -> tuple[str, str]:
+    def _job_outcome(self, job: Job | None, image: Image, region: str) -> tuple[Outcome, str]:
         if job is not None and job.status == "SUCCESS":
-            return "accepted", f"accepted: {self._why(image, region)}"
+            return Outcome.ACCEPTED, f"accepted: {self._why(image, region)}"
         if job is not None and job.status == "FAIL":
             detail = ": ".join(p for p in (job.error_code, job.fail_reason) if p) or "no reason given"
-            return "failed", f"IMS could not accept it ({detail}); the next run tries again while it is pending"
-        return "waiting", "IMS is still accepting it; the next run sees whether it is still pending"
+            return Outcome.FAILED, f"IMS could not accept it ({detail}); the next run tries again while it is pending"
+        return Outcome.WAITING, "IMS is still accepting it; the next run sees whether it is still pending"
 
     def untrusted(self) -> list[dict[str, object]]:
         """The shares waiting for a person in every accept region, for the DR run's digest (read errors are logged)."""
@@ -188,11 +189,11 @@ class Acceptor:
             try:
                 pending = self._inboxes(region).pending_shares()
             except ImsyncError as exc:
-                self._log(ShareResult("", region, "scan", "error", f"listing the shares for the digest: {exc}"))
+                self._log(ShareResult("", region, "scan", Outcome.ERROR, f"listing the shares for the digest: {exc}"))
                 continue
             for image in pending:
                 refusal = self._refusal(image, region)
-                if refusal is not None and refusal[0] == "untrusted":
+                if refusal is not None and refusal[0] is Outcome.UNTRUSTED:
                     notices.append(self._notice(self._result(image, *refusal)))
         return notices
 
@@ -208,15 +209,15 @@ class Acceptor:
             return
         notices = []
         for result in summary.results:
-            if not isinstance(result, ShareResult) or result.outcome != "untrusted":
+            if not isinstance(result, ShareResult) or result.outcome is not Outcome.UNTRUSTED:
                 continue
             if self._seconds_left() < RESERVE_SECONDS:  # the work is done; its report must still get out
-                self._log(ShareResult(result.image_id, result.region, "notice", "deferred", "out of time to read it"))
+                self._log(self._notice_result(result, Outcome.DEFERRED, "out of time to read it"))
                 continue
             try:
                 shared_at = self._inboxes(result.region).shared_since(result.image_id)
             except ImsyncError as exc:
-                self._log(ShareResult(result.image_id, result.region, "notice", "error", f"reading the share: {exc}"))
+                self._log(self._notice_result(result, Outcome.ERROR, f"reading the share: {exc}"))
                 continue
             if not new_in_this_run(shared_at, now, self.settings.accept_every_seconds):
                 continue
@@ -226,7 +227,7 @@ class Acceptor:
         try:
             self._notifier.publish(notices)
         except Exception as exc:  # a notification never undoes or stops the work it reports
-            self._log(ShareResult("", "", "notify", "error", f"{UNTRUSTED}: {exc}"))
+            self._log(ShareResult("", "", "notify", Outcome.ERROR, f"{UNTRUSTED}: {exc}"))
 
     @staticmethod
     def _notice(result: ShareResult) -> dict[str, object]:
@@ -240,7 +241,11 @@ class Acceptor:
         }
 
     @staticmethod
-    def _result(image: Image, outcome: str, reason: str, job_id: str = "") -> ShareResult:
+    def _notice_result(share: ShareResult, outcome: Outcome, reason: str) -> ShareResult:
+        return ShareResult(share.image_id, share.region, "notice", outcome, reason)
+
+    @staticmethod
+    def _result(image: Image, outcome: Outcome, reason: str, job_id: str = "") -> ShareResult:
         return ShareResult(
             image.id, image.region, "accept", outcome, reason, job_id=job_id, image_name=image.name, owner=image.owner
         )
