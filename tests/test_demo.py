@@ -22,10 +22,12 @@ def test_demo_reaches_the_right_end_state():
     assert "accepted by the partner; the stranger's share is still pending" in text
 
 
-def test_demo_command_exits_zero():
+def test_demo_command_exits_zero_and_prints_its_timeline_without_the_functions_json_logs():
     result = CliRunner().invoke(cli, ["demo"])
 
     assert result.exit_code == 0, result.output
+    assert "end state is right" in result.output
+    assert '"message":"decision"' not in result.output  # each handler sets the log level from the environment
 
 
 def test_demo_check_notices_what_is_missing_or_wrong():

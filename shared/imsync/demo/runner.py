@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +10,7 @@ from rich.console import Console
 
 from imsync.demo.end_state import end_table, missing, partner_view, unaccepted, wrong
 from imsync.demo.estate import HOME, REGIONS, estate_table, seed_demo_estate, seed_partner
+from imsync.domain.outcomes import Outcome
 from imsync.emulator import Emulator
 from imsync.emulator.environment import environment
 
@@ -34,8 +34,20 @@ def _cts_create_event(image_id: str) -> dict[str, Any]:
     }
 
 
-NOTEWORTHY = {"started", "done", "refused", "deferred", "failed", "error", "accepted", "untrusted"}
-SAID_ONCE = {"deferred", "refused", "untrusted"}  # repeated on every run until something changes
+# The demo prints its own timeline; the functions' JSON logs would drown it. Each invocation sets
+# the log level from its settings, so the level is set where they read it.
+QUIET = {"POWERTOOLS_LOG_LEVEL": "CRITICAL"}
+NOTEWORTHY = {
+    Outcome.STARTED,
+    Outcome.DONE,
+    Outcome.REFUSED,
+    Outcome.DEFERRED,
+    Outcome.FAILED,
+    Outcome.ERROR,
+    Outcome.ACCEPTED,
+    Outcome.UNTRUSTED,
+}
+SAID_ONCE = {Outcome.DEFERRED, Outcome.REFUSED, Outcome.UNTRUSTED}  # repeated on every run until something changes
 
 
 class Demo:
@@ -81,17 +93,15 @@ def run_demo(console: Console | None = None) -> int:
     """Run the demo; 0 when the end state is right."""
     from imsync.bootstrap import emulated_time
     from imsync.function_files import handler
-    from imsync.observability import logger
 
     console = console or Console()
-    logger.setLevel(logging.CRITICAL)  # the demo prints its own timeline; the JSON logs would drown it
     with Emulator(regions=REGIONS) as cloud:
         estate = seed_demo_estate(cloud)
         seed_partner(cloud, estate)
         demo = Demo(console)
         console.rule("imsync demo: seeded estate in cn-north-4 (emulated IMS, real SDK over HTTP)")
         console.print(estate_table(cloud, estate))
-        with environment(estate.env), emulated_time(cloud.clock.advance):
+        with environment({**estate.env, **QUIET}), emulated_time(cloud.clock.advance):
             for image_id in estate.with_events:
                 answer = handler("replicate_on_create")(_cts_create_event(image_id))
                 demo.show("replicate_on_create", answer, estate.names)
@@ -103,7 +113,8 @@ def run_demo(console: Console | None = None) -> int:
                     console.print(f"{demo._clock()} [bold]baking[/bold] finished being created (now active)")
                 if demo.tick % POLL_EVERY == 0:
                     demo.show("share_on_complete", handler("share_on_complete")({}), estate.names)
-                    with environment(estate.partner_env):  # the partner's own deployment, with its own keys
+                    # the partner's own deployment, with its own keys
+                    with environment({**estate.partner_env, **QUIET}):
                         demo.show("accept_shares", handler("accept_shares")({}), estate.names)
                 if demo.tick % DR_EVERY == 0:
                     demo.show("scheduled_dr_copy", handler("scheduled_dr_copy")({}), estate.names)

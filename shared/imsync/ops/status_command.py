@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from imsync.domain.commands import SweepTrigger
+from imsync.domain.outcomes import Outcome
 from imsync.ops.command_kit import (
     COLOURS,
     EXIT_CODES,
@@ -67,7 +68,7 @@ def status(
         flying, limit = in_flight(rt.seen), settings.max_concurrent_copies
         columns = list(dict.fromkeys([*settings.source_regions, *sorted(settings.allowed_regions)]))
         warnings = misspelled_policy_tags(rt.seen.values(), regions or settings.source_regions)
-        errors = [(r.region, r.reason) for r in summary.results if r.outcome == "error"] + [
+        errors = [(r.region, r.reason) for r in summary.results if r.outcome is Outcome.ERROR] + [
             ("", e) for e in summary.errors
         ]
         if as_json:
