@@ -10,7 +10,7 @@ from imsync.config import Settings
 from imsync.domain.commands import AcceptTrigger
 from imsync.domain.errors import InvalidEvent, Refused
 from imsync.domain.model import Image, Job
-from imsync.events import accept_trigger
+from imsync.platform_events import accept_trigger
 from imsync.service.accept import JOB_CHECKS, Acceptor
 
 OWNER = "0" * 31 + "1"

@@ -1,4 +1,4 @@
-"""imsync.events: every accepted event shape, and a clear InvalidEvent for everything else."""
+"""imsync.platform_events: every accepted event shape, and a clear InvalidEvent for everything else."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from imsync.domain.commands import AcceptTrigger, CompletionTrigger, ImageTrigger, SweepTrigger
 from imsync.domain.errors import InvalidEvent
-from imsync.events import (
+from imsync.platform_events import (
     accept_trigger,
     completion_trigger,
     image_trigger,
@@ -576,14 +576,17 @@ def imports_outside_the_standard_library(module: str) -> set[str]:
 
 def test_event_parsing_imports_only_the_standard_library_and_the_domain() -> None:
     """No pydantic (or anything else) on the cold path of the four functions."""
-    assert imports_outside_the_standard_library("events") == {
+    assert imports_outside_the_standard_library("platform_events/__init__") == {
         "imsync.domain.commands",
         "imsync.domain.errors",
-        "imsync.event_fields",
-        "imsync.excerpts",
+        "imsync.platform_events.fields",
+        "imsync.platform_events.excerpts",
     }
-    assert imports_outside_the_standard_library("event_fields") == {"imsync.domain.errors", "imsync.excerpts"}
-    assert imports_outside_the_standard_library("excerpts") == set()
+    assert imports_outside_the_standard_library("platform_events/fields") == {
+        "imsync.domain.errors",
+        "imsync.platform_events.excerpts",
+    }
+    assert imports_outside_the_standard_library("platform_events/excerpts") == set()
 
 
 def test_docs_show_every_sample_file() -> None:

@@ -3,7 +3,7 @@
 from imsync.bootstrap import acceptor
 from imsync.domain.commands import AcceptTrigger
 from imsync.entrypoint import entrypoint
-from imsync.events import accept_trigger
+from imsync.platform_events import accept_trigger
 
 
 @entrypoint("accept_shares", parse=accept_trigger)

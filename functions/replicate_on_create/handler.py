@@ -3,7 +3,7 @@
 from imsync.bootstrap import replicator
 from imsync.domain.commands import ImageTrigger
 from imsync.entrypoint import entrypoint
-from imsync.events import image_trigger
+from imsync.platform_events import image_trigger
 
 
 @entrypoint("replicate_on_create", parse=image_trigger)

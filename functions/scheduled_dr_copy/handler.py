@@ -3,7 +3,7 @@
 from imsync.bootstrap import replicator
 from imsync.domain.commands import SweepTrigger
 from imsync.entrypoint import entrypoint
-from imsync.events import sweep_trigger
+from imsync.platform_events import sweep_trigger
 
 
 @entrypoint("scheduled_dr_copy", parse=sweep_trigger)

@@ -3,7 +3,7 @@
 from imsync.bootstrap import replicator
 from imsync.domain.commands import CompletionTrigger
 from imsync.entrypoint import entrypoint
-from imsync.events import completion_trigger
+from imsync.platform_events import completion_trigger
 
 
 @entrypoint("share_on_complete", parse=completion_trigger)

@@ -7,7 +7,6 @@ import pty
 import re
 import subprocess
 import sys
-import threading
 from contextlib import contextmanager
 
 from imsync.demo.estate import seed_demo_estate
@@ -19,21 +18,24 @@ STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
 
 @contextmanager
-def clock_running(cloud, step: float = 30.0):
-    """Move a ManualClock on in the background: copies progress while a command runs."""
-    stop = threading.Event()
+def clock_running(cloud, step: float = 5.0):
+    """Time passes as the command looks: each reading of the emulator's clock moves it on by `step`.
 
-    def tick() -> None:
-        while not stop.wait(0.005):
-            cloud.clock.advance(step)
+    Not a background ticker: how far a copy got depends on how often IMS was asked, never on how busy
+    the machine is, so each test sees the same sequence every time.
+    """
+    clock = cloud.clock
+    manual_now = clock.now
 
-    thread = threading.Thread(target=tick, daemon=True)
-    thread.start()
+    def now() -> float:
+        clock.advance(step)
+        return manual_now()
+
+    clock.now = now
     try:
         yield
     finally:
-        stop.set()
-        thread.join()
+        del clock.now
 
 
 def test_wait_follows_copies_started_before_and_the_deferred_ones(cloud, env, run):

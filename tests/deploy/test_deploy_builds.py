@@ -25,11 +25,11 @@ import pytest
 
 from imsync import bootstrap
 from imsync.emulator import Emulator
-from imsync.service.claims import RecentCopies
+from imsync.function_files import handler as in_repo_handler
 from imsync.packaging.build import LAYER_ZIP, PYTHONS, build_packages
 from imsync.packaging.contents import function_names, shipped_imports
 from imsync.packaging.tree import find_interpreter
-from imsync.function_files import handler as in_repo_handler
+from imsync.service.claims import RecentCopies
 from tests.helpers.events import load_event
 
 pytestmark = pytest.mark.network
@@ -177,8 +177,18 @@ class Runner:
         event_file.write_text(json.dumps(event))
         code_dirs = [str(p) for p in self.code[function]]
         done = subprocess.run(
-            [self.interpreter, "-I", "-S", "-X", "importtime", "-c", DRIVER, "|".join(code_dirs)]
-            + [str(event_file), str(out_file)],
+            [
+                self.interpreter,
+                "-I",
+                "-S",
+                "-X",
+                "importtime",
+                "-c",
+                DRIVER,
+                "|".join(code_dirs),
+                str(event_file),
+                str(out_file),
+            ],
             cwd=self.code[function][0],
             env={**env, "HOME": str(self.workdir)},  # the SDK writes ~/.huaweicloud/application_id
             capture_output=True,
@@ -221,7 +231,10 @@ def _story(cloud: Emulator, run: Runner) -> Iterator[tuple[str, dict[str, Any]]]
         "IMSYNC_HTTP_TIMEOUT": "5",
     }
     functions = function_names(ROOT)
-    yield "replicate_on_create", run("replicate_on_create", load_event("cts_create_image", image_id=golden.id), owner_env)
+    yield (
+        "replicate_on_create",
+        run("replicate_on_create", load_event("cts_create_image", image_id=golden.id), owner_env),
+    )
     cloud.run_until_idle()
     yield "share_on_complete", run("share_on_complete", load_event("timer"), owner_env)
     yield "scheduled_dr_copy", run("scheduled_dr_copy", load_event("timer"), owner_env)

@@ -203,7 +203,8 @@ def test_command_builds_and_prints_sizes(fake_checkout, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("size", "shown"), [(0, "0.0 kB"), (907, "0.9 kB"), (48_250, "48.2 kB"), (999_949, "999.9 kB"), (5_712_000, "5.7 MB")]
+    ("size", "shown"),
+    [(0, "0.0 kB"), (907, "0.9 kB"), (48_250, "48.2 kB"), (999_949, "999.9 kB"), (5_712_000, "5.7 MB")],
 )
 def test_sizes_are_shown_in_the_unit_that_fits(size, shown):
     assert human_size(size) == shown
@@ -239,7 +240,12 @@ def test_imsync_modules_shipped_are_those_the_handlers_import(repo_root):
     shipped = imported_modules(repo_root)
     # lazily imported inside functions: the SDK adapter and the AWS adapter must be there
     assert {"imsync/adapters/huawei_ims.py", "imsync/adapters/aws.py", "imsync/bootstrap.py"} <= set(shipped)
-    for left_out in ("imsync/cli.py", "imsync/demo/__init__.py", "imsync/doctor/__init__.py", "imsync/packaging/__init__.py"):
+    for left_out in (
+        "imsync/cli.py",
+        "imsync/demo/__init__.py",
+        "imsync/doctor/__init__.py",
+        "imsync/packaging/__init__.py",
+    ):
         assert left_out not in shipped
     assert not [m for m in shipped if m.startswith(("imsync/emulator/", "imsync/ops/"))]
     assert "imsync/adapters/huawei_iam.py" not in shipped  # the functions never import huaweicloudsdkiam

@@ -1,6 +1,6 @@
 """The commands the four functions run: what the platform event asked for, already checked.
 
-``imsync.events`` builds them from platform events; the CLI builds them from its options. Each
+``imsync.platform_events`` builds them from platform events; the CLI builds them from its options. Each
 field's meaning for the use case is documented in ``docs/events.md``.
 """
 

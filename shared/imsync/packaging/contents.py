@@ -12,7 +12,6 @@ from pathlib import Path
 from imsync.packaging import PackagingError
 
 LOCK_DIR = "requirements"
-LOCK_SOURCE = "functions.in"
 
 # Dependencies of the distribution that only the CLI uses: they are not in the functions' lock.
 CLI_ONLY = frozenset({"click", "rich", "huaweicloudsdkiam", "tomli"})

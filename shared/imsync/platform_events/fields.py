@@ -1,7 +1,7 @@
 """The fields of an untrusted event, checked: IDs, regions, options, JSON in strings, CTS outcomes.
 
 A bad field is reported one way, by :func:`bad_field`: the field's name, then what is wrong and
-what is accepted, quoting the value only as a short excerpt (``imsync.excerpts``). The CTS checks
+what is accepted, quoting the value only as a short excerpt (``imsync.platform_events.excerpts``). The CTS checks
 speak of the record as a whole. Nothing outside the standard library and imsync is imported.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from imsync.domain.errors import InvalidEvent
-from imsync.excerpts import excerpt, key_names, kind
+from imsync.platform_events.excerpts import excerpt, key_names, kind
 
 MAX_ID_LENGTH = 64  # image IDs are UUIDs (36 characters); anything much longer is not one
 MAX_REGION_LENGTH = 40

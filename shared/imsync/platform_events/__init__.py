@@ -7,7 +7,7 @@ whatever the platform delivered and return a command of ``imsync.domain.commands
 whatever JSON-like value they are given. The envelopes: FunctionGraph TIMER, EventBridge scheduled
 rule and Scheduler payload, CTS record (bare or in ``cts``), EventGrid CloudEvent and batch,
 EventBridge ``detail``, direct invocation; ``docs/events.md`` shows each. Fields are checked, and
-quoted only as short excerpts, by ``imsync.event_fields``. Nothing outside the standard library and
+quoted only as short excerpts, by ``imsync.platform_events.fields``. Nothing outside the standard library and
 imsync's own modules is imported: no pydantic on the cold path.
 """
 
@@ -19,7 +19,8 @@ from typing import TypeVar
 
 from imsync.domain.commands import AcceptTrigger, CompletionTrigger, ImageTrigger, SweepTrigger
 from imsync.domain.errors import InvalidEvent
-from imsync.event_fields import (
+from imsync.platform_events.excerpts import excerpt, kind
+from imsync.platform_events.fields import (
     MAX_ITEMS,
     Options,
     bad_field,
@@ -29,7 +30,6 @@ from imsync.event_fields import (
     region_id,
     succeeded_on,
 )
-from imsync.excerpts import excerpt, kind
 
 __all__ = [
     "IMAGE_OPERATIONS",
