@@ -206,10 +206,10 @@ def after(name: str, figures: dict[str, Any]) -> list[str]:
                 if worst > COLD_TARGET
                 else "The margin is small"
             ),
-            "and most of what remains is not in the files a performance edit may touch: the Logger is DESIGN.md's",
-            "choice (a stdlib JSON formatter would save it), and the region table is the SDK's. Deferring the",
-            "`ImsRegion` import to the first client would move its cost out of this measurement into the first",
-            "call, not remove it, so it was not done. imsync's own import time is the part left to work on.",
+            "and most of what remains is outside imsync's own code: the Logger is aws-lambda-powertools', part of",
+            "the chosen stack (a stdlib JSON formatter would save it), and the region table is the SDK's.",
+            "Deferring the `ImsRegion` import to the first client would move its cost out of this measurement into",
+            "the first call, not remove it, so it was not done. imsync's own import time is the part left to work on.",
             "",
         ]
     if name == "apicalls":
@@ -273,7 +273,7 @@ def after(name: str, figures: dict[str, Any]) -> list[str]:
             "Where imsync's time went (cProfile of one N=10,000 run, 2026-11-26, after the optimisations below, with",
             "pages of 1,000, so before the engine went back to pages of 500; not re-taken since):",
             "of 8.6 s under the profiler, 3.1 s (36%) writing the 50,000 JSON decision lines (one per image and",
-            "region: DESIGN.md asks for one line per decision), 3.9 s (45%) listing, including the wait for the",
+            "region: the log promises one line per decision), 3.9 s (45%) listing, including the wait for the",
             "emulator, the rest planning. Peak RSS is the interpreter with the SDK (about 42 MB, see section 1)",
             "plus the 60,000 listed images and the 50,000 results the handler returns.",
             "",
