@@ -179,17 +179,28 @@ def inboxes(settings: Settings, credentials: Credentials, deadline: Deadline) ->
 
 def acceptor(context: object = None, settings: Settings | None = None) -> Acceptor:
     """An Acceptor wired to the real cloud, as the recipient account (whose keys the context or SDK hold)."""
-    from imsync.service.accept import Acceptor
-
     settings = settings or Settings.from_env()
     logger.setLevel(settings.log_level)
     credentials = resolve_credentials(context, settings.credentials_secret)
     deadline = Deadline.from_context(context)
+    return wire_acceptor(settings, credentials, deadline, log=log_decision, notifier=notifier(context, settings))
+
+
+def wire_acceptor(
+    settings: Settings,
+    credentials: Credentials,
+    deadline: Deadline,
+    log: Callable[[Result], None] | None = None,
+    notifier: Notifier | None = None,
+) -> Acceptor:
+    """The one place an Acceptor is built: the function's (above) and `imsync accept`'s."""
+    from imsync.service.accept import Acceptor
+
     return Acceptor(
         settings,
         inboxes(settings, credentials, deadline),
-        log=log_decision,
+        log=log,
         seconds_left=deadline.seconds_left,
-        notifier=notifier(context, settings),
+        notifier=notifier,
         wall_clock=wall_clock,
     )

@@ -66,12 +66,11 @@ def seed_recipient_inbox(cloud: Any, home: str = "cn-north-4") -> dict[str, str]
 @common_options
 def accept(regions: tuple[str, ...], dry_run: bool, as_json: bool, use_emulator: bool, config: str | None) -> None:
     """As the recipient: accept the images trusted owners shared (IMSYNC_TRUSTED_OWNERS); report the others."""
-    from imsync.bootstrap import inboxes
+    from imsync.bootstrap import wire_acceptor
     from imsync.retry import Deadline
-    from imsync.service.accept import Acceptor
 
     with recipient_runtime(config, use_emulator) as rt:
-        acceptor = Acceptor(rt.settings, inboxes(rt.settings, rt.credentials, Deadline()))
+        acceptor = wire_acceptor(rt.settings, rt.credentials, Deadline())
         answer = acceptor.accept(AcceptTrigger(regions=regions, dry_run=dry_run or None)).as_dict()
     if as_json:
         click.echo(json.dumps({"version": 1, "command": "accept", **_without_function(answer)}, indent=2))
