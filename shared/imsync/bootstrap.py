@@ -193,7 +193,10 @@ def wire_acceptor(
     log: Callable[[Result], None] | None = None,
     notifier: Notifier | None = None,
 ) -> Acceptor:
-    """The one place an Acceptor is built: the function's (above) and `imsync accept`'s."""
+    """The one place an Acceptor is built, over the SDK's inboxes: the function's (above) and `imsync accept`'s.
+
+    Tests that want fakes build an Acceptor directly: its only cloud collaborator is the inbox factory.
+    """
     from imsync.service.accept import Acceptor
 
     return Acceptor(

@@ -123,6 +123,19 @@ def test_no_endpoint_for_the_topics_region_is_logged_with_the_variable_to_set(cl
     assert "set HUAWEICLOUD_SDK_REGION_SMN_XX_NOWHERE_9" in capsys.readouterr().out
 
 
+def test_an_smn_that_does_not_answer_is_logged_as_smn_not_ims(cloud, monkeypatch, capsys):
+    for key, value in cloud.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_REGION_SMN_CN_NORTH_4", "http://127.0.0.1:9")  # nothing listens there
+    topic = cloud.smn.add_topic("imsync-alerts", HOME)
+
+    SmnNotifier(topic, owner_credentials(cloud), timeout=2.0).publish([REFUSED])
+
+    logged = capsys.readouterr().out
+    assert "notification not delivered" in logged and "no answer from SMN" in logged, logged
+    assert "IMS" not in logged
+
+
 # ---- the emulator's SMN, through the SDK ----------------------------------------------------------
 
 

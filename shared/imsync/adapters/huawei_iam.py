@@ -95,7 +95,7 @@ class HuaweiDirectory:
         """The account's domain ID: HUAWEICLOUD_SDK_DOMAIN_ID, else asked from IAM."""
         if self._domain_id:
             return self._domain_id
-        with translated("finding the account (domain) in IAM"):
+        with translated("finding the account (domain) in IAM", service="IAM"):
             data = _json(self._iam().keystone_list_auth_domains(KeystoneListAuthDomainsRequest()))
         domains = data.get("domains") or []
         if not domains:
@@ -105,14 +105,14 @@ class HuaweiDirectory:
 
     def check_credentials(self) -> int:
         """List the account's projects (any signed IAM read proves the keys); returns how many there are."""
-        with translated("listing the account's projects in IAM"):
+        with translated("listing the account's projects in IAM", service="IAM"):
             data = _json(self._iam().keystone_list_projects(KeystoneListProjectsRequest()))
         return len(data.get("projects") or [])
 
     def find_project(self, region: str) -> str | None:
         """The account's project ID for a region (projects are named after their region), or None."""
         if region not in self._projects:
-            with translated(f"finding the project of {region} in IAM"):
+            with translated(f"finding the project of {region} in IAM", service="IAM"):
                 data = _json(self._iam().keystone_list_projects(KeystoneListProjectsRequest(name=region)))
             found = [p for p in data.get("projects") or [] if p.get("name") == region]
             self._projects[region] = str(found[0]["id"]) if found else None
@@ -121,7 +121,7 @@ class HuaweiDirectory:
     def find_agency(self, name: str) -> Agency | None:
         """The account's agency called `name`, or None."""
         request = ListAgenciesRequest(domain_id=self.domain_id(), name=name)
-        with translated(f"finding the agency {name} in IAM"):
+        with translated(f"finding the agency {name} in IAM", service="IAM"):
             data = _json(self._iam().list_agencies(request))
         for item in data.get("agencies") or []:
             if item.get("name") == name:
@@ -131,14 +131,14 @@ class HuaweiDirectory:
     def project_roles(self, agency_id: str, project_id: str) -> list[str]:
         """Display names of the roles the agency holds on one project."""
         request = ListProjectPermissionsForAgencyRequest(project_id=project_id, agency_id=agency_id)
-        with translated("reading the agency's roles on a project"):
+        with translated("reading the agency's roles on a project", service="IAM"):
             data = _json(self._iam().list_project_permissions_for_agency(request))
         return _role_names(data)
 
     def all_projects_roles(self, agency_id: str) -> list[str]:
         """Display names of the roles the agency holds on "all projects" (inherited to every project)."""
         request = ListAllProjectsPermissionsForAgencyRequest(domain_id=self.domain_id(), agency_id=agency_id)
-        with translated("reading the agency's all-projects roles"):
+        with translated("reading the agency's all-projects roles", service="IAM"):
             data = _json(self._iam().list_all_projects_permissions_for_agency(request))
         return _role_names(data)
 

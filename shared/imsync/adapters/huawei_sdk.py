@@ -31,15 +31,15 @@ BUSY_CODES = frozenset({"IMG.0060"})
 
 def silence_sdk_logs() -> None:
     """The SDK logs errors to stderr even when imsync handles them; imsync reports each error once itself."""
-    for name in ("HuaweiCloud-SDK-ImsClient", "HuaweiCloud-SDK-IamClient"):
+    for name in ("HuaweiCloud-SDK-ImsClient", "HuaweiCloud-SDK-IamClient", "HuaweiCloud-SDK-SmnClient"):
         sdk_logger = logging.getLogger(name)
         if not any(isinstance(h, logging.NullHandler) for h in sdk_logger.handlers):
             sdk_logger.addHandler(logging.NullHandler())
 
 
 @contextmanager
-def translated(operation: str) -> Iterator[None]:
-    """Turn SDK and transport errors into imsync's taxonomy, once, at the boundary."""
+def translated(operation: str, service: str = "IMS") -> Iterator[None]:
+    """Turn SDK and transport errors into imsync's taxonomy, once, at the boundary; `service` is who was asked."""
     try:
         yield
     except ServiceResponseException as exc:
@@ -59,10 +59,10 @@ def translated(operation: str) -> Iterator[None]:
     except (ConnectionException, RequestTimeoutException, requests.exceptions.RequestException) as exc:
         # A POST read timeout escapes the SDK as a raw requests exception (seen with SDK 3.1.219): it may
         # have taken effect.
-        raise OutcomeUnknown(operation, type(exc).__name__, "no answer from IMS") from None
+        raise OutcomeUnknown(operation, type(exc).__name__, f"no answer from {service}") from None
     except ValueError:
         # The SDK could not read the answer (not JSON): whatever was asked may have happened.
-        raise OutcomeUnknown(operation, "malformed", "IMS answered something that is not valid JSON") from None
+        raise OutcomeUnknown(operation, "malformed", f"{service} answered something that is not valid JSON") from None
     except SdkException as exc:
         # e.g. the SDK's own IAM project look-up failing; its text carries the HTTP status, never the keys.
         message = str(getattr(exc, "error_msg", "") or exc)

@@ -8,7 +8,6 @@ to the text for the others). The SDK is imported on the first publish, not at co
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -128,7 +127,7 @@ class SmnNotifier:
         request = PublishMessageRequest(topic_urn=self.topic_urn, body=body)
 
         def attempt() -> None:
-            with translated(f"publishing {event.get('type', 'a notification')} to SMN"):
+            with translated(f"publishing {event.get('type', 'a notification')} to SMN", service="SMN"):
                 self.client().publish_message(request)
 
         # A message that is announced once must not be lost to a busy moment: 429 and 5xx are retried.
@@ -147,7 +146,9 @@ class SmnNotifier:
         from huaweicloudsdksmn.v2 import SmnClient
         from huaweicloudsdksmn.v2.region.smn_region import SmnRegion
 
-        logging.getLogger("HuaweiCloud-SDK-SmnClient").addHandler(logging.NullHandler())
+        from imsync.adapters.huawei_sdk import silence_sdk_logs
+
+        silence_sdk_logs()
         try:
             region = SmnRegion.value_of(self.region)
         except KeyError:

@@ -17,14 +17,14 @@ def _replicas(cloud: Emulator, image_id: str, region: str) -> list[Any]:
 
 def missing(cloud: Emulator, estate: DemoEstate) -> list[str]:
     """Eligible (image, region) pairs that do not yet have a finished, tagged, shared replica."""
-    missing = []
+    absent = []
     for image_id, regions in estate.expected.items():
         for region in regions:
             done = [r for r in _replicas(cloud, image_id, region) if r.status == "active" and TAG_SOURCE in r.tags]
             shared = not done or image_id not in estate.shared or cloud.recipient.projects[region] in done[0].members
             if not done or not shared:
-                missing.append(f"{estate.names[image_id]} has no finished, shared replica in {region}")
-    return missing
+                absent.append(f"{estate.names[image_id]} has no finished, shared replica in {region}")
+    return absent
 
 
 def _shared_copies(cloud: Emulator, estate: DemoEstate) -> list[tuple[str, Any]]:

@@ -37,6 +37,14 @@ def _cts_create_event(image_id: str) -> dict[str, Any]:
 # The demo prints its own timeline; the functions' JSON logs would drown it. Each invocation sets
 # the log level from its settings, so the level is set where they read it.
 QUIET = {"POWERTOOLS_LOG_LEVEL": "CRITICAL"}
+COLOURS = {
+    Outcome.STARTED: "cyan",
+    Outcome.DONE: "green",
+    Outcome.ACCEPTED: "green",
+    Outcome.REFUSED: "yellow",
+    Outcome.UNTRUSTED: "yellow",
+    Outcome.DEFERRED: "magenta",
+}
 NOTEWORTHY = {
     Outcome.STARTED,
     Outcome.DONE,
@@ -73,14 +81,7 @@ class Demo:
             if outcome not in NOTEWORTHY or (outcome in SAID_ONCE and key in self.reported):
                 continue
             self.reported.add(key)
-            colour = {
-                "started": "cyan",
-                "done": "green",
-                "accepted": "green",
-                "refused": "yellow",
-                "untrusted": "yellow",
-                "deferred": "magenta",
-            }.get(outcome, "red")
+            colour = COLOURS.get(outcome, "red")
             image_id = result.get("image_id", "")
             name = names.get(image_id) or result.get("image_name") or image_id
             self.console.print(

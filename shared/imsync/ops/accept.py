@@ -20,7 +20,13 @@ from imsync.emulator.environment import environment
 from imsync.ops.command_kit import common_options
 from imsync.ops.runtime import Runtime, open_runtime
 
-COLOURS = {"accepted": "green", "planned": "cyan", "untrusted": "yellow", "refused": "yellow", "waiting": "blue"}
+COLOURS = {
+    Outcome.ACCEPTED: "green",
+    Outcome.PLANNED: "cyan",
+    Outcome.UNTRUSTED: "yellow",
+    Outcome.REFUSED: "yellow",
+    Outcome.WAITING: "blue",
+}
 EMULATED_VAULT = "0000000000-emulated-cbr-vault"
 
 

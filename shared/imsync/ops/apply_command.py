@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,20 +17,42 @@ from rich.table import Table
 
 from imsync.ops.command_kit import (
     EXIT_CODES,
-    Duration,
     checked_images,
     checked_scope,
     common_options,
     console_for,
     counts_line,
     emit_json,
-    human_seconds,
     report_errors,
     result_errors,
     results_table,
 )
 from imsync.ops.runtime import Runtime, open_runtime
 from imsync.ops.views import in_flight, section_counts
+
+DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class Duration(click.ParamType):
+    """Seconds, or a number with a unit: 90s, 30m, 6h, 1d."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, (int, float)):
+            return float(value)
+        found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value).lower())
+        if not found or float(found[1]) <= 0:
+            self.fail(f"'{value}' is not a duration like 90s, 30m or 6h", param, ctx)
+        return float(found[1]) * DURATION_UNITS[found[2]]
+
+
+def human_seconds(seconds: float) -> str:
+    """6h, 30m, 90s: the largest unit that divides it."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:.0f}{unit}"
+    return f"{seconds:g}s"
 
 
 @contextmanager
