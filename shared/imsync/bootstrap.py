@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from imsync.adapters.credentials import Credentials, resolve_credentials
 from imsync.config import Settings
@@ -29,6 +29,8 @@ from imsync.service.sharing import Sharer
 if TYPE_CHECKING:  # the SDK is imported on first use, not at cold start
     from imsync.adapters.huawei_ims import ImsClients
     from imsync.service.accept import Acceptor
+
+T = TypeVar("T")
 
 _lock = threading.Lock()
 _clients: dict[tuple[object, ...], ImsClients] = {}
@@ -56,13 +58,18 @@ def ims_clients(credentials: Credentials, timeout: float) -> ImsClients:
         return _clients[key]
 
 
-def notifier(context: object = None, settings: Settings | None = None) -> Notifier:
-    """SMN when IMSYNC_SMN_TOPIC_URN names a topic, EventBridge when IMSYNC_EVENT_BUS names a bus, else the log."""
+def notifier(
+    context: object = None, settings: Settings | None = None, credentials: Credentials | None = None
+) -> Notifier:
+    """SMN when IMSYNC_SMN_TOPIC_URN names a topic, EventBridge when IMSYNC_EVENT_BUS names a bus, else the log.
+
+    `credentials`: the run's, when it has resolved them already (on AWS each resolution reads the secret).
+    """
     settings = settings or Settings.from_env()
     if settings.smn_topic_urn:
         from imsync.adapters.huawei_smn import SmnNotifier
 
-        credentials = resolve_credentials(context, settings.credentials_secret)
+        credentials = credentials or resolve_credentials(context, settings.credentials_secret)
         retrier = Retrier(Deadline.from_context(context))
         return SmnNotifier(settings.smn_topic_urn, credentials, settings.http_timeout, retrier)
     bus = os.environ.get("IMSYNC_EVENT_BUS", "").strip()
@@ -95,35 +102,44 @@ def emulated_time(advance: Callable[[float], None]) -> Iterator[None]:
         pause = saved
 
 
-def store_factory(settings: Settings, context: object) -> Callable[[str], ImageStore]:
+def per_region(build: Callable[[str], T]) -> Callable[[str], T]:
+    """`build(region)` on first use of each region, the same object after: one store or inbox per region and run."""
+    built: dict[str, T] = {}
+
+    def get(region: str) -> T:
+        if region not in built:
+            built[region] = build(region)
+        return built[region]
+
+    return get
+
+
+def store_factory(settings: Settings, credentials: Credentials, deadline: Deadline) -> Callable[[str], ImageStore]:
     """ImageStores over the Huawei SDK, built on first use of each region."""
     from imsync.adapters.huawei_ims import HuaweiImageStore
 
-    credentials = resolve_credentials(context, settings.credentials_secret)
     clients = ims_clients(credentials, settings.http_timeout)
-    retrier = Retrier(Deadline.from_context(context))
-    stores: dict[str, ImageStore] = {}
-
-    def store(region: str) -> ImageStore:
-        if region not in stores:
-            stores[region] = HuaweiImageStore(region, clients, retrier)
-        return stores[region]
-
-    return store
+    retrier = Retrier(deadline)
+    return per_region(lambda region: HuaweiImageStore(region, clients, retrier))
 
 
 def replicator(context: object = None, settings: Settings | None = None) -> Replicator:
     """A Replicator wired to the real cloud (or whatever the SDK's endpoint variables point at)."""
     settings = settings or Settings.from_env()
     logger.setLevel(settings.log_level)
+    # Resolved once per run: on AWS each resolution is a Secrets Manager read.
+    credentials = resolve_credentials(context, settings.credentials_secret)
+    deadline = Deadline.from_context(context)
     # An account that also accepts shares (trusted owners set) lists the untrusted ones in the DR digest.
-    open_shares = acceptor(context, settings).untrusted if settings.trusted_owners else None
+    open_shares = None
+    if settings.trusted_owners:
+        open_shares = wire_acceptor(settings, credentials, deadline, log=log_decision).untrusted
     return wire_replicator(
         settings,
-        store_factory(settings, context),
-        notifier(context, settings),
+        store_factory(settings, credentials, deadline),
+        notifier(context, settings, credentials),
         log=log_decision,
-        deadline=Deadline.from_context(context),
+        deadline=deadline,
         open_shares=open_shares,
     )
 
@@ -167,14 +183,7 @@ def inboxes(settings: Settings, credentials: Credentials, deadline: Deadline) ->
 
     clients = ims_clients(credentials, settings.http_timeout)
     retrier = Retrier(deadline)
-    built: dict[str, ShareInbox] = {}
-
-    def inbox(region: str) -> ShareInbox:
-        if region not in built:
-            built[region] = HuaweiShareInbox(region, clients, retrier)
-        return built[region]
-
-    return inbox
+    return per_region(lambda region: HuaweiShareInbox(region, clients, retrier))
 
 
 def acceptor(context: object = None, settings: Settings | None = None) -> Acceptor:
@@ -183,7 +192,9 @@ def acceptor(context: object = None, settings: Settings | None = None) -> Accept
     logger.setLevel(settings.log_level)
     credentials = resolve_credentials(context, settings.credentials_secret)
     deadline = Deadline.from_context(context)
-    return wire_acceptor(settings, credentials, deadline, log=log_decision, notifier=notifier(context, settings))
+    return wire_acceptor(
+        settings, credentials, deadline, log=log_decision, notifier=notifier(context, settings, credentials)
+    )
 
 
 def wire_acceptor(

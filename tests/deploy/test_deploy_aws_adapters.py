@@ -198,3 +198,23 @@ def test_functions_on_aws_take_their_keys_from_the_secret(secrets, monkeypatch):
     found = resolve_credentials(LambdaContext(), SECRET)
     assert (found.ak, found.sk, found.security_token) == (FAKE_AK, FAKE_SK, None)
     assert SECRET in str(found) and FAKE_SK not in repr(found)
+
+
+def test_a_dr_run_that_also_lists_untrusted_shares_reads_the_secret_once(secrets, monkeypatch):
+    """The recipient's digest reuses the run's credentials: one GetSecretValue per invocation, not one per use."""
+    from imsync import bootstrap
+    from imsync.adapters import aws
+
+    for name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IMSYNC_HOME_REGION", "cn-north-4")
+    monkeypatch.setenv("IMSYNC_CREDENTIALS_SECRET", SECRET)
+    monkeypatch.setenv("IMSYNC_TRUSTED_OWNERS", "0123456789abcdef0123456789abcdef")
+    secrets.create_secret(Name=SECRET, SecretString=json.dumps({"ak": FAKE_AK, "sk": FAKE_SK}))
+    reads = []
+    real = aws.secret_credentials
+    monkeypatch.setattr(aws, "secret_credentials", lambda name, client=None: reads.append(name) or real(name, client))
+
+    bootstrap.replicator(None)
+
+    assert reads == [SECRET]
