@@ -175,3 +175,27 @@ def test_a_corrected_secret_key_is_used_by_the_next_invocation_of_a_warm_instanc
 
     assert answer["ok"] and answer["counts"] == {"started": 1}, answer
     assert len(cloud.region(EAST).replicas_of(image.id)) == 1
+
+
+def test_a_tag_write_ims_answers_with_a_5xx_is_deferred_and_does_not_fail_the_run(cloud, imsync_env, emulated_backoff):
+    image = opted_in(cloud, **{"imsync-share": "partner"})
+    handler("replicate_on_create")(load_event("cts_create_image.json", image_id=image.id), None)
+    cloud.run_until_idle()
+    cloud.faults.add(status=503, method="POST", path=r"/tags/action$", count=None)
+
+    poll = handler("share_on_complete")(load_event("timer"), None)
+
+    (finalize,) = [r for r in poll["results"] if r["action"] == "finalize"]
+    assert finalize["outcome"] == "deferred" and "the next run tries again" in finalize["reason"], finalize
+    assert poll["ok"], poll
+
+
+def test_a_share_ims_ends_in_failure_fails_the_run(cloud, imsync_env):
+    image = opted_in(cloud, **{"imsync-share": "partner"})
+    handler("replicate_on_create")(load_event("cts_create_image.json", image_id=image.id), None)
+    cloud.run_until_idle()
+    cloud.fail_next_member_jobs()
+
+    failed = failed_run("share_on_complete", load_event("timer"))
+
+    assert "sharing failed (IMS job" in str(failed) and "IMG.0088" in str(failed), str(failed)
