@@ -18,6 +18,7 @@ from imsync.domain.errors import RunFailed
 from imsync.function_files import handler
 from imsync.retry import Retrier
 from tests.e2e.conftest import HOME
+from tests.e2e.test_accept_shares import as_recipient, share, trusting
 from tests.helpers.events import load_event
 
 EAST, SOUTH = "cn-east-3", "cn-south-1"
@@ -199,3 +200,17 @@ def test_a_share_ims_ends_in_failure_fails_the_run(cloud, imsync_env):
     failed = failed_run("share_on_complete", load_event("timer"))
 
     assert "sharing failed (IMS job" in str(failed) and "IMG.0088" in str(failed), str(failed)
+
+
+def test_an_accept_ims_answers_with_a_5xx_is_deferred_and_untrusted_shares_do_not_fail_the_run(
+    cloud, monkeypatch, emulated_backoff
+):
+    stranger = cloud.add_account("stranger")
+    ours, theirs = share(cloud, name="ours"), share(cloud, stranger, name="theirs")
+    as_recipient(cloud, monkeypatch, IMSYNC_TRUSTED_OWNERS=trusting(cloud, cloud.owner))
+    cloud.faults.add(status=503, method="PUT", path=r"/v1/cloudimages/members$", count=None)
+
+    answer = handler("accept_shares")(load_event("accept_timer.json"), None)
+
+    outcomes = {r["image_id"]: r["outcome"] for r in answer["results"]}
+    assert outcomes == {ours.id: "deferred", theirs.id: "untrusted"} and answer["ok"], answer

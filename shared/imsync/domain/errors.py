@@ -95,7 +95,7 @@ class RunFailed(ImsyncError):
         function = summary.get("function", "imsync")
         super().__init__(
             f"{function} failed ({len(errors)} error{'' if len(errors) == 1 else 's'}): {shown or 'see the log'}"
-            f"{more} (the summary in the log has every result)"
+            f"{more} (the log has one line per result; the summary attribute has them all)"
         )
 
 
