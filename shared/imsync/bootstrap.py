@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -49,13 +50,23 @@ def ims_clients(credentials: Credentials, timeout: float) -> ImsClients:
             if k.startswith("HUAWEICLOUD_SDK_") and ("ENDPOINT" in k or k.startswith("HUAWEICLOUD_SDK_REGION_"))
         )
     )
-    key = (credentials.ak, credentials.security_token, timeout, endpoints)
+    key = (_fingerprint(credentials), timeout, endpoints)
     with _lock:
         if key not in _clients:
             silence_sdk_logs()
             _clients.clear()  # temporary credentials rotate: keep only the current set
             _clients[key] = ImsClients(credentials, timeout)
         return _clients[key]
+
+
+def _fingerprint(credentials: Credentials) -> str:
+    """A digest of the whole key pair and token: a corrected or rotated secret gets new clients on a warm instance.
+
+    The access key alone kept the clients of a wrong secret until a cold start. A digest, so that no cache key
+    holds the secret itself.
+    """
+    parts = (credentials.ak, credentials.sk, credentials.security_token or "")
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def notifier(

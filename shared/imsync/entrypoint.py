@@ -2,8 +2,9 @@
 
 Like powertools' event_source, it hands the body a typed command instead of the raw event: it parses the
 event, sets the log context (function name, the platform's request ID), runs the body, and turns what
-the body returns, or any error, into the JSON summary the platform gets back. A bad event or setting
-changes nothing and is answered in the summary's shape.
+the body returns, or any error, into a JSON summary. A bad event or setting changes nothing and is answered
+in the summary's shape. A run whose summary says `ok: false` is logged, then raised as RunFailed (with the
+summary as its `summary`): FunctionGraph and Lambda count an invocation as failed only when it raises.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
-from imsync.domain.errors import ImsyncError
+from imsync.domain.errors import ImsyncError, RunFailed
 from imsync.observability import invocation, logger
 
 C = TypeVar("C")
@@ -41,14 +42,16 @@ def entrypoint(function: str, parse: Callable[[object], C]) -> Callable[[Callabl
                     summary = body(command, context)
                 except ImsyncError as exc:
                     logger.error("refused", extra={"error": str(exc), "error_type": type(exc).__name__})
-                    return _failure(function, str(exc), type(exc).__name__)
-                except Exception as exc:  # a bug must still answer in the summary's shape, and be logged once
+                    raise RunFailed(_failure(function, str(exc), type(exc).__name__)) from None
+                except Exception as exc:  # a bug is logged once with its traceback, and raised in the summary's shape
                     logger.exception("internal error", extra={"error_type": type(exc).__name__})
                     message = f"internal error ({type(exc).__name__}); the next run retries; details are in the log"
-                    return _failure(function, message, "InternalError")
+                    raise RunFailed(_failure(function, message, "InternalError")) from None
                 summary.errors.extend(getattr(command, "problems", ()))  # batch entries skipped by the parser
                 answer = summary.as_dict()
                 logger.info("done", extra={"ok": answer["ok"], "counts": answer["counts"]})
+                if not answer["ok"]:
+                    raise RunFailed(answer)
                 return answer
 
         return handler

@@ -51,3 +51,15 @@ def test_a_dry_run_announces_no_refusal(cloud, env, run, monkeypatch, tmp_path):
     assert dry.exit_code == 0 and "refused" in dry.stdout
     assert "imsync.copy.refused" not in dry.stderr
     assert "imsync.copy.refused" in real.stderr  # the same refusals, for real, are announced
+
+
+def test_a_failed_run_is_shown_with_its_summary_and_exit_code_1(run, monkeypatch, tmp_path):
+    # The handler raises RunFailed (the platform's failed invocation); invoke shows the summary it carries.
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(EVENTS, tmp_path / "events")
+
+    shown = run("invoke", "replicate_on_create", "cts_create_image", "--emulator")
+    answer = as_json(run("invoke", "replicate_on_create", "cts_create_image", "--emulator", "--json"))
+
+    assert shown.exit_code == 1 and "ok: false; 1 error" in shown.stdout and "Traceback" not in shown.output
+    assert answer["ok"] is False and answer["counts"] == {"error": 1} and "does not exist" in json.dumps(answer)

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from imsync import bootstrap
+from imsync.domain.errors import RunFailed
 from imsync.emulator import Emulator
 from imsync.function_files import handler as in_repo_handler
 from imsync.packaging.build import LAYER_ZIP, PYTHONS, build_packages
@@ -48,7 +49,13 @@ code_dirs, event_file, out_file = sys.argv[1].split("|"), sys.argv[2], sys.argv[
 sys.path[:0] = code_dirs
 import handler
 with open(event_file) as f:
-    result = handler.handler(json.load(f), None)
+    event = json.load(f)
+try:
+    result = handler.handler(event, None)
+except Exception as failed:  # a failed run raises (RunFailed) with its summary; the smoke test compares summaries
+    if not hasattr(failed, "summary"):
+        raise
+    result = failed.summary
 with open(out_file, "w") as f:
     json.dump({"result": result, "modules": sorted(sys.modules), "path": sys.path}, f)
 """
@@ -212,7 +219,10 @@ class Runner:
                 patch.setenv(key, value)
             # every invocation from a zip is a new process: give the in-repo one a fresh process memory too
             patch.setattr(bootstrap, "claims", RecentCopies())
-            result: dict[str, Any] = in_repo_handler(function)(event, None)
+            try:
+                result: dict[str, Any] = in_repo_handler(function)(event, None)
+            except RunFailed as failed:
+                result = failed.summary
             return json.loads(json.dumps(result))
 
 

@@ -214,7 +214,11 @@ def test_a_bad_log_level_is_a_settings_error_in_the_summary_not_a_crash_at_impor
         "spec = importlib.util.spec_from_file_location('h', sys.argv[1])\n"
         "module = importlib.util.module_from_spec(spec)\n"
         "spec.loader.exec_module(module)\n"
-        "print(json.dumps(module.handler(json.loads(sys.argv[2]), None)))\n"
+        "from imsync.domain.errors import RunFailed\n"
+        "try:\n"
+        "    module.handler(json.loads(sys.argv[2]), None)\n"
+        "except RunFailed as failed:\n"
+        "    print(json.dumps(failed.summary))\n"
     )
     handler = FUNCTIONS_DIR / "scheduled_dr_copy" / "handler.py"
     env = {**os.environ, "IMSYNC_LOG_LEVEL": "LOUD"}

@@ -21,3 +21,13 @@ def test_a_summary_is_not_ok_when_a_result_is_an_error_given_as_a_plain_word_or_
     for error in ("error", Outcome.ERROR):
         assert not Summary("f", results=[Result("img-1", "cn-east-3", "read", error)]).ok
     assert Summary("f", results=[Result("img-1", "cn-east-3", "read", Outcome.OK)]).ok
+
+
+def test_a_summary_fails_on_errors_and_failures_only_never_on_refusals_deferrals_or_running_copies():
+    def ok(outcome):
+        return Summary("f", results=[Result("img-1", "cn-east-3", "copy", outcome)]).ok
+
+    assert not ok(Outcome.ERROR) and not ok(Outcome.FAILED)
+    passing = set(Outcome) - {Outcome.ERROR, Outcome.FAILED}
+    assert {o for o in passing if ok(o)} == passing  # refused, deferred, waiting, stuck, started, ...
+    assert not Summary("f", errors=["entry 2 of the batch: no image ID"]).ok

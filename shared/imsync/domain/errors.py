@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from imsync.domain.outcomes import FAILS_RUN
+
 
 class ImsyncError(Exception):
     """Base of every error imsync raises on purpose."""
@@ -71,3 +75,36 @@ class OutOfTime(ImsyncError):
         super().__init__(
             f"out of time: too little of the invocation is left to start {operation}; the next run does it"
         )
+
+
+class RunFailed(ImsyncError):
+    """A run whose summary says `ok: false`: raised after the summary is logged, so the platform counts a failure.
+
+    FunctionGraph and Lambda count an invocation as failed only when the handler raises; a returned
+    `{"ok": false}` is a success to both. `summary` is the summary dict, for callers that show it.
+    """
+
+    SHOWN = 3  # errors named in the message; the summary has them all
+    CUT = 300  # characters of each
+
+    def __init__(self, summary: dict[str, Any]) -> None:
+        self.summary = summary
+        errors = run_errors(summary)
+        shown = "; ".join(e if len(e) <= self.CUT else e[: self.CUT - 3] + "..." for e in errors[: self.SHOWN])
+        more = f"; and {len(errors) - self.SHOWN} more" if len(errors) > self.SHOWN else ""
+        function = summary.get("function", "imsync")
+        super().__init__(
+            f"{function} failed ({len(errors)} error{'' if len(errors) == 1 else 's'}): {shown or 'see the log'}"
+            f"{more} (the log has one line per result; the summary attribute has them all)"
+        )
+
+
+def run_errors(summary: dict[str, Any]) -> list[str]:
+    """What failed a run, in order: the run's own error, then the event's and settings' errors, then failed results."""
+    errors = [str(summary["error"])] if summary.get("error") else []
+    errors += [str(e) for e in summary.get("errors", ())]
+    for result in summary.get("results", ()):
+        if result.get("outcome") in FAILS_RUN:
+            where = "/".join(p for p in (result.get("region"), result.get("image_id")) if p)
+            errors.append(f"{where}: {result.get('reason', '')}" if where else str(result.get("reason", "")))
+    return errors

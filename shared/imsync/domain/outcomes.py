@@ -25,3 +25,9 @@ class Outcome(str, Enum):
     def __str__(self) -> str:
         # The value, not "Outcome.OK": f-strings and str() read the same on Python 3.10 and 3.11+.
         return str.__str__(self)
+
+
+# What fails a run, and so the invocation (docs/reliability.md, "What fails a run"): a call that failed for a reason
+# waiting does not fix, or a region that cannot be read (ERROR); what IMS tried and failed, or imsync stopped retrying
+# (FAILED). Refusals by policy, deferrals (limits, throttling, time), copies still running and the rest do not.
+FAILS_RUN = frozenset({Outcome.ERROR, Outcome.FAILED})

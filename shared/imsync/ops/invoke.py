@@ -20,6 +20,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from imsync.domain.errors import RunFailed
 from imsync.ops.command_kit import EXIT_CODES, UsageProblem, common_options, console_for, emit_json
 from imsync.ops.runtime import open_runtime
 
@@ -73,7 +74,10 @@ def invoke(
 
         sink = sys.stderr if logs else io.StringIO()
         with environment(dict(rt.env)), contextlib.redirect_stdout(sink):
-            answer = handler(event, None)
+            try:
+                answer = handler(event, None)
+            except RunFailed as failed:  # what the platform counts as a failed invocation: shown, exit code 1
+                answer = failed.summary
     if as_json:
         emit_json({"command": "invoke", **answer})
     else:

@@ -21,6 +21,7 @@ from imsync.domain.outcomes import Outcome
 from imsync.notices import UNTRUSTED, new_in_this_run
 from imsync.ports import Notifier, ShareInbox
 from imsync.retry import RESERVE_SECONDS
+from imsync.service.journal import write_failure
 from imsync.service.summary import Result, Summary
 
 FUNCTION = "accept_shares"
@@ -149,9 +150,9 @@ class Acceptor:
                 return [s for image in images for s in self._accept_batch(summary, inbox, [image], vault_id)]
             self._record(summary, self._result(images[0], Outcome.ERROR, str(exc)))
             return []
-        except ImsyncError as exc:
+        except ImsyncError as exc:  # throttled, 5xx, lost answer: deferred (write_failure), the next run tries again
             for image in images:
-                self._record(summary, self._result(image, Outcome.ERROR, f"{exc}; the next run tries again"))
+                self._record(summary, self._result(image, write_failure(exc), f"{exc}; the next run tries again"))
             return []
         return [_Submitted(inbox, job_id, images)]
 

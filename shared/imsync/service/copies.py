@@ -14,8 +14,8 @@ from imsync.notices import FAILED
 from imsync.ports import ImageStore
 from imsync.service.claims import RecentCopies
 from imsync.service.copy_notes import LISTED, LOST, CopyNotes
-from imsync.service.estate import Estate
-from imsync.service.journal import OUT_OF_TIME, Journal
+from imsync.service.estate import Estate, RegionGivenUp
+from imsync.service.journal import OUT_OF_TIME, Journal, failure, write_failure
 from imsync.service.summary import Result, Summary
 
 
@@ -82,9 +82,11 @@ class Copier:
         for region in sorted(self._settings.allowed_regions - set(estate.loaded_regions())):
             try:
                 estate.images(region)
+            except RegionGivenUp:
+                continue  # reported where its listing failed
             except ImsyncError as exc:
                 self._journal.record(
-                    summary, Result("", region, "scan", Outcome.ERROR, f"counting copies in flight: {exc}")
+                    summary, Result("", region, "scan", failure(exc), f"counting copies in flight: {exc}")
                 )
         return estate.in_flight()
 
@@ -118,7 +120,11 @@ class Copier:
             return self._after_lost_answer(summary, estate, action, exc)
         except ImsyncError as exc:
             self._claims.release(key)
-            report(summary, action, Outcome.ERROR, str(exc))
+            outcome = write_failure(exc)
+            if outcome is Outcome.DEFERRED:  # throttled after the retries: a later run asks again
+                report(summary, action, outcome, f"{exc}; a later run copies it")
+                return ""
+            report(summary, action, outcome, str(exc))
             self._notify(FAILED, action, str(exc))
             return ""
         except BaseException:
@@ -142,7 +148,7 @@ class Copier:
             )
             return LISTED
         reason = f"{exc}; no copy found, the next run looks again before copying"
-        self._journal.report(summary, action, Outcome.ERROR, reason)
+        self._journal.report(summary, action, Outcome.DEFERRED, reason)  # it may be running: no failure
         # Counted against the limit either way: it may still appear. Without any answer it is noted on the
         # source as asked for (IMS may list it late); an error answer (5xx) says the request was not done.
         return LOST if isinstance(exc, OutcomeUnknown) else LISTED

@@ -12,10 +12,9 @@ from collections.abc import Callable, Mapping
 
 from imsync.domain.errors import ImsyncError, NotFound
 from imsync.domain.model import COPY_CLAIM_PREFIX, MAX_TAGS, Image, writable_tag
-from imsync.domain.outcomes import Outcome
 from imsync.ports import ImageStore
 from imsync.service.estate import Estate
-from imsync.service.journal import Journal
+from imsync.service.journal import Journal, write_failure
 from imsync.service.summary import Result, Summary
 
 LOST = "lost-"  # a copy request whose answer was lost: it may have started, its job is unknown
@@ -91,7 +90,7 @@ class CopyNotes:
                 )
             except ImsyncError as exc:
                 self._journal.record(
-                    summary, Result(source.id, source.region, "claim", Outcome.ERROR, str(exc), source.region)
+                    summary, Result(source.id, source.region, "claim", write_failure(exc), str(exc), source.region)
                 )
         return unlisted
 
@@ -111,5 +110,5 @@ class CopyNotes:
             except ImsyncError as exc:
                 why = f"noting the copy jobs on the source failed ({exc}); a copy IMS lists late may be made twice"
                 self._journal.record(
-                    summary, Result(source.id, source.region, "claim", Outcome.ERROR, why, source.region)
+                    summary, Result(source.id, source.region, "claim", write_failure(exc), why, source.region)
                 )

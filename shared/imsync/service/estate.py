@@ -6,8 +6,17 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
+from imsync.domain.errors import ImsyncError, OutOfTime
 from imsync.domain.model import Image
 from imsync.ports import ImageStore
+
+
+class RegionGivenUp(ImsyncError):
+    """A region whose listing failed earlier in this run: not asked again until the next run."""
+
+    def __init__(self, region: str, cause: str) -> None:
+        self.region = region
+        super().__init__(f"{region} did not answer earlier in this run ({cause}); the next run reads it again")
 
 
 class Estate:
@@ -19,6 +28,9 @@ class Estate:
         self._read_at: dict[str, float] = {}
         self._images: dict[str, list[Image]] = {}
         self._copies: dict[str, dict[str, list[Image]]] = {}
+        # Regions whose listing failed (after the adapter's retries), with why: a region that does not answer is
+        # asked once per run, not once per source (20 sources gave 21 listings of a dead region).
+        self.unreadable: dict[str, str] = {}
         self.unlisted = 0  # copies started (claimed on their source) that IMS does not list yet
         self.started_at = clock()  # what this run knows of IMS may be older than anything done after this
 
@@ -28,8 +40,17 @@ class Estate:
         return self._images[region]
 
     def refresh(self, region: str) -> None:
+        """List `region` again; raises RegionGivenUp, without a call, once a listing of it has failed in this run."""
+        if region in self.unreadable:
+            raise RegionGivenUp(region, self.unreadable[region])
         read_at = self._clock()
-        images = self._stores(region).list_own_images()
+        try:
+            images = self._stores(region).list_own_images()
+        except OutOfTime:
+            raise  # the region may answer; this invocation has no time left to ask
+        except ImsyncError as exc:
+            self.unreadable[region] = str(exc)
+            raise
         self._read_at[region] = read_at
         copies: dict[str, list[Image]] = defaultdict(list)
         for image in images:

@@ -11,7 +11,7 @@ from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import MAX_SHARE_ATTEMPTS, Action, ShareMark
 from imsync.notices import READY
 from imsync.ports import ImageStore
-from imsync.service.journal import OUT_OF_TIME, Journal, failure
+from imsync.service.journal import OUT_OF_TIME, Journal, write_failure
 from imsync.service.sharing import SHARE_FAILED, SHARED, SHARING, Sharer
 from imsync.service.summary import Summary
 
@@ -71,7 +71,8 @@ class Finalizer:
             if tags:
                 store.add_tags(action.target.id, tags)
         except ImsyncError as exc:
-            self._journal.report(summary, action, failure(exc), f"tagging failed: {exc}")
+            why = f"tagging failed: {exc}; the next run tries again"
+            self._journal.report(summary, action, write_failure(exc), why)
             return
         self._report_share(summary, action, share, detail, tags.get(TAG_SHARED))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from imsync.domain.errors import ImsyncError, OutOfTime
+from imsync.domain.errors import CloudError, ImsyncError, OutOfTime, Refused
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import FINALIZE, Action
 from imsync.notices import FAILED, REFUSED
@@ -15,8 +15,19 @@ OUT_OF_TIME = "out of time: too little of this invocation is left to start it; t
 
 
 def failure(exc: ImsyncError) -> Outcome:
-    """How a failed call is reported: work left for lack of time is deferred, anything else is an error."""
+    """How a failed read is reported: work left for lack of time is deferred, anything else is an error."""
     return Outcome.DEFERRED if isinstance(exc, OutOfTime) else Outcome.ERROR
+
+
+def write_failure(exc: ImsyncError) -> Outcome:
+    """How a failed write is reported (docs/reliability.md, "What fails a run").
+
+    IMS refused it (4xx, a wrong key among them): an error, waiting does not fix it. Throttled, a 5xx, a lost
+    answer or no time left: deferred, the next run reads IMS and asks again only if it is still needed.
+    """
+    if isinstance(exc, OutOfTime) or (isinstance(exc, CloudError) and not isinstance(exc, Refused)):
+        return Outcome.DEFERRED
+    return Outcome.ERROR
 
 
 def out_of_time(deadline: Deadline) -> bool:

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Callable
 
 from imsync.config import Settings
-from imsync.domain.errors import ImsyncError
+from imsync.domain.errors import ImsyncError, OutOfTime
 from imsync.domain.model import POLICY_PREFIX, Image
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import COPY, FINALIZE, REPORTED_AS, Action, plan_image
@@ -15,7 +15,7 @@ from imsync.domain.rules import CopyRules
 from imsync.ports import ImageStore
 from imsync.service.copies import Copier
 from imsync.service.copy_notes import CopyNotes
-from imsync.service.estate import Estate
+from imsync.service.estate import Estate, RegionGivenUp
 from imsync.service.finalize import Finalizer
 from imsync.service.journal import Journal
 from imsync.service.summary import Result, Summary
@@ -78,7 +78,7 @@ class Reconciler:
             try:
                 copies[region] = [self._exact(summary, i) for i in estate.copies_of(source.id, region)]
             except ImsyncError as exc:
-                self._journal.record(summary, Result(source.id, region, "scan", Outcome.ERROR, str(exc), source.region))
+                self._unreadable(summary, source, region, exc)
         # A region whose listing failed is left out: without IMS's view of it, nothing may be copied there.
         readable = Policy(
             tuple(r for r in policy.regions if r in copies or r == source.region or self._rules.refusal(source, r)),
@@ -112,6 +112,15 @@ class Reconciler:
             )
             self._journal.record(summary, Result(source.id, region, "share", Outcome.REFUSED, reason, source.region))
         return actions
+
+    def _unreadable(self, summary: Summary, source: Image, region: str, exc: ImsyncError) -> None:
+        """A destination IMS did not list: the region fails the run once, each source's work there waits."""
+        why = str(exc)
+        if not isinstance(exc, (RegionGivenUp, OutOfTime)):
+            failed = f"{region} cannot be read ({exc}); given up for this run, the other regions go on"
+            self._journal.record(summary, Result("", region, "scan", Outcome.ERROR, failed))
+            why = f"{region} cannot be read in this run; the next run looks again"
+        self._journal.record(summary, Result(source.id, region, "scan", Outcome.DEFERRED, why, source.region))
 
     def _exact(self, summary: Summary, image: Image) -> Image:
         """`image` with its tags read one by one when the listing's "key.value" strings were ambiguous."""

@@ -11,7 +11,7 @@ from imsync.domain.model import Image, Lineage
 from imsync.domain.outcomes import Outcome
 from imsync.ports import ImageStore
 from imsync.service.estate import Estate
-from imsync.service.journal import Journal
+from imsync.service.journal import Journal, failure
 from imsync.service.summary import Result, Summary
 
 
@@ -46,7 +46,7 @@ class Scope:
             try:
                 images = estate.images(region)
             except ImsyncError as exc:
-                self._journal.record(summary, Result("", region, "scan", Outcome.ERROR, str(exc)))
+                self._journal.record(summary, Result("", region, "scan", failure(exc), str(exc)))
                 continue
             sources += [i for i in images if i.opted_in and (not wanted or i.id in wanted)]
         return sources

@@ -10,7 +10,7 @@ from imsync.domain.model import TAG_SHARED
 from imsync.domain.planner import Action, ShareMark
 from imsync.ports import ImageStore
 from imsync.retry import CALL_SECONDS, RESERVE_SECONDS, Deadline
-from imsync.service.journal import Journal, failure
+from imsync.service.journal import Journal, failure, write_failure
 from imsync.service.summary import Summary
 
 MEMBER_BATCH = 50  # images per member call: an assumption, IMS documents no limit for `images`
@@ -92,7 +92,7 @@ class Sharer:
                         jobs += self._add_members(summary, store, [action], missing, ended, looked=True)
                 return jobs
             reason = f"sharing with {len(projects)} project(s): {exc}"
-            self._journal.report(summary, batch[0], failure(exc), reason)
+            self._journal.report(summary, batch[0], write_failure(exc), reason)
             ended[id(batch[0])] = (SHARE_ERROR, str(exc))
             return []
 

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from imsync.domain.outcomes import Outcome
+from imsync.domain.outcomes import FAILS_RUN, Outcome
 
 
 @dataclass
@@ -38,7 +38,8 @@ class Summary:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and all(r.outcome != Outcome.ERROR for r in self.results)
+        """False when the run failed (FAILS_RUN): the handler then raises, and the platform counts a failure."""
+        return not self.errors and not any(r.outcome in FAILS_RUN for r in self.results)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,216 @@
+"""A failed run is a failed invocation; one bad region never holds the others back (issue 18, sections 3 and 4).
+
+The handlers are called raw here (not through tests/helpers/handlers.py, which returns a failed run's summary):
+FunctionGraph and Lambda count an invocation as failed only when the handler raises.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from functools import partial
+
+import pytest
+
+from imsync import bootstrap
+from imsync.config import Settings
+from imsync.domain.errors import RunFailed
+from imsync.function_files import handler
+from imsync.retry import Retrier
+from tests.e2e.conftest import HOME
+from tests.e2e.test_accept_shares import as_recipient, share, trusting
+from tests.helpers.events import load_event
+
+EAST, SOUTH = "cn-east-3", "cn-south-1"
+FUNCTIONS = ("replicate_on_create", "scheduled_dr_copy", "share_on_complete", "accept_shares")
+
+
+@pytest.fixture
+def emulated_backoff(cloud, monkeypatch):
+    """The SDK calls' retry pauses are the emulated cloud's time passing, not the test machine's."""
+    monkeypatch.setattr(bootstrap, "Retrier", partial(Retrier, sleep=cloud.clock.advance))
+
+
+def opted_in(cloud, name="golden", regions=EAST, **tags):
+    return cloud.region(HOME).add_image(name=name, tags={"imsync-regions": regions, **tags})
+
+
+def event_for(function, image_id):
+    if function == "replicate_on_create":
+        return load_event("cts_create_image.json", image_id=image_id)
+    return load_event("timer")
+
+
+def failed_run(function, event):
+    """The RunFailed the raw handler raises (the test fails if it returns)."""
+    with pytest.raises(RunFailed) as raised:
+        handler(function)(event, None)
+    failed = raised.value
+    assert failed.summary["ok"] is False and failed.summary["function"] == function, failed.summary
+    json.dumps(failed.summary)  # still the JSON summary callers read
+    return failed
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_wrong_secret_key_fails_the_invocation(cloud, imsync_env, monkeypatch, function):
+    image = opted_in(cloud)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "wrong-secret-key-0123456789abcdef")
+
+    failed = failed_run(function, event_for(function, image.id))
+
+    assert "credentials were not accepted" in str(failed), str(failed)
+    assert {r.status for r in cloud.requests} == {401}  # the emulator refused the signature: nothing was done
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_an_unreachable_ims_fails_the_invocation(cloud, imsync_env, monkeypatch, emulated_backoff, function):
+    image = opted_in(cloud)
+    with socket.socket() as closed:  # a port nothing listens on once the socket is closed
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    for region in cloud.regions:
+        monkeypatch.setenv("HUAWEICLOUD_SDK_REGION_IMS_" + region.upper().replace("-", "_"), f"http://127.0.0.1:{port}")
+
+    failed = failed_run(function, event_for(function, image.id))
+
+    assert HOME in str(failed) and failed.summary["results"], failed.summary
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_a_bad_setting_fails_the_invocation_and_names_the_variable(cloud, imsync_env, monkeypatch, function):
+    monkeypatch.setenv("IMSYNC_SHARE_TARGETS", "{not json")
+
+    failed = failed_run(function, event_for(function, "0" * 36))
+
+    assert failed.summary["error_type"] == "ConfigError" and "IMSYNC_SHARE_TARGETS" in str(failed), str(failed)
+    assert cloud.requests == []
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_an_internal_error_fails_the_invocation(cloud, imsync_env, monkeypatch, function):
+    def broken(cls, env=None):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(Settings, "from_env", classmethod(broken))
+
+    failed = failed_run(function, event_for(function, "0" * 36))
+
+    assert failed.summary["error_type"] == "InternalError" and "internal error (KeyError)" in str(failed)
+
+
+def test_a_bad_event_fails_the_invocation(cloud, imsync_env):
+    failed = failed_run("replicate_on_create", {"unexpected": "shape"})
+
+    assert failed.summary["error_type"] == "InvalidEvent"
+
+
+def test_the_message_names_the_first_errors_cut_and_says_how_many_more(cloud, imsync_env):
+    summary = {
+        "function": "scheduled_dr_copy",
+        "ok": False,
+        "results": [{"region": f"r{i}", "outcome": "error", "reason": "x" * 1000} for i in range(5)]
+        + [{"region": "r9", "outcome": "refused", "reason": "by policy"}],
+        "errors": [],
+    }
+
+    message = str(RunFailed(summary))
+
+    assert message.startswith("scheduled_dr_copy failed (5 errors): r0: xxx") and "and 2 more" in message
+    assert "r2: " in message and "r3: " not in message and "by policy" not in message and len(message) < 1200
+
+
+def test_policy_refusals_deferrals_throttling_and_running_copies_do_not_fail_a_run(
+    cloud, imsync_env, monkeypatch, emulated_backoff
+):
+    monkeypatch.setenv("IMSYNC_MAX_CONCURRENT_COPIES", "2")
+    home = cloud.region(HOME)
+    home.add_image(name="secret", encrypted=True, tags={"imsync-regions": EAST})  # IMS's rule: refused
+    home.add_image(name="abroad", tags={"imsync-regions": "eu-west-101"})  # not an allowed region: refused
+    home.add_image(name="partners", tags={"imsync-regions": EAST, "imsync-share": "nobody"})  # unknown alias
+    for n in range(3):
+        opted_in(cloud, name=f"web-{n}")
+    nightly = opted_in(cloud, name="nightly", **{"imsync-when": "schedule"})
+
+    on_event = handler("replicate_on_create")(load_event("cts_create_image.json", image_id=nightly.id), None)
+    first = handler("scheduled_dr_copy")(load_event("timer"), None)  # two copies start, the rest wait for the limit
+    monkeypatch.setenv("IMSYNC_MAX_CONCURRENT_COPIES", "5")
+    cloud.faults.add(status=429, method="POST", path="cross_region_copy", count=None)  # throttled, every try
+    second = handler("scheduled_dr_copy")(load_event("timer"), None)  # two copies running, three throttled
+    poll = handler("share_on_complete")(load_event("timer"), None)
+
+    assert on_event["ok"] and on_event["counts"] == {"deferred": 1}, on_event
+    assert first["ok"] and {"refused", "started", "deferred"} <= set(first["counts"]), first
+    assert second["ok"] and second["counts"]["waiting"] == 2, second
+    throttled = [r for r in second["results"] if r["action"] == "copy" and "APIGW.0308" in r["reason"]]
+    assert len(throttled) == 3 and {r["outcome"] for r in throttled} == {"deferred"}, second
+    assert poll["ok"], poll
+
+
+def test_a_dead_destination_is_listed_once_per_run_and_the_other_regions_go_on(cloud, imsync_env, emulated_backoff):
+    sources = [opted_in(cloud, name=f"s{n:02d}", regions=f"{EAST},{SOUTH}") for n in range(20)]
+    dead = cloud.faults.add(status=503, region=EAST, count=None)
+
+    failed = failed_run("scheduled_dr_copy", load_event("timer"))
+
+    listings = [r for r in cloud.requests if r.region == EAST]
+    assert 1 <= len(listings) == dead.fired <= Retrier().attempts, listings  # one listing, with its retries
+    assert all(r.method == "GET" and r.path.startswith("/v2/cloudimages") for r in listings), listings
+    summary = failed.summary
+    (region_error,) = [r for r in summary["results"] if r["outcome"] == "error"]
+    assert region_error["region"] == EAST and "image_id" not in region_error, region_error
+    assert "given up for this run" in region_error["reason"] and EAST in str(failed)
+    waiting = [r for r in summary["results"] if r["region"] == EAST and r["outcome"] == "deferred"]
+    assert sorted(r["image_id"] for r in waiting) == sorted(s.id for s in sources)
+    started = [r for r in summary["results"] if r["region"] == SOUTH and r["outcome"] == "started"]
+    assert len(started) == 5 and len(cloud.region(SOUTH).images()) == 5  # as many as IMS runs at once
+
+
+def test_a_corrected_secret_key_is_used_by_the_next_invocation_of_a_warm_instance(cloud, imsync_env, monkeypatch):
+    image = opted_in(cloud)
+    right = cloud.env["HUAWEICLOUD_SDK_SK"]
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "wrong-secret-key-0123456789abcdef")
+    failed_run("scheduled_dr_copy", load_event("timer"))
+
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", right)  # corrected (or rotated) in the same process
+    answer = handler("scheduled_dr_copy")(load_event("timer"), None)
+
+    assert answer["ok"] and answer["counts"] == {"started": 1}, answer
+    assert len(cloud.region(EAST).replicas_of(image.id)) == 1
+
+
+def test_a_tag_write_ims_answers_with_a_5xx_is_deferred_and_does_not_fail_the_run(cloud, imsync_env, emulated_backoff):
+    image = opted_in(cloud, **{"imsync-share": "partner"})
+    handler("replicate_on_create")(load_event("cts_create_image.json", image_id=image.id), None)
+    cloud.run_until_idle()
+    cloud.faults.add(status=503, method="POST", path=r"/tags/action$", count=None)
+
+    poll = handler("share_on_complete")(load_event("timer"), None)
+
+    (finalize,) = [r for r in poll["results"] if r["action"] == "finalize"]
+    assert finalize["outcome"] == "deferred" and "the next run tries again" in finalize["reason"], finalize
+    assert poll["ok"], poll
+
+
+def test_a_share_ims_ends_in_failure_fails_the_run(cloud, imsync_env):
+    image = opted_in(cloud, **{"imsync-share": "partner"})
+    handler("replicate_on_create")(load_event("cts_create_image.json", image_id=image.id), None)
+    cloud.run_until_idle()
+    cloud.fail_next_member_jobs()
+
+    failed = failed_run("share_on_complete", load_event("timer"))
+
+    assert "sharing failed (IMS job" in str(failed) and "IMG.0088" in str(failed), str(failed)
+
+
+def test_an_accept_ims_answers_with_a_5xx_is_deferred_and_untrusted_shares_do_not_fail_the_run(
+    cloud, monkeypatch, emulated_backoff
+):
+    stranger = cloud.add_account("stranger")
+    ours, theirs = share(cloud, name="ours"), share(cloud, stranger, name="theirs")
+    as_recipient(cloud, monkeypatch, IMSYNC_TRUSTED_OWNERS=trusting(cloud, cloud.owner))
+    cloud.faults.add(status=503, method="PUT", path=r"/v1/cloudimages/members$", count=None)
+
+    answer = handler("accept_shares")(load_event("accept_timer.json"), None)
+
+    outcomes = {r["image_id"]: r["outcome"] for r in answer["results"]}
+    assert outcomes == {ours.id: "deferred", theirs.id: "untrusted"} and answer["ok"], answer
