@@ -71,7 +71,9 @@ class Faults:
             re.compile(path)
         if after_effect and status is None:
             raise ValueError("after_effect needs a status to answer after the effect")
-        fault = Fault(status, region, method, path, count, probability, seed, delay, lose_answer, body, after_effect, slow)
+        fault = Fault(
+            status, region, method, path, count, probability, seed, delay, lose_answer, body, after_effect, slow
+        )
         fault._rng = random.Random(seed)
         with self._lock:
             self._rules.append(fault)
