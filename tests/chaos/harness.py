@@ -244,6 +244,7 @@ class ChaosRun:
         self._smn_seen = 0
         self._told: set[tuple[str, str, str, str]] = set()
         self._ready: Counter[str] = Counter()
+        self._stormed: set[tuple[str, str, str, str]] = set()
 
     # ---- set-up ------------------------------------------------------------------------------
 
@@ -716,9 +717,9 @@ class ChaosRun:
                 fact = (kind, str(notice.get("source_image_id")), str(notice.get("region")), "")
                 self._announced[fact] += 1
                 self._told.add(fact)
-                if self._announced[fact] > 2:
-                    times = self._announced[fact]
-                    self._violate("notice-storm", f"{fact[0]} for {fact[1]} in {fact[2]} announced {times} times")
+                if self._announced[fact] > 2 and fact not in self._stormed:
+                    self._stormed.add(fact)  # one finding per fact, however long the storm lasts
+                    self._violate("notice-storm", f"{fact[0]} for {fact[1]} in {fact[2]} announced 3 times")
             elif kind == DIGEST_TYPE:
                 for item in notice.get("items", []):
                     fact = (str(item.get("type")), str(item.get("source_image_id")), str(item.get("region")), "")
@@ -726,8 +727,8 @@ class ChaosRun:
             elif kind == READY_TYPE:
                 replica = str(notice.get("replica_id") or notice.get("image_id"))
                 self._ready[replica] += 1
-                if self._ready[replica] > 2:
-                    self._violate("notice-storm", f"replica {replica} announced ready {self._ready[replica]} times")
+                if self._ready[replica] == 3:
+                    self._violate("notice-storm", f"replica {replica} announced ready 3 times")
         self._smn_seen = len(messages)
 
     def _check_nothing_lost(self, final: list[dict[str, Any]]) -> None:
