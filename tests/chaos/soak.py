@@ -31,8 +31,9 @@ def report(seed: int, figures: Figures, violations: list[Violation], load: tuple
         f"max copies in flight seen by IMS: {figures.max_in_flight}",
         f"API requests: {figures.requests}; log lines scanned: {figures.log_lines}; summaries: {figures.summaries}",
         f"runs until converged (DR run + poll rounds, faults off): {converged}",
-        f"duplicates within the documented late-listing limit (source with 10 tags): "
-        f"{len(figures.tolerated_duplicates)}",
+        f"the unkind world: {', '.join(f'{k} {v}' for k, v in sorted(figures.episodes.items()))}; fresh instances "
+        f"{figures.fresh_instances}; sources with a full tag budget {figures.full_sources}",
+        f"notices published: {figures.notices}; failed runs (each raised): {figures.failed_runs}",
         f"violations: {len(violations)}",
         f"duration: {figures.seconds:.1f} s; load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
     ]

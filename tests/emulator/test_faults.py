@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from huaweicloudsdkcore.exceptions.exceptions import (
@@ -52,6 +54,36 @@ def test_server_errors(cloud, ims, status):
     assert exc.value.status_code == status and exc.value.error_code
     assert cloud.region(EAST).replicas_of(src.id) == []  # refused before any effect
     assert client.copy_image_cross_region(copy_request(src.id)).job_id
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_server_error_after_the_effect_leaves_the_copy_started(cloud, ims, status):
+    # The unkind case: IMS did the work and the client hears a 5xx; only the destination tells the truth.
+    src = cloud.region(NORTH).add_image(name="g")
+    cloud.faults.add(status=status, method="POST", path="cross_region_copy", after_effect=True)
+    with pytest.raises(ServerResponseException) as exc:
+        ims(NORTH).copy_image_cross_region(copy_request(src.id))
+    assert exc.value.status_code == status
+    assert len(cloud.region(EAST).replicas_of(src.id)) == 1
+
+
+def test_an_after_effect_fault_needs_a_status(cloud):
+    with pytest.raises(ValueError, match="after_effect"):
+        cloud.faults.add(after_effect=True)
+
+
+def test_a_slow_region_acts_after_the_client_gave_up(cloud, ims):
+    src = cloud.region(NORTH).add_image(name="g")
+    client = ims(NORTH, timeout=(1.0, 0.2))
+    client.list_images(ListImagesRequest())  # the project look-up happens before the fault
+    cloud.faults.add(slow=0.4, method="POST", path="cross_region_copy")
+    with pytest.raises((ConnectionException, requests.exceptions.ReadTimeout)):
+        client.copy_image_cross_region(copy_request(src.id))
+    # The server is still in its slow part when the client gives up: wait (bounded) for it to act.
+    deadline = time.monotonic() + 5
+    while not cloud.region(EAST).replicas_of(src.id) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(cloud.region(EAST).replicas_of(src.id)) == 1
 
 
 def test_fault_matches_region_only(cloud, ims):

@@ -22,6 +22,13 @@ class Fault:
     delay: float | None = None
     lose_answer: bool = False
     body: str | None = None  # answer 200 with this raw text instead of the real answer (after the effect)
+    # `status` answered AFTER the effect: IMS did the work, the client hears an error. Gateways answer 5xx when
+    # the backend is slow or the answer is lost on the way back, so an error is no proof nothing happened
+    # (the SDK's own note: a read timeout on POST has an unknown outcome; 502/504 are gateway answers).
+    after_effect: bool = False
+    # Seconds to wait BEFORE the effect, then answer normally: a slow region (past the client's timeout,
+    # the client gives up while IMS still acts on the request).
+    slow: float | None = None
     fired: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -54,13 +61,19 @@ class Faults:
         delay: float | None = None,
         lose_answer: bool = False,
         body: str | None = None,
+        after_effect: bool = False,
+        slow: float | None = None,
     ) -> Fault:
         """Add a rule; `count=None` fires without limit, `probability` draws from Random(seed)."""
         if status is not None and status not in (429, 500, 502, 503, 504):
             raise ValueError("status must be 429 or a 5xx code")
         if path is not None:
             re.compile(path)
-        fault = Fault(status, region, method, path, count, probability, seed, delay, lose_answer, body)
+        if after_effect and status is None:
+            raise ValueError("after_effect needs a status to answer after the effect")
+        fault = Fault(
+            status, region, method, path, count, probability, seed, delay, lose_answer, body, after_effect, slow
+        )
         fault._rng = random.Random(seed)
         with self._lock:
             self._rules.append(fault)

@@ -72,9 +72,11 @@ class _Handler(BaseHTTPRequestHandler):
         operation = route.operation if route else "unknown"
         account_name: str | None = None
         fault = cloud.faults.pick(region, self.command, path)
-        if fault is not None and fault.delay and (fault.status is not None):
+        if fault is not None and fault.slow:
+            time.sleep(fault.slow)
+        if fault is not None and fault.delay and fault.status is not None and not fault.after_effect:
             time.sleep(fault.delay)
-        if fault is not None and fault.status is not None:
+        if fault is not None and fault.status is not None and not fault.after_effect:
             code, msg = _FAULT_BODIES.get(fault.status, ("APIGW.0201", "injected fault"))
             self._record(region, path, operation, fault.status, None)
             self._send(fault.status, {"error_code": code, "error_msg": msg, "request_id": uuid.uuid4().hex})
@@ -98,6 +100,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = 401, {"error_code": "APIGW.0301", "error_msg": str(exc)}
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
+        if fault is not None and fault.status is not None:  # after_effect: the work is done, the answer an error
+            code, msg = _FAULT_BODIES.get(fault.status, ("APIGW.0201", "injected fault"))
+            self._record(region, path, operation, fault.status, account_name)
+            self._send(fault.status, {"error_code": code, "error_msg": msg, "request_id": uuid.uuid4().hex})
+            return
         if fault is not None and fault.lose_answer:
             # The effect above happened; the client never learns it.
             self._record(region, path, operation, 0, account_name)
