@@ -165,7 +165,7 @@ def wire_replicator(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] | None = None,
     time_of_day: Callable[[], float] | None = None,
-    open_shares: Callable[[], Sequence[Notice]] | None = None,
+    open_shares: Callable[[frozenset[str]], Sequence[Notice]] | None = None,
 ) -> Replicator:
     """The one place a Replicator is built: the functions' over the SDK, the CLI's over its own stores, the tests'.
 

@@ -165,6 +165,21 @@ def test_a_dead_destination_is_listed_once_per_run_and_the_other_regions_go_on(c
     assert len(started) == 5 and len(cloud.region(SOUTH).images()) == 5  # as many as IMS runs at once
 
 
+def test_an_account_that_also_accepts_does_not_ask_the_dead_region_again_for_its_digest(
+    cloud, imsync_env, emulated_backoff, monkeypatch
+):
+    # The chaos suite found it: the DR digest of an account that also accepts shares listed each accept region's
+    # pending shares, the dead one included, so a dead region cost two listings (and their retries) per run.
+    monkeypatch.setenv("IMSYNC_TRUSTED_OWNERS", cloud.recipient.projects[EAST])
+    monkeypatch.setenv("IMSYNC_ACCEPT_REGIONS", f"{EAST},{SOUTH}")
+    opted_in(cloud, regions=f"{EAST},{SOUTH}")
+    dead = cloud.faults.add(status=503, region=EAST, count=None)
+
+    failed_run("scheduled_dr_copy", load_event("timer"))
+
+    assert 1 <= dead.fired <= Retrier().attempts, [r for r in cloud.requests if r.region == EAST]
+
+
 def test_a_corrected_secret_key_is_used_by_the_next_invocation_of_a_warm_instance(cloud, imsync_env, monkeypatch):
     image = opted_in(cloud)
     right = cloud.env["HUAWEICLOUD_SDK_SK"]

@@ -183,10 +183,16 @@ class Acceptor:
             return Outcome.FAILED, f"IMS could not accept it ({detail}); the next run tries again while it is pending"
         return Outcome.WAITING, "IMS is still accepting it; the next run sees whether it is still pending"
 
-    def untrusted(self) -> list[dict[str, object]]:
-        """The shares waiting for a person in every accept region, for the DR run's digest (read errors are logged)."""
+    def untrusted(self, given_up: frozenset[str] = frozenset()) -> list[dict[str, object]]:
+        """The shares waiting for a person in every accept region, for the DR run's digest (read errors are logged).
+
+        `given_up`: regions that did not answer earlier in the run; they are not asked again until the next one.
+        """
         notices: list[dict[str, object]] = []
         for region in self.settings.accept_regions:
+            if region in given_up:
+                self._log(ShareResult("", region, "scan", Outcome.DEFERRED, "did not answer earlier in this run"))
+                continue
             try:
                 pending = self._inboxes(region).pending_shares()
             except ImsyncError as exc:

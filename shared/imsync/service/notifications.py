@@ -28,7 +28,7 @@ class Announcer:
         stuck_after_hours: float,
         wall_clock: Callable[[], float],
         out_of_time: Callable[[], bool],
-        open_shares: Callable[[], Sequence[Notice]] | None = None,
+        open_shares: Callable[[frozenset[str]], Sequence[Notice]] | None = None,
     ) -> None:
         self._stores = stores
         self._notifier = notifier
@@ -100,7 +100,7 @@ class Announcer:
         for image in self._left_behind(estate, sources):  # nothing of it is open any more
             self._write_mark(image, None)
         if as_digest and self._open_shares is not None:
-            items += self._open_shares()
+            items += self._open_shares(frozenset(estate.unreadable))  # a region given up is not asked again
         if as_digest and items:
             rest.append(digest(summary.function, items))
         self._publish(rest)
