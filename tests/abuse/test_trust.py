@@ -1,0 +1,48 @@
+"""Trust: whoever can tag an image or send an event gets no more than the settings allow (docs/security.md).
+
+Each test names the attack it stops; the real handlers run over the SDK against the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.abuse.conftest import HOME, writes
+from tests.helpers.events import load_event
+
+EAST = "cn-east-3"
+
+
+def timer(**options: object) -> dict[str, object]:
+    return {**load_event("timer"), "user_event": json.dumps(options)}
+
+
+# 1. Dry run: an event may ask for a dry run, never cancel one.
+
+
+def test_an_event_cannot_cancel_the_dry_run_setting(cloud, deployment, call, monkeypatch):
+    monkeypatch.setenv("IMSYNC_DRY_RUN", "true")
+    stranger = cloud.add_account("stranger")
+    monkeypatch.setenv("IMSYNC_TRUSTED_OWNERS", stranger.projects[HOME])
+    source = cloud.region(HOME).add_image(name="src", tags={"imsync-regions": EAST, "imsync-share": "partner"})
+    done = cloud.region(HOME).add_image(name="done", tags={"imsync-regions": EAST, "imsync-share": "partner"})
+    replica = cloud.region(EAST).add_image(name="copy", description=f"imsync:source={HOME}/{done.id} copied by imsync")
+    cloud.region(HOME).add_image(name="offered", owner=stranger, members={cloud.owner.projects[HOME]: "pending"})
+
+    answers = [
+        call("scheduled_dr_copy", timer(dry_run=False)),
+        call("scheduled_dr_copy", {"dry_run": False}),
+        call("scheduled_dr_copy", {**load_event("eventbridge_scheduled"), "detail": {"dry_run": False}}),
+        call("replicate_on_create", load_event("cts_create_image", image_id=source.id)),
+        call("share_on_complete", {"replica_id": replica.id, "region": EAST, "dry_run": False}),
+        call("share_on_complete", timer(dry_run=False)),
+        call("accept_shares", {**load_event("accept_timer"), "user_event": '{"dry_run": false}'}),
+        call("accept_shares", {"dry_run": False}),
+    ]
+
+    assert [a["dry_run"] for a in answers] == [True] * len(answers), answers
+    planned = [r for a in answers for r in a["results"] if r["outcome"] == "planned"]
+    assert len(planned) >= 4, answers  # the runs had work to do: a copy, a finalize, a share, an accept
+    assert writes(cloud) == []
