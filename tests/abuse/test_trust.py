@@ -46,3 +46,27 @@ def test_an_event_cannot_cancel_the_dry_run_setting(cloud, deployment, call, mon
     planned = [r for a in answers for r in a["results"] if r["outcome"] == "planned"]
     assert len(planned) >= 4, answers  # the runs had work to do: a copy, a finalize, a share, an accept
     assert writes(cloud) == []
+
+
+# 3. An account that both shares and accepts: its own outgoing shares are never pending shares.
+
+
+@pytest.mark.parametrize("trusts_itself", [True, False], ids=["trusting-itself", "trusting-a-partner"])
+def test_an_account_that_shares_and_accepts_never_takes_its_own_images_for_pending_shares(
+    cloud, deployment, call, monkeypatch, trusts_itself
+):
+    partner = cloud.add_account("stranger")
+    own, theirs = cloud.owner.projects[HOME], partner.projects[HOME]
+    monkeypatch.setenv("IMSYNC_TRUSTED_OWNERS", own if trusts_itself else theirs)
+    outgoing = cloud.region(HOME).add_image(name="ours", members={cloud.recipient.projects[HOME]: "pending"})
+    incoming = cloud.region(HOME).add_image(name="theirs", owner=partner, members={own: "pending"})
+
+    answers = [call("accept_shares", load_event("accept_timer")) for _ in range(2)]
+
+    for answer in answers:
+        assert outgoing.id not in {r["image_id"] for r in answer["results"]}, answer
+        assert answer["ok"], answer
+    (first,) = answers[0]["results"]
+    assert first["image_id"] == incoming.id
+    assert first["outcome"] == ("untrusted" if trusts_itself else "accepted"), answers
+    assert cloud.region(HOME).image(outgoing.id).members == {cloud.recipient.projects[HOME]: "pending"}
