@@ -70,3 +70,25 @@ def test_an_account_that_shares_and_accepts_never_takes_its_own_images_for_pendi
     assert first["image_id"] == incoming.id
     assert first["outcome"] == ("untrusted" if trusts_itself else "accepted"), answers
     assert cloud.region(HOME).image(outgoing.id).members == {cloud.recipient.projects[HOME]: "pending"}
+
+
+# 4. A dotted tag key that starts like an imsync key is not a policy, whether or not tags are copied.
+
+
+@pytest.mark.parametrize("copy_tags", ["false", "true"])
+def test_a_dotted_key_that_starts_like_a_policy_tag_is_not_a_policy(cloud, deployment, call, monkeypatch, copy_tags):
+    monkeypatch.setenv("IMSYNC_COPY_TAGS", copy_tags)
+    # Listed as "imsync-regions.cn-east-3_." and "imsync-share.partner.": split at the first dot, a policy.
+    planted = cloud.region(HOME).add_image(
+        name="dotted", tags={"imsync-regions.cn-east-3_": "", "imsync-share.partner": ""}
+    )
+    bystander = cloud.region(HOME).add_image(name="opted-in", tags={"imsync-regions": EAST})
+
+    call("replicate_on_create", load_event("cts_create_image", image_id=planted.id))
+    answer = call("scheduled_dr_copy", load_event("timer"))
+
+    assert answer["ok"], answer
+    assert cloud.region(EAST).replicas_of(planted.id) == []
+    assert len(cloud.region(EAST).replicas_of(bystander.id)) == 1
+    assert [w.path for w in writes(cloud) if planted.id in w.path] == []
+    assert any(r.method == "GET" and r.path.endswith(f"/images/{planted.id}/tags") for r in cloud.requests)
