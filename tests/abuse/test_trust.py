@@ -92,3 +92,34 @@ def test_a_dotted_key_that_starts_like_a_policy_tag_is_not_a_policy(cloud, deplo
     assert len(cloud.region(EAST).replicas_of(bystander.id)) == 1
     assert [w.path for w in writes(cloud) if planted.id in w.path] == []
     assert any(r.method == "GET" and r.path.endswith(f"/images/{planted.id}/tags") for r in cloud.requests)
+
+
+# 2. A planted replica: an image tagged imsync-source=<A> is not A's replica; only imsync's own evidence is.
+
+
+def test_a_planted_replica_neither_stops_the_copy_nor_is_shared_nor_accepted(cloud, deployment, call, monkeypatch):
+    source = cloud.region(HOME).add_image(name="golden", tags={"imsync-regions": EAST, "imsync-share": "partner"})
+    planted = cloud.region(EAST).add_image(
+        name=f"copy_{HOME}_golden", tags={"imsync-source": source.id, "imsync-source-region": HOME}
+    )
+
+    call("share_on_complete", {"replica_id": planted.id, "region": EAST})
+    call("scheduled_dr_copy", load_event("timer"))
+    cloud.run_until_idle()
+    call("share_on_complete", load_event("timer"))
+    cloud.run_until_idle()
+    call("scheduled_dr_copy", load_event("timer"))
+
+    marker = f"imsync:source={HOME}/{source.id}"
+    real = [i for i in cloud.region(EAST).images() if i.id != planted.id and i.description.startswith(marker)]
+    assert len(real) == 1 and real[0].status == "active"
+    assert set(real[0].members) == {cloud.recipient.projects[EAST]}
+    assert cloud.region(EAST).image(planted.id).members == {}
+    # The partner's accept_shares trusts the owner: only what imsync shared is there to accept.
+    for key, value in {"HUAWEICLOUD_SDK_AK": cloud.recipient.ak, "HUAWEICLOUD_SDK_SK": cloud.recipient.sk}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_DOMAIN_ID", cloud.recipient.domain_id)
+    monkeypatch.setenv("IMSYNC_TRUSTED_OWNERS", cloud.owner.projects[EAST])
+    monkeypatch.setenv("IMSYNC_ACCEPT_REGIONS", EAST)
+    accepted = call("accept_shares", load_event("accept_timer"))
+    assert [(r["image_id"], r["outcome"]) for r in accepted["results"]] == [(real[0].id, "accepted")], accepted
