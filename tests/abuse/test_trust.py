@@ -11,6 +11,7 @@ import pytest
 
 from tests.abuse.conftest import HOME, writes
 from tests.helpers.events import load_event
+from tests.test_config_hostile import fake_secret
 
 EAST = "cn-east-3"
 
@@ -123,3 +124,23 @@ def test_a_planted_replica_neither_stops_the_copy_nor_is_shared_nor_accepted(clo
     monkeypatch.setenv("IMSYNC_ACCEPT_REGIONS", EAST)
     accepted = call("accept_shares", load_event("accept_timer"))
     assert [(r["image_id"], r["outcome"]) for r in accepted["results"]] == [(real[0].id, "accepted")], accepted
+
+
+# 6. A secret pasted into the wrong setting is never echoed: not in the error, the answer or the log.
+
+
+@pytest.mark.parametrize("variable", ["IMSYNC_SMN_TOPIC_URN", "IMSYNC_TRUSTED_OWNERS", "IMSYNC_ALLOWED_REGIONS"])
+def test_a_secret_pasted_into_a_setting_reaches_no_answer_and_no_log(
+    cloud, deployment, call, secret, variable, monkeypatch, log_tap
+):
+    pasted = fake_secret()
+    secret(pasted)  # the `kept` fixture scans every log line and answer of this test for it
+    monkeypatch.setenv(variable, pasted)
+
+    answers = [call(name, load_event("timer")) for name in ("scheduled_dr_copy", "share_on_complete", "accept_shares")]
+
+    for answer in answers:
+        assert answer["ok"] is False and variable in json.dumps(answer), answer
+        assert "40-character value of letters and digits" in json.dumps(answer), answer
+    assert not [line for line in log_tap() if pasted[:12] in line]
+    assert writes(cloud) == []
