@@ -60,6 +60,8 @@ HOSTILE = {
     "copies written with an underscore": ({"IMSYNC_MAX_CONCURRENT_COPIES": "0_5"}, "IMSYNC_MAX_CONCURRENT_COPIES"),
     "an accept rate of centuries": ({"IMSYNC_ACCEPT_SCHEDULE": "99999d"}, "IMSYNC_ACCEPT_SCHEDULE"),
     "an agency with a newline inside": ({"IMSYNC_AGENCY": "imsync\ncopy"}, "IMSYNC_AGENCY"),
+    "thousands of regions": ({"IMSYNC_ALLOWED_REGIONS": ",".join(["cn-east-3"] * 5000)}, "at most 200"),
+    "thousands of aliases": ({"IMSYNC_SHARE_TARGETS": json.dumps({f"a{n}": {} for n in range(5000)})}, "at most 200"),
 }
 
 

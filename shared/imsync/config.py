@@ -32,6 +32,7 @@ WHOLE_NUMBER = re.compile(r"^[0-9]{1,6}\Z")
 DECIMAL = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,9})?\Z")  # no sign, exponent, nan or inf
 MAX_JSON = 65536  # characters of a JSON setting (FunctionGraph allows 4 KB of variables in all)
 MAX_TEMPLATE = 256
+MAX_ITEMS = 200  # regions, trusted owners, aliases, or projects per alias and region, in one setting
 MAX_IMS_CONCURRENT_COPIES = 5
 MAX_ACCEPT_EVERY_SECONDS = 7 * 86400
 # The fields README "Replica names" documents; nothing else, and no format spec or conversion.
@@ -182,8 +183,15 @@ def _region(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _list(env: Mapping[str, str], name: str) -> list[str]:
+    items = [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+    if len(items) > MAX_ITEMS:
+        raise ConfigError(f"{name}: {len(items)} items; at most {MAX_ITEMS}")
+    return items
+
+
 def _regions(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    items = [r.strip() for r in env.get(name, "").split(",") if r.strip()]
+    items = _list(env, name)
     bad = [(n, r) for n, r in enumerate(items, 1) if not REGION_ID.match(r)]
     if bad:
         n, value = bad[0]
@@ -206,6 +214,8 @@ def _share_targets(env: Mapping[str, str]) -> ShareTargets:
     expected = 'expected {"alias": {"region": ["project_id", ...]}}'
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: {expected}")
+    if len(data) > MAX_ITEMS:
+        raise ConfigError(f"{name}: {len(data)} aliases; at most {MAX_ITEMS}")
     targets: dict[str, dict[str, tuple[str, ...]]] = {}
     for alias, regions in data.items():
         if not ALIAS.match(alias):
@@ -221,6 +231,10 @@ def _share_targets(env: Mapping[str, str]) -> ShareTargets:
                 raise ConfigError(f"{name}: alias '{alias}': {shape(str(region))} is not a region ID like cn-north-4")
             if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
                 raise ConfigError(f"{name}: alias '{alias}', region {region}: expected a list of project IDs")
+            if len(projects) > MAX_ITEMS:
+                raise ConfigError(
+                    f"{name}: alias '{alias}', region {region}: {len(projects)} projects; at most {MAX_ITEMS}"
+                )
             bad = [(n, p) for n, p in enumerate(projects, 1) if not PROJECT_ID.match(p)]
             if bad:
                 n, value = bad[0]
@@ -307,7 +321,7 @@ def log_level(env: Mapping[str, str] | None = None) -> str:
 
 def _trusted_owners(env: Mapping[str, str]) -> frozenset[str]:
     name = "IMSYNC_TRUSTED_OWNERS"
-    items = [p.strip() for p in env.get(name, "").split(",") if p.strip()]
+    items = _list(env, name)
     bad = [(n, p) for n, p in enumerate(items, 1) if not PROJECT_ID.match(p)]
     if bad:
         n, value = bad[0]
