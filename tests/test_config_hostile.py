@@ -13,7 +13,7 @@ import string
 
 import pytest
 
-from imsync.config import Settings
+from imsync.config import Settings, event_bus
 from imsync.domain.errors import ConfigError
 from imsync.settings_file import file_and_environment, located
 
@@ -95,6 +95,19 @@ def test_a_newline_inside_the_settings_file_is_refused_with_the_file_and_key_nam
     message = str(located(err.value, origins))
     assert message.startswith(f"{file}: key share_targets (IMSYNC_SHARE_TARGETS: alias 'partner', region cn-east-3")
     assert "project 1 (a 33-character value of lowercase letters, digits and line breaks" in message
+
+
+@pytest.mark.parametrize("bus", ["imsync-notices", "arn:aws:events:eu-west-1:123456789012:event-bus/imsync"])
+def test_an_event_bus_name_or_arn_is_taken(bus):
+    assert event_bus({"IMSYNC_EVENT_BUS": bus + "\n"}) == bus
+
+
+def test_an_event_bus_setting_is_checked_and_never_echoed():
+    pasted = fake_secret() + "+/"
+    with pytest.raises(ConfigError) as err:
+        event_bus({"IMSYNC_EVENT_BUS": pasted})
+    assert str(err.value).startswith("IMSYNC_EVENT_BUS: a 42-character value of letters, digits and punctuation")
+    assert pasted[3:12] not in str(err.value)
 
 
 def fake_secret() -> str:

@@ -28,6 +28,10 @@ AGENCY = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 VAULT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 # [AWS Secrets Manager] a secret's name (1-512 of letters, digits and /_+=.@-) or its ARN.
 SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@:-]{1,2048}\Z")
+# [AWS EventBridge] a bus name (1-256 of letters, digits and /._-) or its ARN. Read by bootstrap.notifier.
+EVENT_BUS = re.compile(
+    r"^(arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/)?[A-Za-z0-9/._-]{1,256}\Z",
+)
 WHOLE_NUMBER = re.compile(r"^[0-9]{1,6}\Z")
 DECIMAL = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,9})?\Z")  # no sign, exponent, nan or inf
 MAX_JSON = 65536  # characters of a JSON setting (FunctionGraph allows 4 KB of variables in all)
@@ -305,6 +309,11 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in FALSE:
         return default if value == "" else False
     raise ConfigError(f"{name}: {shape(raw)} is not true or false (true, false, yes, no, on, off, 1 or 0)")
+
+
+def event_bus(env: Mapping[str, str] | None = None) -> str | None:
+    """IMSYNC_EVENT_BUS (AWS only: where notifications go when no SMN topic is set), checked; None when unset."""
+    return _name(os.environ if env is None else env, "IMSYNC_EVENT_BUS", EVENT_BUS, "an EventBridge bus name or ARN")
 
 
 def log_level(env: Mapping[str, str] | None = None) -> str:
