@@ -101,7 +101,8 @@ def test_whole_ecs_images_go_in_their_own_call_with_the_vault():
 def test_accept_trigger_reads_timer_options():
     event = {"trigger_type": "TIMER", "user_event": '{"regions": ["cn-east-3"], "dry_run": false}'}
 
-    assert accept_trigger(event) == AcceptTrigger(regions=("cn-east-3",), dry_run=False, source="timer")
+    # "dry_run": false means "as configured" (None): an event may ask for a dry run, never cancel one.
+    assert accept_trigger(event) == AcceptTrigger(regions=("cn-east-3",), dry_run=None, source="timer")
 
 
 @pytest.mark.parametrize("event", [{"detail": {"x": 1}}, {"events": []}, "{}", {"regions": []}])

@@ -42,20 +42,20 @@ def test_full_settings():
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"IMSYNC_HOME_REGION": "Beijing"}, "IMSYNC_HOME_REGION: 'Beijing' is not a region ID"),
-        ({"IMSYNC_ALLOWED_REGIONS": "cn-east-3,nowhere"}, "IMSYNC_ALLOWED_REGIONS: 'nowhere'"),
+        ({"IMSYNC_HOME_REGION": "Beijing"}, "IMSYNC_HOME_REGION: a 7-character value of letters is not a region ID"),
+        ({"IMSYNC_ALLOWED_REGIONS": "cn-east-3,nowhere"}, "IMSYNC_ALLOWED_REGIONS: item 2 (a 7-character value"),
         ({"IMSYNC_SHARE_TARGETS": "{not json"}, "IMSYNC_SHARE_TARGETS: not valid JSON"),
         ({"IMSYNC_SHARE_TARGETS": '["a"]'}, 'expected {"alias"'),
-        ({"IMSYNC_SHARE_TARGETS": '{"qa": {"cn-east-3": ["short"]}}'}, "'short' is not a project ID"),
-        ({"IMSYNC_SHARE_TARGETS": f'{{"q_a": {{"cn-east-3": ["{PID}"]}}}}'}, "alias 'q_a'"),
+        ({"IMSYNC_SHARE_TARGETS": '{"qa": {"cn-east-3": ["short"]}}'}, "project 1 (a 5-character value"),
+        ({"IMSYNC_SHARE_TARGETS": f'{{"q_a": {{"cn-east-3": ["{PID}"]}}}}'}, "an alias (a 3-character value"),
         ({"IMSYNC_VAULTS": '{"cn-east-3": 5}'}, "IMSYNC_VAULTS"),
         ({"IMSYNC_MAX_CONCURRENT_COPIES": "9"}, "must be 1 to 5"),
         ({"IMSYNC_MAX_CONCURRENT_COPIES": "many"}, "not a whole number"),
         ({"IMSYNC_NAME_TEMPLATE": "{source_nme}"}, "unknown field {source_nme}"),
         ({"IMSYNC_NAME_TEMPLATE": "copy_{source_name!x}"}, "use plain fields"),
         ({"IMSYNC_NAME_TEMPLATE": "copy_{source_name:d}"}, "use plain fields"),
-        ({"IMSYNC_COPY_TAGS": "perhaps"}, "IMSYNC_COPY_TAGS: 'perhaps' is not true or false"),
-        ({"IMSYNC_HTTP_TIMEOUT": "0"}, "between 0 and 600"),
+        ({"IMSYNC_COPY_TAGS": "perhaps"}, "IMSYNC_COPY_TAGS: a 7-character value of lowercase letters is not true"),
+        ({"IMSYNC_HTTP_TIMEOUT": "0"}, "from 0.1 to 600 seconds"),
     ],
 )
 def test_bad_settings_name_the_variable(env, message):
@@ -108,13 +108,16 @@ def test_recipient_and_notification_settings():
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"IMSYNC_TRUSTED_OWNERS": "partner-account"}, "IMSYNC_TRUSTED_OWNERS: 'partner-account' is not a project ID"),
-        ({"IMSYNC_ACCEPT_REGIONS": "cn-north-4,north"}, "IMSYNC_ACCEPT_REGIONS: 'north' is not a region ID"),
-        ({"IMSYNC_SMN_TOPIC_URN": "imsync-alerts"}, "IMSYNC_SMN_TOPIC_URN: 'imsync-alerts' is not an SMN topic URN"),
+        ({"IMSYNC_TRUSTED_OWNERS": "partner-account"}, "IMSYNC_TRUSTED_OWNERS: item 1 (a 15-character value"),
+        ({"IMSYNC_ACCEPT_REGIONS": "cn-north-4,north"}, "IMSYNC_ACCEPT_REGIONS: item 2 (a 5-character value"),
+        ({"IMSYNC_SMN_TOPIC_URN": "imsync-alerts"}, "IMSYNC_SMN_TOPIC_URN: a 13-character value of lowercase"),
         ({"IMSYNC_SMN_TOPIC_URN": "urn:smn:cn-north-4:abc:t"}, "is not an SMN topic URN like urn:smn:<region>"),
-        ({"IMSYNC_STUCK_AFTER_HOURS": "soon"}, "IMSYNC_STUCK_AFTER_HOURS: 'soon' is not a number of hours"),
-        ({"IMSYNC_STUCK_AFTER_HOURS": "0"}, "IMSYNC_STUCK_AFTER_HOURS: must be a positive number"),
-        ({"IMSYNC_STUCK_AFTER_HOURS": "nan"}, "IMSYNC_STUCK_AFTER_HOURS: must be a positive number"),
+        ({"IMSYNC_STUCK_AFTER_HOURS": "soon"}, "IMSYNC_STUCK_AFTER_HOURS: a 4-character value of lowercase letters is"),
+        ({"IMSYNC_STUCK_AFTER_HOURS": "0"}, "IMSYNC_STUCK_AFTER_HOURS: must be from 0.1 to 720 hours"),
+        (
+            {"IMSYNC_STUCK_AFTER_HOURS": "nan"},
+            "IMSYNC_STUCK_AFTER_HOURS: a 3-character value of lowercase letters is not",
+        ),
     ],
 )
 def test_bad_recipient_and_notification_settings_name_the_variable(env, message):

@@ -264,7 +264,8 @@ def test_batch_problems_are_capped() -> None:
 
 def test_sweep_options_as_an_object_and_singular_keys() -> None:
     event = {"trigger_type": "TIMER", "user_event": {"region": "cn-east-3", "image_id": ID, "dry_run": False}}
-    assert sweep_trigger(event) == SweepTrigger(regions=("cn-east-3",), image_ids=(ID,), dry_run=False, source="timer")
+    # "dry_run": false means "as configured" (None): an event may ask for a dry run, never cancel one.
+    assert sweep_trigger(event) == SweepTrigger(regions=("cn-east-3",), image_ids=(ID,), dry_run=None, source="timer")
     assert sweep_trigger({"trigger_type": "timer", "user_event": "  "}) == SweepTrigger(source="timer")
     assert sweep_trigger({}) == SweepTrigger()
     assert sweep_trigger({"dry_run": None}) == SweepTrigger()
@@ -523,7 +524,7 @@ def check_outcome(parse: Parser, event: object) -> None:
     regions = getattr(result, "regions", ()) + ((result.region,) if getattr(result, "region", None) else ())
     assert all(ID_RE.fullmatch(i) for i in ids)
     assert all(REGION_RE.fullmatch(r) for r in regions)
-    assert getattr(result, "dry_run", None) in (None, True, False)
+    assert getattr(result, "dry_run", None) in (None, True)  # an event may ask for a dry run, never cancel one
 
 
 def assert_safe_for_property(message: str) -> None:

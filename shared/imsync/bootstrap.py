@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from imsync.adapters.credentials import Credentials, resolve_credentials
-from imsync.config import Settings
+from imsync.config import Settings, event_bus
 from imsync.notices import Notice
 from imsync.observability import log_decision, logger
 from imsync.ports import ImageStore, Notifier, ShareInbox
@@ -83,7 +83,7 @@ def notifier(
         credentials = credentials or resolve_credentials(context, settings.credentials_secret)
         retrier = Retrier(Deadline.from_context(context))
         return SmnNotifier(settings.smn_topic_urn, credentials, settings.http_timeout, retrier)
-    bus = os.environ.get("IMSYNC_EVENT_BUS", "").strip()
+    bus = event_bus()
     if bus:
         from imsync.adapters.aws import EventBridgeNotifier
 

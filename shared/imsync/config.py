@@ -6,18 +6,40 @@ import json
 import os
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from imsync.domain.errors import ConfigError
 from imsync.domain.model import image_name
 
-REGION_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
+# Every pattern is ASCII-only and ends in \Z: `$` also matches before a trailing newline, and `\d` or int()
+# take any script's digits ("cn-north-\u0664", "\u0665"), so "partner\n" or a foreign digit would pass and
+# then never match what IMS shows.
+REGION_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+\Z")
+PROJECT_ID = re.compile(r"^[0-9a-f]{32}\Z")
 # urn:smn:<region>:<project ID>:<topic name>; SMN topic names are 1-255 letters, digits, '-' and '_'.
-SMN_TOPIC_URN = re.compile(r"^urn:smn:(?P<region>[a-z]{2}(-[a-z]+)+-\d+):[0-9a-f]{32}:[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
-ALIAS = re.compile(r"^[A-Za-z0-9.-]{1,43}$")  # an alias must fit in a tag value and contain no separator
+SMN_TOPIC_URN = re.compile(
+    r"^urn:smn:(?P<region>[a-z]{2}(-[a-z]+)+-[0-9]+):[0-9a-f]{32}:[A-Za-z0-9][A-Za-z0-9_-]{0,254}\Z"
+)
+ALIAS = re.compile(r"^[A-Za-z0-9.-]{1,43}\Z")  # an alias must fit in a tag value and contain no separator
+# [Terraform provider, huaweicloud_identity_agency] a name of 1-64 characters; imsync takes the ASCII ones.
+AGENCY = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
+# [Terraform provider, CBR vault] vault IDs are UUIDs; letters, digits, '-' and '_', at most 64.
+VAULT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
+# [AWS Secrets Manager] a secret's name (1-512 of letters, digits and /_+=.@-) or its ARN.
+SECRET_NAME = re.compile(r"^[A-Za-z0-9/_+=.@:-]{1,2048}\Z")
+# [AWS EventBridge] a bus name (1-256 of letters, digits and /._-) or its ARN. Read by bootstrap.notifier.
+EVENT_BUS = re.compile(
+    r"^(arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/)?[A-Za-z0-9/._-]{1,256}\Z",
+)
+WHOLE_NUMBER = re.compile(r"^[0-9]{1,6}\Z")
+DECIMAL = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,9})?\Z")  # no sign, exponent, nan or inf
+MAX_JSON = 65536  # characters of a JSON setting (FunctionGraph allows 4 KB of variables in all)
+MAX_TEMPLATE = 256
+MAX_ITEMS = 200  # regions, trusted owners, aliases, or projects per alias and region, in one setting
 MAX_IMS_CONCURRENT_COPIES = 5
+MAX_ACCEPT_EVERY_SECONDS = 7 * 86400
+# The fields README "Replica names" documents; nothing else, and no format spec or conversion.
 TEMPLATE_FIELDS = {"source_region", "source_name", "source_id"}
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
@@ -82,27 +104,23 @@ class Settings:
             home_region=home,
             source_regions=sources,
             allowed_regions=frozenset(_regions(env, "IMSYNC_ALLOWED_REGIONS")),
-            agency=env.get("IMSYNC_AGENCY", "").strip() or None,
+            agency=_name(env, "IMSYNC_AGENCY", AGENCY, "an IAM agency name (1-64 letters, digits, '_', '.', '-')"),
             share_targets=_share_targets(env),
             vaults=_vaults(env),
             max_concurrent_copies=_max_copies(env),
             name_template=_template(env),
             copy_tags=_bool(env, "IMSYNC_COPY_TAGS", True),
             dry_run=_bool(env, "IMSYNC_DRY_RUN", False),
-            http_timeout=_number(
-                env, "IMSYNC_HTTP_TIMEOUT", 30.0, "seconds", lambda v: 0 < v <= 600, "between 0 and 600"
+            http_timeout=_number(env, "IMSYNC_HTTP_TIMEOUT", 30.0, "seconds", 0.1, 600),
+            credentials_secret=_name(
+                env, "IMSYNC_CREDENTIALS_SECRET", SECRET_NAME, "a Secrets Manager secret name or ARN"
             ),
-            credentials_secret=env.get("IMSYNC_CREDENTIALS_SECRET", "").strip() or None,
-            share_wait_seconds=_number(
-                env, "IMSYNC_SHARE_WAIT_SECONDS", 30.0, "seconds", lambda v: 0 <= v <= 600, "0 to 600"
-            ),
+            share_wait_seconds=_number(env, "IMSYNC_SHARE_WAIT_SECONDS", 30.0, "seconds", 0, 600),
             log_level=log_level(env),
             trusted_owners=_trusted_owners(env),
             accept_regions=_regions(env, "IMSYNC_ACCEPT_REGIONS") or ((home,) if home else ()),
             smn_topic_urn=_topic_urn(env),
-            stuck_after_hours=_number(
-                env, "IMSYNC_STUCK_AFTER_HOURS", 12.0, "hours", lambda v: 0 < v < float("inf"), "a positive number of"
-            ),
+            stuck_after_hours=_number(env, "IMSYNC_STUCK_AFTER_HOURS", 12.0, "hours", 0.1, 720),
             accept_every_seconds=_accept_every(env),
         )
 
@@ -121,29 +139,77 @@ class Settings:
         return image_name(text, fallback=f"copy_{source_region}_{source_id}")
 
 
+def shape(value: str) -> str:
+    """A value described without being shown: its length and kinds of characters (it may be a pasted secret).
+
+    Errors about a setting never echo the value: "a 40-character value of letters and digits" says enough to
+    find the mistake, and nothing a log reader could use.
+    """
+    if not value:
+        return "an empty value"
+    kinds = []
+    if any(c.isascii() and c.isalpha() for c in value):
+        lower, upper = any("a" <= c <= "z" for c in value), any("A" <= c <= "Z" for c in value)
+        kinds.append("letters" if lower and upper else "lowercase letters" if lower else "capital letters")
+    if any("0" <= c <= "9" for c in value):
+        kinds.append("digits")
+    if any(c.isascii() and not c.isalnum() and c.isprintable() and c != " " for c in value):
+        kinds.append("punctuation")
+    if " " in value:
+        kinds.append("spaces")
+    if any(not c.isprintable() for c in value):
+        kinds.append("line breaks or other control characters")
+    foreign = next((i for i, c in enumerate(value) if not c.isascii() and c.isprintable()), None)
+    if foreign is not None:
+        kinds.append(f"non-ASCII characters (the first, U+{ord(value[foreign]):04X}, at position {foreign + 1})")
+    described = ", ".join(kinds[:-1]) + (" and " if len(kinds) > 1 else "") + kinds[-1]
+    return f"a {len(value)}-character value of {described}"
+
+
 def _json(env: Mapping[str, str], name: str) -> object:
     raw = env.get(name, "").strip()
     if not raw:
         return {}
+    if len(raw) > MAX_JSON:
+        raise ConfigError(f"{name}: {len(raw)} characters of JSON; at most {MAX_JSON} are read")
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: the JSON is nested too deeply; it takes an object of objects and lists") from None
 
 
 def _region(env: Mapping[str, str], name: str) -> str | None:
     value = env.get(name, "").strip()
     if value and not REGION_ID.match(value):
-        raise ConfigError(f"{name}: '{value[:60]}' is not a region ID like cn-north-4")
+        raise ConfigError(f"{name}: {shape(value)} is not a region ID like cn-north-4 (ASCII letters and digits)")
     return value or None
 
 
+def _list(env: Mapping[str, str], name: str) -> list[str]:
+    items = [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+    if len(items) > MAX_ITEMS:
+        raise ConfigError(f"{name}: {len(items)} items; at most {MAX_ITEMS}")
+    return items
+
+
 def _regions(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    items = [r.strip() for r in env.get(name, "").split(",") if r.strip()]
-    bad = [r for r in items if not REGION_ID.match(r)]
+    items = _list(env, name)
+    bad = [(n, r) for n, r in enumerate(items, 1) if not REGION_ID.match(r)]
     if bad:
-        raise ConfigError(f"{name}: {', '.join(repr(b[:60]) for b in bad)} is not a region ID like cn-north-4")
+        n, value = bad[0]
+        raise ConfigError(
+            f"{name}: item {n} ({shape(value)}) is not a region ID like cn-north-4; give region IDs separated by commas"
+        )
     return tuple(dict.fromkeys(items))
+
+
+def _name(env: Mapping[str, str], name: str, pattern: re.Pattern[str], what: str) -> str | None:
+    value = env.get(name, "").strip()
+    if value and not pattern.match(value):
+        raise ConfigError(f"{name}: {shape(value)} is not {what}")
+    return value or None
 
 
 def _share_targets(env: Mapping[str, str]) -> ShareTargets:
@@ -152,24 +218,32 @@ def _share_targets(env: Mapping[str, str]) -> ShareTargets:
     expected = 'expected {"alias": {"region": ["project_id", ...]}}'
     if not isinstance(data, dict):
         raise ConfigError(f"{name}: {expected}")
+    if len(data) > MAX_ITEMS:
+        raise ConfigError(f"{name}: {len(data)} aliases; at most {MAX_ITEMS}")
     targets: dict[str, dict[str, tuple[str, ...]]] = {}
     for alias, regions in data.items():
         if not ALIAS.match(alias):
             raise ConfigError(
-                f"{name}: alias '{alias[:60]}' must be 1-43 letters, digits, '-' or '.' (no '_': it separates items)"
+                f"{name}: an alias ({shape(alias)}) must be 1-43 letters, digits, '-' or '.' "
+                "(no '_': it separates items; no spaces or line breaks)"
             )
         if not isinstance(regions, dict):
             raise ConfigError(f"{name}: alias '{alias}': {expected}")
         targets[alias] = {}
         for region, projects in regions.items():
             if not REGION_ID.match(str(region)):
-                raise ConfigError(f"{name}: alias '{alias}': '{str(region)[:60]}' is not a region ID")
+                raise ConfigError(f"{name}: alias '{alias}': {shape(str(region))} is not a region ID like cn-north-4")
             if not isinstance(projects, list) or not all(isinstance(p, str) for p in projects):
                 raise ConfigError(f"{name}: alias '{alias}', region {region}: expected a list of project IDs")
-            bad = [p for p in projects if not PROJECT_ID.match(p)]
-            if bad:
+            if len(projects) > MAX_ITEMS:
                 raise ConfigError(
-                    f"{name}: alias '{alias}', region {region}: '{bad[0][:60]}' is not a project ID "
+                    f"{name}: alias '{alias}', region {region}: {len(projects)} projects; at most {MAX_ITEMS}"
+                )
+            bad = [(n, p) for n, p in enumerate(projects, 1) if not PROJECT_ID.match(p)]
+            if bad:
+                n, value = bad[0]
+                raise ConfigError(
+                    f"{name}: alias '{alias}', region {region}: project {n} ({shape(value)}) is not a project ID "
                     "(32 lowercase hex characters, as IAM shows it)"
                 )
             targets[alias][region] = tuple(dict.fromkeys(projects))
@@ -181,19 +255,20 @@ def _vaults(env: Mapping[str, str]) -> Mapping[str, str]:
     data = _json(env, name)
     if not isinstance(data, dict) or not all(isinstance(v, str) and v for v in data.values()):
         raise ConfigError(f'{name}: expected {{"region": "vault_id"}}')
-    bad = [r for r in data if not REGION_ID.match(r)]
-    if bad:
-        raise ConfigError(f"{name}: '{bad[0][:60]}' is not a region ID")
+    for region, vault in data.items():
+        if not REGION_ID.match(region):
+            raise ConfigError(f"{name}: {shape(region)} is not a region ID like cn-north-4")
+        if not VAULT_ID.match(vault):
+            raise ConfigError(f"{name}: region {region}: {shape(vault)} is not a CBR vault ID")
     return dict(data)
 
 
 def _max_copies(env: Mapping[str, str]) -> int:
     name = "IMSYNC_MAX_CONCURRENT_COPIES"
     raw = env.get(name, "").strip() or str(MAX_IMS_CONCURRENT_COPIES)
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: '{raw[:20]}' is not a whole number") from None
+    if not WHOLE_NUMBER.match(raw):
+        raise ConfigError(f"{name}: {shape(raw)} is not a whole number (ASCII digits)")
+    value = int(raw)
     if not 1 <= value <= MAX_IMS_CONCURRENT_COPIES:
         raise ConfigError(f"{name}: must be 1 to {MAX_IMS_CONCURRENT_COPIES} (IMS runs at most 5 copies per user)")
     return value
@@ -202,18 +277,25 @@ def _max_copies(env: Mapping[str, str]) -> int:
 def _template(env: Mapping[str, str]) -> str:
     name = "IMSYNC_NAME_TEMPLATE"
     template = env.get(name, "").strip() or "copy_{source_region}_{source_name}"
+    known = ", ".join("{" + f + "}" for f in sorted(TEMPLATE_FIELDS))
+    if len(template) > MAX_TEMPLATE:
+        raise ConfigError(f"{name}: {len(template)} characters; at most {MAX_TEMPLATE} (a name has at most 128)")
     try:
-        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+        parts = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
-    unknown = fields - TEMPLATE_FIELDS
-    if unknown:
-        known = ", ".join("{" + f + "}" for f in sorted(TEMPLATE_FIELDS))
-        raise ConfigError(f"{name}: unknown field {{{sorted(unknown)[0]}}}; use {known}")
-    try:  # conversions and format specs ({source_name!x}, {source_id:d}) only fail when used
-        template.format(source_region="cn-north-4", source_name="golden", source_id="0" * 36)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise ConfigError(f"{name}: {exc}; use plain fields like {{source_name}}") from None
+        raise ConfigError(f"{name}: {exc} (write {{{{ and }}}} for a brace); use the fields {known}") from None
+    for _, field_name, spec, conversion in parts:
+        if field_name is None:
+            continue
+        if field_name not in TEMPLATE_FIELDS:
+            # A field's name is shown only when it looks like a mistyped field, never a pasted value.
+            shown = f"{{{field_name}}}" if re.fullmatch(r"[a-z_]{1,30}", field_name) else f"({shape(field_name)})"
+            raise ConfigError(f"{name}: unknown field {shown}; use {known}")
+        if spec or conversion:
+            # {source_name:>999999999} would build a name of a billion characters before it is cut to 128.
+            raise ConfigError(
+                f"{name}: {{{field_name}}} has a format spec or conversion; use plain fields like {known}"
+            )
     return template
 
 
@@ -226,7 +308,12 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
         return True
     if value in FALSE:
         return default if value == "" else False
-    raise ConfigError(f"{name}: '{raw[:20]}' is not true or false")
+    raise ConfigError(f"{name}: {shape(raw)} is not true or false (true, false, yes, no, on, off, 1 or 0)")
+
+
+def event_bus(env: Mapping[str, str] | None = None) -> str | None:
+    """IMSYNC_EVENT_BUS (AWS only: where notifications go when no SMN topic is set), checked; None when unset."""
+    return _name(os.environ if env is None else env, "IMSYNC_EVENT_BUS", EVENT_BUS, "an EventBridge bus name or ARN")
 
 
 def log_level(env: Mapping[str, str] | None = None) -> str:
@@ -236,19 +323,20 @@ def log_level(env: Mapping[str, str] | None = None) -> str:
         raw = env.get(name, "").strip()
         if raw:
             if raw.upper() not in LOG_LEVELS:
-                raise ConfigError(f"{name}: '{raw[:20]}' is not a log level; use one of {', '.join(LOG_LEVELS)}")
+                raise ConfigError(f"{name}: {shape(raw)} is not a log level; use one of {', '.join(LOG_LEVELS)}")
             return raw.upper()
     return "INFO"
 
 
 def _trusted_owners(env: Mapping[str, str]) -> frozenset[str]:
     name = "IMSYNC_TRUSTED_OWNERS"
-    items = [p.strip() for p in env.get(name, "").split(",") if p.strip()]
-    bad = [p for p in items if not PROJECT_ID.match(p)]
+    items = _list(env, name)
+    bad = [(n, p) for n, p in enumerate(items, 1) if not PROJECT_ID.match(p)]
     if bad:
+        n, value = bad[0]
         raise ConfigError(
-            f"{name}: '{bad[0][:60]}' is not a project ID (32 lowercase hex characters: the owner IMS shows "
-            "on a shared image)"
+            f"{name}: item {n} ({shape(value)}) is not a project ID (32 lowercase hex characters: the owner IMS "
+            "shows on a shared image)"
         )
     return frozenset(items)
 
@@ -258,30 +346,28 @@ def _topic_urn(env: Mapping[str, str]) -> str | None:
     value = env.get(name, "").strip()
     if value and not SMN_TOPIC_URN.match(value):
         raise ConfigError(
-            f"{name}: '{value[:100]}' is not an SMN topic URN like urn:smn:<region>:<project ID>:<topic name>; "
+            f"{name}: {shape(value)} is not an SMN topic URN like urn:smn:<region>:<project ID>:<topic name>; "
             "copy it from the SMN console or the Terraform output, or unset it to log notifications"
         )
     return value or None
 
 
-def _number(
-    env: Mapping[str, str], name: str, default: float, unit: str, valid: Callable[[float], bool], rule: str
-) -> float:
-    """A number setting; ConfigError names the variable, what it got and the rule."""
+def _number(env: Mapping[str, str], name: str, default: float, unit: str, lowest: float, highest: float) -> float:
+    """A decimal number setting within [lowest, highest]; ConfigError names the variable and the rule."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}: '{raw[:20]}' is not a number of {unit}") from None
-    if not valid(value):
-        raise ConfigError(f"{name}: must be {rule} {unit}")
+    rule = f"from {lowest:g} to {highest:g} {unit}"
+    if not DECIMAL.match(raw):  # float() also takes 1e-300, nan, inf and other scripts' digits
+        raise ConfigError(f"{name}: {shape(raw)} is not a number of {unit} (ASCII digits, like 30 or 1.5): {rule}")
+    value = float(raw)
+    if not lowest <= value <= highest:
+        raise ConfigError(f"{name}: must be {rule}")
     return value
 
 
-_RATE = re.compile(r"^(?P<n>[1-9][0-9]*)\s*(?P<unit>m|h|d)$")
-_AWS_RATE = re.compile(r"^rate\((?P<n>[1-9][0-9]*) (?P<unit>minute|minutes|hour|hours|day|days)\)$")
+_RATE = re.compile(r"^(?P<n>[1-9][0-9]{0,5}) ?(?P<unit>m|h|d)\Z")
+_AWS_RATE = re.compile(r"^rate\((?P<n>[1-9][0-9]{0,5}) (?P<unit>minute|minutes|hour|hours|day|days)\)\Z")
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
 
 
@@ -292,7 +378,11 @@ def _accept_every(env: Mapping[str, str]) -> float:
     match = _RATE.match(raw) or _AWS_RATE.match(raw)
     if not match:
         raise ConfigError(
-            f"{name}: '{raw[:40]}' is not a rate like 5m, 1h, 1d or rate(5 minutes): set it to the rate accept_shares "
-            "runs at (a cron expression has no fixed interval), so that each untrusted share is announced by one run"
+            f"{name}: {shape(raw)} is not a rate like 5m, 1h, 1d or rate(5 minutes): set it to the rate "
+            "accept_shares runs at (a cron expression has no fixed interval), so that each untrusted share is "
+            "announced by one run"
         )
-    return int(match["n"]) * _UNIT_SECONDS[match["unit"][0]]
+    seconds = int(match["n"]) * _UNIT_SECONDS[match["unit"][0]]
+    if seconds > MAX_ACCEPT_EVERY_SECONDS:
+        raise ConfigError(f"{name}: at most every 7 days (a share waits for a person meanwhile)")
+    return seconds

@@ -69,7 +69,10 @@ class ShareInbox(Protocol):
     region: str
 
     def pending_shares(self) -> list[Image]:
-        """Images shared with this project that it has not accepted or rejected yet (all pages)."""
+        """Images other projects shared with this one that it has not accepted or rejected yet (all pages).
+
+        Never this project's own images, though IMS lists the ones it shares as `shared` too.
+        """
         ...
 
     def accept(self, image_ids: Sequence[str], vault_id: str | None) -> str:

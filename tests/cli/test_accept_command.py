@@ -59,7 +59,7 @@ def test_a_bad_trusted_owner_is_a_one_line_error(cloud, env, monkeypatch, run):
     result = run("accept")
 
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: IMSYNC_TRUSTED_OWNERS: 'partner' is not a project ID")
+    assert result.stderr.startswith("error: IMSYNC_TRUSTED_OWNERS: item 1 (a 7-character value of lowercase letters)")
     assert "Traceback" not in result.output
 
 

@@ -106,8 +106,30 @@ def test_bad_alias_project_id(cloud, env, run, monkeypatch):
     assert result.exit_code == 1
     found = checks(result)
     assert found["settings"]["status"] == "fail"
-    assert "'not-a-project' is not a project ID" in found["settings"]["detail"]
+    assert (
+        "project 1 (a 13-character value of lowercase letters and punctuation) is not a project ID"
+        in (found["settings"]["detail"])
+    )
     assert found["cloud checks"]["status"] == "skip"
+
+
+@pytest.mark.parametrize("where", ["alias", "region", "project"])
+def test_a_trailing_newline_in_the_share_targets_fails_the_doctor(cloud, env, run, monkeypatch, where):
+    # "partner\n" never matches the tag's "partner": doctor used to pass while nothing was ever shared.
+    alias, region, project = "partner", "cn-east-3", cloud.recipient.projects["cn-east-3"]
+    targets = {
+        "alias": {alias + "\n": {region: [project]}},
+        "region": {alias: {region + "\n": [project]}},
+        "project": {alias: {region: [project + "\n"]}},
+    }[where]
+    monkeypatch.setenv("IMSYNC_SHARE_TARGETS", json.dumps(targets))
+
+    result = run("doctor", "--json")
+
+    assert result.exit_code == 1
+    found = checks(result)
+    assert found["settings"]["status"] == "fail"
+    assert "IMSYNC_SHARE_TARGETS" in found["settings"]["detail"] and "line breaks" in found["settings"]["detail"]
 
 
 def test_alias_in_a_region_that_is_not_used_or_the_accounts_own_project(cloud, env, run, monkeypatch):

@@ -21,7 +21,8 @@ def test_a_bad_setting_is_one_line_and_the_fix(env, run, monkeypatch):
         result = run(command)
         assert result.exit_code == 2, (command, result.output)
         lines = result.stderr.splitlines()
-        assert lines[0] == "error: IMSYNC_MAX_CONCURRENT_COPIES: 'nine' is not a whole number"
+        expected = "a 4-character value of lowercase letters is not a whole number (ASCII digits)"
+        assert lines[0] == f"error: IMSYNC_MAX_CONCURRENT_COPIES: {expected}"
         assert lines[1].startswith("  fix: ")
         assert len(lines) == 2 and "Traceback" not in result.output
 

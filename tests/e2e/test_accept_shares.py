@@ -184,9 +184,9 @@ def test_a_bad_event_changes_nothing_and_says_why(cloud, monkeypatch, event, wor
 @pytest.mark.parametrize(
     ("settings", "words"),
     [
-        ({"IMSYNC_TRUSTED_OWNERS": "not-a-project"}, "IMSYNC_TRUSTED_OWNERS: 'not-a-project' is not a project ID"),
+        ({"IMSYNC_TRUSTED_OWNERS": "not-a-project"}, "IMSYNC_TRUSTED_OWNERS: item 1 (a 13-character value"),
         ({"IMSYNC_TRUSTED_OWNERS": "A" * 32}, "is not a project ID (32 lowercase hex"),
-        ({"IMSYNC_ACCEPT_REGIONS": "north"}, "IMSYNC_ACCEPT_REGIONS: 'north' is not a region ID"),
+        ({"IMSYNC_ACCEPT_REGIONS": "north"}, "IMSYNC_ACCEPT_REGIONS: item 1 (a 5-character value"),
         ({"IMSYNC_HOME_REGION": ""}, "IMSYNC_ACCEPT_REGIONS is not set"),
     ],
 )

@@ -1,8 +1,8 @@
 """The emulator's notion of a replica (ImageRecord.source_id) is the lineage imsync reads over IMS.
 
-The emulator used to parse the `imsync:source=<region>/<id>` marker itself, preferring it to the
-`imsync-source` tag and accepting only hex IDs, while imsync prefers the tag and accepts any ID: the
-test oracles (replicas_of, the chaos harness) then disagreed with imsync on such images.
+The emulator used to parse the `imsync:source=<region>/<id>` marker itself, accepting only hex IDs,
+while imsync accepted any ID: the test oracles (replicas_of, the chaos harness) then disagreed with
+imsync on such images. Both now believe the marker alone (the tags are a claim anyone may write).
 """
 
 from __future__ import annotations
@@ -19,15 +19,16 @@ SRC = "0b4f5e3a-1c2d-4e5f-8a9b-000000000001"
 OTHER = "0b4f5e3a-1c2d-4e5f-8a9b-000000000002"
 TAGGED = {"imsync-source": SRC, "imsync-source-region": "cn-east-3"}
 
+# Only the marker imsync writes at copy time is evidence; anyone who may tag can write the tags (security.md).
 CASES = [
-    ("tag only", TAGGED, "", SRC),
+    ("tag only: a claim, not evidence", TAGGED, "", None),
     ("marker only", {}, f"copy imsync:source=cn-east-3/{SRC}", SRC),
     ("both agreeing", TAGGED, f"imsync:source=cn-east-3/{SRC}", SRC),
-    ("both disagreeing: the tag wins", TAGGED, f"imsync:source=cn-east-3/{OTHER}", SRC),
+    ("both disagreeing: the marker wins", TAGGED, f"imsync:source=cn-east-3/{OTHER}", OTHER),
     ("empty tag: the marker counts", {"imsync-source": ""}, f"imsync:source=cn-east-3/{OTHER}", OTHER),
     ("short non-hex ID in the marker", {}, "imsync:source=cn-east-3/img-7", "img-7"),
     ("marker ID ends at an odd character", {}, f"imsync:source=cn-east-3/{SRC}_old", SRC),
-    ("odd ID in the tag", {"imsync-source": "abc"}, "", "abc"),
+    ("odd ID in the tag", {"imsync-source": "abc"}, "", None),
     ("upper-case region: no marker", {}, f"imsync:source=CN-East-3/{SRC}", None),
     ("neither", {"imsync-regions": "cn-east-3"}, "golden image", None),
 ]

@@ -28,7 +28,12 @@ class HuaweiShareInbox(HuaweiImageStore):
             request = ListImagesRequest(imagetype="shared", member_status="pending", limit=PAGE_SIZE, marker=marker)
             return answer_json(self._call(operation, partial(list_images_raw, request=request)))
 
-        return [image_from_api(item, self.region) for item in all_pages(page, "images", "id", operation)]
+        # IMS lists the images this project shares with others as `shared` too, and the member filter does not
+        # apply to their owner ([IMS API reference, "Querying images"], __imagetype): an account that both shares
+        # and accepts would take its own outgoing shares for incoming ones. An image it owns is never pending.
+        own = self.project_id
+        images = [image_from_api(item, self.region, own) for item in all_pages(page, "images", "id", operation)]
+        return [image for image in images if not image.owned]
 
     def accept(self, image_ids: Sequence[str], vault_id: str | None) -> str:
         body = BatchUpdateMembersRequestBody(

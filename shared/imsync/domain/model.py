@@ -63,16 +63,24 @@ class Image:
 
     @property
     def lineage(self) -> Lineage | None:
-        """The source this image is a replica of, from its tags or its description marker."""
-        source = self.tags.get(TAG_SOURCE)
-        if source:
-            return Lineage(self.tags.get(TAG_SOURCE_REGION, ""), source)
+        """The source this image is imsync's replica of: the marker imsync wrote into its description at copy time.
+
+        The `imsync-source` tags imsync adds once the copy is active are not evidence of it: whoever may tag an
+        image could write them on any image and have it taken for a replica, shared in its source's name, while
+        the source itself is never copied (docs/security.md, "A planted replica").
+        """
         match = _MARKER.search(self.description or "")
         return Lineage(match["region"], match["id"]) if match else None
 
     @property
+    def claimed_source(self) -> str:
+        """The source the image says it was copied from, by its marker or else its `imsync-source` tag ("": none)."""
+        return self.lineage.source_id if self.lineage else self.tags.get(TAG_SOURCE, "")
+
+    @property
     def is_replica(self) -> bool:
-        return self.lineage is not None
+        """Whether the image says it is a replica (marker or `imsync-source` tag): either way it is never a source."""
+        return bool(self.claimed_source)
 
     @property
     def opted_in(self) -> bool:

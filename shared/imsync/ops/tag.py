@@ -108,7 +108,7 @@ def tag(
         if found.is_replica:
             raise UsageProblem(
                 f"{found.name or found.id} is a replica made by imsync, not a source image",
-                f"tag its source image instead ({found.lineage.source_id if found.lineage else '?'})",
+                f"tag its source image instead ({found.claimed_source})",
             )
         refused = problems(rt.settings, found, tags)
         if refused:

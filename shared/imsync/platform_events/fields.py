@@ -146,8 +146,12 @@ class Options:
         return None if value is None else region_id(value, self.key("region"))
 
     def dry_run(self) -> bool | None:
-        """The dry_run option: true, false, or None when absent or null."""
+        """The dry_run option: True when the event asks for a dry run, else None (the IMSYNC_DRY_RUN setting).
+
+        An event may ask for a dry run, never cancel one: whoever can send an event must not be able to turn a
+        deployment that is set to change nothing into one that writes, so ``false`` means "as configured".
+        """
         value = self.values.get("dry_run")
         if value is None or isinstance(value, bool):
-            return value
+            return True if value else None
         raise bad_field(self.key("dry_run"), f"must be true, false or null, got {excerpt(value)}")

@@ -123,16 +123,21 @@ class Reconciler:
         self._journal.record(summary, Result(source.id, region, "scan", Outcome.DEFERRED, why, source.region))
 
     def _exact(self, summary: Summary, image: Image) -> Image:
-        """`image` with its tags read one by one when the listing's "key.value" strings were ambiguous."""
-        if image.tags_exact or not self._settings.copy_tags or image.gone:
+        """`image` with its tags read one by one when the listing's "key.value" strings were ambiguous.
+
+        Whatever IMSYNC_COPY_TAGS says: a dotted key such as `imsync-regions.cn-east-3_` is listed as
+        `imsync-regions.cn-east-3_.` and would otherwise be read as a policy the image does not have.
+        """
+        if image.tags_exact or image.gone or not (self._settings.copy_tags or _policy_ambiguous(image)):
             return image
         try:
             tags = self._stores(image.region).get_tags(image.id)
         except ImsyncError as exc:
-            # Planning on the guess is safe: imsync only writes the tags it can read exactly (next run).
+            # Planning without the ambiguous tags is safe: no policy is guessed, and imsync only writes the tags
+            # it can read exactly (next run).
             why = f"reading its tags: {exc}"
             self._journal.record(summary, Result(image.id, image.region, "read", Outcome.ERROR, why))
-            kept = {k: v for k, v in image.tags.items() if k.startswith(POLICY_PREFIX) or "." not in v}
+            kept = {k: v for k, v in image.tags.items() if "." not in v}
             return dataclasses.replace(image, tags=kept)
         return dataclasses.replace(image, tags=tags, tags_exact=True)
 
@@ -142,3 +147,8 @@ class Reconciler:
             return self._stores(region).project_id or None
         except ImsyncError:
             return None
+
+
+def _policy_ambiguous(image: Image) -> bool:
+    """Whether a listed "key.value" string may be a longer, dotted key that only starts like an imsync key."""
+    return any(key.startswith(POLICY_PREFIX) and "." in value for key, value in image.tags.items())

@@ -95,11 +95,14 @@ class Scope:
         return image
 
     def _is_source(self, image: Image, summary: Summary) -> bool:
-        if lineage := image.lineage:
-            why = (
-                f"this is imsync's replica of {lineage.source_region}/{lineage.source_id}; "
-                "replicas are never copied again"
+        if image.is_replica:
+            lineage = image.lineage
+            what = (
+                f"this is imsync's replica of {lineage.source_region}/{lineage.source_id}"
+                if lineage
+                else f"its imsync-source tag says it is a replica of {image.claimed_source}"
             )
+            why = f"{what}; replicas are never copied again"
             self._journal.record(summary, Result(image.id, image.region, "ignore", Outcome.IGNORED, why))
             return False
         if not image.opted_in:
