@@ -60,9 +60,9 @@ def test_room_for_the_mark_within_ten_tags_and_the_share_marks_slot():
     assert not has_room(image({**nine, MARK: "abcdef"}), copy_regions={"cn-east-3"})  # the mark must give way
 
 
-def test_each_share_falls_in_one_runs_interval():
+def test_each_share_falls_in_one_or_two_runs_intervals():
     runs = [1000.0 + 300 * n for n in range(5)]
     for shared in (1000.0, 1001.0, 1299.0, 1300.0, 1750.0):
         text = datetime.fromtimestamp(shared, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        assert sum(bool(new_in_this_run(text, now, 300)) for now in runs) == 1, shared
+        assert 1 <= sum(bool(new_in_this_run(text, now, 300)) for now in runs) <= 2, shared
     assert new_in_this_run("not a time", 1000.0, 300) is None

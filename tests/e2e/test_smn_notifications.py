@@ -13,6 +13,7 @@ from huaweicloudsdksmn.v2.region.smn_region import SmnRegion
 from imsync import bootstrap
 from imsync.adapters.credentials import Credentials
 from imsync.adapters.huawei_smn import SmnNotifier
+from imsync.domain.errors import NotDelivered
 from imsync.notify import LogNotifier
 from imsync.retry import Retrier
 from tests.e2e.conftest import HOME
@@ -77,8 +78,10 @@ def test_a_bad_signature_is_refused_and_logged(cloud, monkeypatch, capsys):
         monkeypatch.setenv(key, value)
     notifier = SmnNotifier(topic, Credentials(cloud.owner.ak, "not-the-secret-key"))
 
-    notifier.publish([REFUSED])
+    with pytest.raises(NotDelivered) as failed:  # tried, logged, and named: the caller must not mark it as told
+        notifier.publish([REFUSED])
 
+    assert failed.value.undelivered == [REFUSED]
     assert cloud.smn.messages() == []
     logged = capsys.readouterr().out
     assert "APIGW.0301" in logged and "signature does not match" in logged
@@ -118,7 +121,8 @@ def test_no_endpoint_for_the_topics_region_is_logged_with_the_variable_to_set(cl
         monkeypatch.setenv(key, value)
     topic = f"urn:smn:xx-nowhere-9:{cloud.owner.projects[HOME]}:imsync-alerts"
 
-    SmnNotifier(topic, owner_credentials(cloud)).publish([REFUSED])
+    with pytest.raises(NotDelivered):
+        SmnNotifier(topic, owner_credentials(cloud)).publish([REFUSED])
 
     assert "set HUAWEICLOUD_SDK_REGION_SMN_XX_NOWHERE_9" in capsys.readouterr().out
 
@@ -129,7 +133,8 @@ def test_an_smn_that_does_not_answer_is_logged_as_smn_not_ims(cloud, monkeypatch
     monkeypatch.setenv("HUAWEICLOUD_SDK_REGION_SMN_CN_NORTH_4", "http://127.0.0.1:9")  # nothing listens there
     topic = cloud.smn.add_topic("imsync-alerts", HOME)
 
-    SmnNotifier(topic, owner_credentials(cloud), timeout=2.0).publish([REFUSED])
+    with pytest.raises(NotDelivered):
+        SmnNotifier(topic, owner_credentials(cloud), timeout=2.0).publish([REFUSED])
 
     logged = capsys.readouterr().out
     assert "notification not delivered" in logged and "no answer from SMN" in logged, logged

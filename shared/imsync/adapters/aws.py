@@ -11,11 +11,12 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from imsync.domain.errors import CloudError, ConfigError, Throttled, Unavailable
+from imsync.domain.errors import ConfigError, NotDelivered, Throttled, Unavailable
+from imsync.notices import NOTICE_TYPES
 
 logger = logging.getLogger(__name__)
 
-EVENT_TYPES = frozenset({"imsync.replica.ready", "imsync.copy.failed", "imsync.copy.refused"})
+EVENT_TYPES = frozenset(NOTICE_TYPES)  # every notice type is an event's detail-type (defined in imsync.notices)
 EVENT_SOURCE = "imsync"
 PUT_EVENTS_MAX_ENTRIES = 10  # PutEvents accepts at most 10 entries per call
 
@@ -83,16 +84,15 @@ def secret_credentials(secret_name: str, client: Any = None) -> tuple[str, str, 
     return data["ak"].strip(), data["sk"].strip(), (token.strip() or None) if token else None
 
 
-class NotificationFailed(CloudError):
+class NotificationFailed(NotDelivered):
     """Some notifications were not accepted by EventBridge; the others were delivered."""
 
-    retryable = True
-
-    def __init__(self, failures: list[tuple[str, str, str]]) -> None:
+    def __init__(self, failures: list[tuple[str, str, str]], undelivered: list[Mapping[str, object]]) -> None:
         self.failures = failures
         summary = "; ".join(f"{detail_type}: {code}" for detail_type, code, _ in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
-        super().__init__("events:PutEvents", "FailedEntries", f"{len(failures)} not delivered: {summary}{more}")
+        message = f"{len(failures)} not delivered: {summary}{more}"
+        super().__init__("events:PutEvents", undelivered, "FailedEntries", message)
 
 
 class EventBridgeNotifier:
@@ -126,21 +126,29 @@ class EventBridgeNotifier:
 
     def publish(self, events: Iterable[Mapping[str, object]]) -> None:
         """Put every event on the bus, 10 per call; raise NotificationFailed naming any not delivered."""
+        events = list(events)
         entries = [self._entry(e) for e in events]  # check them all before sending any
         failures: list[tuple[str, str, str]] = []
+        undelivered: list[Mapping[str, object]] = []
         for start in range(0, len(entries), PUT_EVENTS_MAX_ENTRIES):
             batch = entries[start : start + PUT_EVENTS_MAX_ENTRIES]
+            sent = events[start : start + PUT_EVENTS_MAX_ENTRIES]
             try:
                 answer = self.client.put_events(Entries=batch)
             except Exception as exc:  # one failed call must not stop the other batches
                 code = _error_code(exc)
                 failures.extend((e["DetailType"], code, "") for e in batch)
+                undelivered += sent
                 continue
             if not answer.get("FailedEntryCount"):
                 continue
-            for entry, result in zip(batch, answer.get("Entries", []), strict=False):
+            results = list(answer.get("Entries", []))
+            for index, (entry, event) in enumerate(zip(batch, sent, strict=True)):
+                # PutEvents answers one result per entry, in order; a missing result is not a delivery.
+                result = results[index] if index < len(results) else {"ErrorCode": "NoResult"}
                 if result.get("ErrorCode"):
                     failures.append((entry["DetailType"], result["ErrorCode"], result.get("ErrorMessage", "")))
+                    undelivered.append(event)
         if failures:
             for detail_type, code, message in failures:
                 logger.error(
@@ -152,4 +160,4 @@ class EventBridgeNotifier:
                         "reason": message,
                     },
                 )
-            raise NotificationFailed(failures)
+            raise NotificationFailed(failures, undelivered)

@@ -6,13 +6,13 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from imsync.domain.errors import ImsyncError
-from imsync.domain.model import TAG_SHARED
+from imsync.domain.model import TAG_SHARED, TAG_SOURCE
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import MAX_SHARE_ATTEMPTS, Action, ShareMark
 from imsync.notices import READY
 from imsync.ports import ImageStore
 from imsync.service.journal import OUT_OF_TIME, Journal, failure
-from imsync.service.sharing import SHARE_FAILED, SHARED, SHARING, Sharer
+from imsync.service.sharing import ALREADY, SHARE_FAILED, SHARED, SHARING, Sharer
 from imsync.service.summary import Summary
 
 
@@ -80,7 +80,7 @@ class Finalizer:
         report = self._journal.report
         if share == SHARED:
             report(summary, action, Outcome.DONE, finalize_reason(action))
-            if action.replica is not None:
+            if action.replica is not None and not was_ready(action, detail):
                 self._notify(READY, action, finalize_reason(action))
         elif share == SHARING:
             report(summary, action, Outcome.WAITING, f"IMS is still adding the members ({detail}); the next run checks")
@@ -93,6 +93,22 @@ class Finalizer:
             )
             report(summary, action, Outcome.FAILED, f"sharing failed ({detail}); {retry}")
         # SHARE_ERROR was reported where the call failed
+
+
+def was_ready(action: Action, detail: str) -> bool:
+    """Whether the replica was ready (tagged and shared) before this run: then "replica ready" was sent already.
+
+    IMS holds the answer on the replica itself, as its tags were before this run: a done share mark (written
+    with the lineage tags, in the run that made it ready), or the lineage tag of a replica that shares with
+    nobody. A replica with no room for the share mark was ready if its members were all there already.
+    An owner who edits a tag makes the replica's tags stale, not the replica new: it is not announced again.
+    """
+    before = action.replica.tags if action.replica is not None else {}
+    if not action.projects:
+        return TAG_SOURCE in before or TAG_SOURCE not in {**before, **action.tags}  # a tag that never fits: quiet
+    if TAG_SHARED in before:
+        return ShareMark.read(before[TAG_SHARED]).done
+    return detail == ALREADY
 
 
 def finalize_reason(action: Action, planned: bool = False) -> str:
