@@ -9,7 +9,7 @@ reads the mark, asks what is new, announces it, and writes the mark back.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 
 from imsync.domain.model import COPY_CLAIM_PREFIX, MAX_TAG_VALUE, MAX_TAGS, TAG_SHARE, TAG_SHARED, Image
@@ -137,3 +137,23 @@ def digest(function: str, items: list[Notice]) -> dict[str, object]:
         "count": len(items),
         "items": [{k: item[k] for k in fields if item.get(k)} for item in items],
     }
+
+
+def cut_to_fit(notice: Notice, fits: Callable[[Notice], bool]) -> Notice:
+    """`notice` as one message a notifier takes: a digest too long keeps its first items and counts the rest.
+
+    `fits` says whether a notice fits the notifier's message limit (SMN's 256 KB, EventBridge's 256 KB entry).
+    The cut digest keeps its `count` of all items and says how many it left out (`left_out`); `imsync status`
+    lists them all. Other notices are never near a limit and come back unchanged.
+    """
+    items = notice.get("items")
+    if fits(notice) or not isinstance(items, list):
+        return notice
+    low, high = 0, len(items)  # the most items that fit: a binary search, each step one rendering
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits({**notice, "items": items[:middle], "left_out": len(items) - middle}):
+            low = middle
+        else:
+            high = middle - 1
+    return {**notice, "items": items[:low], "left_out": len(items) - low}

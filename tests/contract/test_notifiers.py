@@ -166,3 +166,34 @@ def test_the_log_takes_every_notice_type(caplog):
 
     logged = [r.notification["type"] for r in caplog.records if r.getMessage() == "notification"]
     assert logged == list(ALL_TYPES)
+
+
+def big_digest(items: int = 1500) -> dict[str, object]:
+    listed = [dict(notice("imsync.copy.refused", n), reason="r" * 200) for n in range(items)]
+    return {"type": "imsync.digest", "function": "scheduled_dr_copy", "count": items, "items": listed}
+
+
+def test_eventbridge_cuts_a_digest_too_long_for_one_entry_and_says_how_many_it_left_out(bus):
+    EventBridgeNotifier(BUS).publish([big_digest()])
+
+    (event,) = bus()
+    kept, left_out = event["detail"]["items"], event["detail"]["left_out"]
+    assert event["detail"]["count"] == 1500 and left_out == 1500 - len(kept) > 0
+    assert len(json.dumps(event["detail"]).encode()) <= 256 * 1024
+
+
+def test_eventbridge_keeps_each_call_within_256_kb(bus):
+    sizes: list[int] = []
+
+    class Counting:
+        def __init__(self) -> None:
+            self.real = boto3.client("events")
+
+        def put_events(self, Entries):
+            sizes.append(sum(len(e["Detail"].encode()) for e in Entries))
+            return self.real.put_events(Entries=Entries)
+
+    EventBridgeNotifier(BUS, client=Counting()).publish([big_digest(), big_digest(), *every_notice()])
+
+    assert len(sizes) >= 2 and max(sizes) <= 256 * 1024
+    assert len(bus()) == 2 + len(ALL_TYPES)

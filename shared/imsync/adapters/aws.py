@@ -12,13 +12,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from imsync.domain.errors import ConfigError, NotDelivered, Throttled, Unavailable
-from imsync.notices import NOTICE_TYPES
+from imsync.notices import NOTICE_TYPES, cut_to_fit
 
 logger = logging.getLogger(__name__)
 
 EVENT_TYPES = frozenset(NOTICE_TYPES)  # every notice type is an event's detail-type (defined in imsync.notices)
 EVENT_SOURCE = "imsync"
 PUT_EVENTS_MAX_ENTRIES = 10  # PutEvents accepts at most 10 entries per call
+# PutEvents: an entry, and a whole call, is at most 256 KB (AWS EventBridge API reference, PutEvents; the entry
+# size counts Source, DetailType, Detail and the resources). A digest's entry keeps this much, with room to spare.
+CALL_MAX_BYTES = 256 * 1024
+ENTRY_MAX_BYTES = CALL_MAX_BYTES - 1024
 
 SECRET_FORMAT = '{"ak": "...", "sk": "...", "security_token": "... (optional)"}'
 
@@ -84,6 +88,23 @@ def secret_credentials(secret_name: str, client: Any = None) -> tuple[str, str, 
     return data["ak"].strip(), data["sk"].strip(), (token.strip() or None) if token else None
 
 
+def _entry_bytes(entry: Mapping[str, str]) -> int:
+    """An entry's size as PutEvents counts it (Source, DetailType, Detail; imsync sends no Resources or Time)."""
+    return sum(len(entry[k].encode()) for k in ("Source", "DetailType", "Detail"))
+
+
+def _batches(entries: list[dict[str, str]]) -> Iterable[tuple[int, int]]:
+    """(start, end) of each PutEvents call: at most 10 entries and 256 KB in all."""
+    start, size = 0, 0
+    for index, entry in enumerate(entries):
+        size += _entry_bytes(entry)
+        if index > start and (index - start >= PUT_EVENTS_MAX_ENTRIES or size > CALL_MAX_BYTES):
+            yield start, index
+            start, size = index, _entry_bytes(entry)
+    if start < len(entries):
+        yield start, len(entries)
+
+
 class NotificationFailed(NotDelivered):
     """Some notifications were not accepted by EventBridge; the others were delivered."""
 
@@ -116,13 +137,17 @@ class EventBridgeNotifier:
         kind = event.get("type")
         if kind not in EVENT_TYPES:
             raise ValueError(f"notification type {kind!r} is not one of {', '.join(sorted(EVENT_TYPES))}")
-        detail = {k: v for k, v in event.items() if k != "type"}
+        event = cut_to_fit(event, lambda e: len(self._detail(e).encode()) <= ENTRY_MAX_BYTES)  # a digest may be cut
         return {
             "EventBusName": self.bus_name,
             "Source": EVENT_SOURCE,
             "DetailType": str(kind),
-            "Detail": json.dumps(detail, default=str, sort_keys=True),
+            "Detail": self._detail(event),
         }
+
+    @staticmethod
+    def _detail(event: Mapping[str, object]) -> str:
+        return json.dumps({k: v for k, v in event.items() if k != "type"}, default=str, sort_keys=True)
 
     def publish(self, events: Iterable[Mapping[str, object]]) -> None:
         """Put every event on the bus, 10 per call; raise NotificationFailed naming any not delivered."""
@@ -130,9 +155,8 @@ class EventBridgeNotifier:
         entries = [self._entry(e) for e in events]  # check them all before sending any
         failures: list[tuple[str, str, str]] = []
         undelivered: list[Mapping[str, object]] = []
-        for start in range(0, len(entries), PUT_EVENTS_MAX_ENTRIES):
-            batch = entries[start : start + PUT_EVENTS_MAX_ENTRIES]
-            sent = events[start : start + PUT_EVENTS_MAX_ENTRIES]
+        for start, end in _batches(entries):
+            batch, sent = entries[start:end], events[start:end]
             try:
                 answer = self.client.put_events(Entries=batch)
             except Exception as exc:  # one failed call must not stop the other batches

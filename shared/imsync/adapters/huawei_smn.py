@@ -15,7 +15,7 @@ from typing import Any
 from imsync.adapters.credentials import Credentials
 from imsync.config import SMN_TOPIC_URN
 from imsync.domain.errors import ConfigError, ImsyncError, NotDelivered
-from imsync.notices import DIGEST, FAILED, READY, REFUSED, STUCK, UNTRUSTED
+from imsync.notices import DIGEST, FAILED, READY, REFUSED, STUCK, UNTRUSTED, cut_to_fit
 from imsync.observability import logger
 from imsync.retry import Retrier
 
@@ -106,25 +106,9 @@ def message_structure(event: Mapping[str, object]) -> str:
 
 
 def fitted(event: Mapping[str, object]) -> tuple[Mapping[str, object], str]:
-    """The event and its message_structure, within SMN's 256 KB.
-
-    A digest too long for one message keeps as many of its items as fit, in order, and says how many it left
-    out (`left_out`); its `count` still counts them all. Another notification never comes near the limit.
-    """
-    structure = message_structure(event)
-    items = event.get("items")
-    if len(structure.encode()) <= MESSAGE_MAX_BYTES or not isinstance(items, list):
-        return event, structure
-    low, high = 0, len(items)  # the most items that fit: a binary search, each step one rendering
-    while low < high:
-        middle = (low + high + 1) // 2
-        trial = {**event, "items": items[:middle], "left_out": len(items) - middle}
-        if len(message_structure(trial).encode()) <= MESSAGE_MAX_BYTES:
-            low = middle
-        else:
-            high = middle - 1
-    cut = {**event, "items": items[:low], "left_out": len(items) - low}
-    return cut, message_structure(cut)
+    """The event and its message_structure, within SMN's 256 KB (a digest too long is cut: notices.cut_to_fit)."""
+    event = cut_to_fit(event, lambda e: len(message_structure(e).encode()) <= MESSAGE_MAX_BYTES)
+    return event, message_structure(event)
 
 
 class SmnNotifier:
