@@ -308,8 +308,9 @@ def test_replica_ready_is_sent_once_however_often_the_replica_is_finalized(cloud
     assert [(n["type"], n["replica_id"]) for n in told(cloud, topic)] == [("imsync.replica.ready", replica.id)]
 
 
-def test_a_replica_ready_nobody_received_is_sent_by_the_next_run(cloud, topic, smn_down):
-    image = golden(cloud, regions="cn-east-3", tags={"imsync-share": "partner"})
+@pytest.mark.parametrize("share", [{"imsync-share": "partner"}, {}], ids=["shared", "not-shared"])
+def test_a_replica_ready_nobody_received_is_sent_by_the_next_run(cloud, topic, smn_down, share):
+    image = golden(cloud, regions="cn-east-3", tags=share)
     handlers.replicate_on_create(create_event(image))
     cloud.run_until_idle()
 
@@ -320,7 +321,8 @@ def test_a_replica_ready_nobody_received_is_sent_by_the_next_run(cloud, topic, s
 
     (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
     assert [(n["type"], n["replica_id"]) for n in told(cloud, topic)] == [("imsync.replica.ready", replica.id)]
-    assert set(replica.members) == {cloud.recipient.projects["cn-east-3"]}
+    assert set(replica.members) == ({cloud.recipient.projects["cn-east-3"]} if share else set())
+    assert replica.tags["imsync-source"] == image.id and replica.tags.get("imsync-shared", "").count("-") == 0
 
 
 def test_a_replica_with_no_room_for_the_share_mark_reads_its_members_instead_of_sharing_again(cloud, topic):

@@ -148,20 +148,24 @@ class Announcer:
 
         The replica's share mark goes back to "submitted" (the next run reads its members, finds them all, and
         announces); a replica that shares with nobody loses its imsync-source tag (its description marker still
-        names the source), so the next run writes it again and announces.
+        names the source), so the next run writes it again and announces. A replica whose tags had no room for
+        what this run would undo keeps its notice lost: that is logged.
         """
         replica = action.replica
         if replica is None:
             return
-        store = self._stores(replica.region)
+        lost = f"{READY} was not delivered and cannot be sent again: the replica is ready"
         try:
-            if action.projects and action.fingerprint:
-                store.add_tags(replica.id, {TAG_SHARED: ShareMark(action.fingerprint, submitted=True).value})
-            elif not action.projects:
-                store.delete_tags(replica.id, {TAG_SOURCE: action.source.id})
-        except ImsyncError as exc:  # the notice is then lost: say so, with what a person can do
-            why = f"{READY} was not delivered and could not be queued again ({exc}): the replica is ready"
-            self._log(Result(action.source.id, replica.region, "notice", Outcome.ERROR, why, action.source.region))
+            if action.projects and TAG_SHARED in action.tags:
+                undo = {TAG_SHARED: ShareMark(action.fingerprint, submitted=True).value}
+                self._stores(replica.region).add_tags(replica.id, undo)
+                return
+            if not action.projects and TAG_SOURCE in action.tags:
+                self._stores(replica.region).delete_tags(replica.id, {TAG_SOURCE: action.source.id})
+                return
+        except ImsyncError as exc:
+            lost = f"{lost} ({exc})"
+        self._log(Result(action.source.id, replica.region, "notice", Outcome.ERROR, lost, action.source.region))
 
     def _write_mark(self, image: Image, value: str | None) -> None:
         """Set the image's imsync-noticed mark to `value`, or delete it (None): one tag call."""
