@@ -12,6 +12,7 @@ import json
 import pytest
 
 from imsync import bootstrap
+from imsync.emulator.readings import with_changes
 from imsync.notices import MARK
 from imsync.retry import Retrier
 from tests.e2e.conftest import HOME
@@ -341,3 +342,30 @@ def test_a_replica_with_no_room_for_the_share_mark_reads_its_members_instead_of_
     assert "imsync-shared" not in replica.tags and set(replica.members) == {cloud.recipient.projects["cn-east-3"]}
     assert cloud.counters["batch_add_members"] == 0 and cloud.counters["list_image_members"] == 3
     assert [n["type"] for n in told(cloud, topic)] == ["imsync.replica.ready"]
+
+
+@pytest.mark.parametrize("trouble", ["slow-member-job", "smn-down"])
+def test_a_replica_with_no_room_for_the_share_mark_is_announced_ready_once(cloud, topic, monkeypatch, trouble):
+    image = golden(cloud, regions="cn-east-3", tags={"imsync-share": "partner"})
+    handlers.replicate_on_create(create_event(image))
+    cloud.run_until_idle()
+    (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
+    replica.tags.update({f"owner-{n}": "x" for n in range(8)})  # with the 2 lineage tags: no slot for imsync-shared
+    fault = None
+    if trouble == "slow-member-job":  # the member job outlasts the run's wait: the share ends in a later run
+        cloud.readings = with_changes(cloud.readings, member_job_seconds=600.0)
+    else:
+        monkeypatch.setattr(bootstrap, "Retrier", lambda deadline: Retrier(deadline, sleep=cloud.clock.advance))
+        fault = cloud.faults.add(status=503, method="POST", path="/publish$", count=None)
+
+    poll()
+    assert told(cloud, topic) == []
+    if fault is not None:
+        fault.count = 0
+    cloud.clock.advance(15 * 60)
+    for _ in range(3):
+        poll()
+
+    (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
+    assert [(n["type"], n["replica_id"]) for n in told(cloud, topic)] == [("imsync.replica.ready", replica.id)]
+    assert replica.tags["imsync-source"] == image.id and "imsync-shared" not in replica.tags

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from imsync.domain.errors import ImsyncError
-from imsync.domain.model import TAG_SHARED, TAG_SOURCE
+from imsync.domain.model import TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import MAX_SHARE_ATTEMPTS, Action, ShareMark
 from imsync.notices import READY
@@ -65,6 +65,12 @@ class Finalizer:
                 del tags[TAG_SHARED]
             else:
                 tags[TAG_SHARED] = mark.value
+        elif unmarked(action) and share != SHARED:
+            # No room for the mark: the lineage tags wait for the share to end, so that the run that writes
+            # them is the one that announces the replica ready (was_ready). The description marker names the
+            # source meanwhile.
+            tags.pop(TAG_SOURCE, None)
+            tags.pop(TAG_SOURCE_REGION, None)
         try:
             if action.remove:
                 store.delete_tags(action.target.id, {k: action.target.tags[k] for k in action.remove})
@@ -95,20 +101,26 @@ class Finalizer:
         # SHARE_ERROR was reported where the call failed
 
 
+def unmarked(action: Action) -> bool:
+    """Whether `action` shares a replica that has, and gets, no imsync-shared mark (its tags leave no room)."""
+    replica = action.replica
+    return replica is not None and bool(action.projects) and TAG_SHARED not in {**replica.tags, **action.tags}
+
+
 def was_ready(action: Action, detail: str) -> bool:
     """Whether the replica was ready (tagged and shared) before this run: then "replica ready" was sent already.
 
     IMS holds the answer on the replica itself, as its tags were before this run: a done share mark (written
-    with the lineage tags, in the run that made it ready), or the lineage tag of a replica that shares with
-    nobody. A replica with no room for the share mark was ready if its members were all there already.
-    An owner who edits a tag makes the replica's tags stale, not the replica new: it is not announced again.
+    in the run that made it ready), else the lineage tag, which a replica with no room for the mark gets only
+    once its share has ended (Finalizer._write_tags). An owner who edits a tag makes the replica's tags stale,
+    not the replica new: it is not announced again.
     """
     before = action.replica.tags if action.replica is not None else {}
-    if not action.projects:
-        return TAG_SOURCE in before or TAG_SOURCE not in {**before, **action.tags}  # a tag that never fits: quiet
-    if TAG_SHARED in before:
+    if action.projects and TAG_SHARED in before:
         return ShareMark.read(before[TAG_SHARED]).done
-    return detail == ALREADY
+    if action.projects and detail != ALREADY:
+        return False  # this run added its members
+    return TAG_SOURCE in before or TAG_SOURCE not in action.tags  # a lineage tag that never fits: stay quiet
 
 
 def finalize_reason(action: Action, planned: bool = False) -> str:

@@ -147,9 +147,9 @@ class Announcer:
         """A "replica ready" nobody received: undo what says it was sent, so the next run sends it again.
 
         The replica's share mark goes back to "submitted" (the next run reads its members, finds them all, and
-        announces); a replica that shares with nobody loses its imsync-source tag (its description marker still
-        names the source), so the next run writes it again and announces. A replica whose tags had no room for
-        what this run would undo keeps its notice lost: that is logged.
+        announces); a replica without a share mark (it shares with nobody, or has no room for one) loses the
+        imsync-source tag this run wrote (its description marker still names the source), so the next run writes
+        it again and announces. A replica where this run wrote neither keeps its notice lost: that is logged.
         """
         replica = action.replica
         if replica is None:
@@ -160,7 +160,7 @@ class Announcer:
                 undo = {TAG_SHARED: ShareMark(action.fingerprint, submitted=True).value}
                 self._stores(replica.region).add_tags(replica.id, undo)
                 return
-            if not action.projects and TAG_SOURCE in action.tags:
+            if TAG_SOURCE in action.tags and TAG_SHARED not in action.tags:
                 self._stores(replica.region).delete_tags(replica.id, {TAG_SOURCE: action.source.id})
                 return
         except ImsyncError as exc:
