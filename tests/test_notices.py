@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from imsync.domain.model import MAX_TAG_VALUE, Image, writable_tag
-from imsync.notices import MARK, has_room, new_in_this_run, next_mark, unannounced
+from imsync.notices import MARK, cut_to_fit, has_room, new_in_this_run, next_mark, unannounced
 
 
 def refused(region: str, reason: str = "ISO images cannot be copied") -> dict[str, str]:
@@ -60,9 +61,38 @@ def test_room_for_the_mark_within_ten_tags_and_the_share_marks_slot():
     assert not has_room(image({**nine, MARK: "abcdef"}), copy_regions={"cn-east-3"})  # the mark must give way
 
 
-def test_each_share_falls_in_one_runs_interval():
+def test_each_share_falls_in_one_or_two_runs_intervals():
     runs = [1000.0 + 300 * n for n in range(5)]
     for shared in (1000.0, 1001.0, 1299.0, 1300.0, 1750.0):
         text = datetime.fromtimestamp(shared, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        assert sum(bool(new_in_this_run(text, now, 300)) for now in runs) == 1, shared
+        assert 1 <= sum(bool(new_in_this_run(text, now, 300)) for now in runs) <= 2, shared
     assert new_in_this_run("not a time", 1000.0, 300) is None
+
+
+def test_a_problem_not_delivered_stays_out_of_the_mark_and_the_rest_go_in():
+    told, lost = refused("cn-east-3"), refused("cn-south-1")
+
+    mark = next_mark([told, lost], None, partial=False, untold=[lost])
+
+    assert unannounced([told, lost], mark) == [lost]
+
+
+def test_an_overflow_mark_is_written_only_when_the_whole_set_was_told():
+    problems = [refused(f"region-{n}") for n in range(9)]
+    old = next_mark(problems[:2], None, partial=False)
+
+    assert next_mark(problems, old, partial=False, untold=problems[-1:]) == old  # the old mark stays
+    assert unannounced(problems, next_mark(problems, old, partial=False)) == []
+
+
+def test_a_digest_too_long_keeps_its_first_items_and_counts_the_rest():
+    items = [refused(f"region-{n}") for n in range(100)]
+    notice = {"type": "imsync.digest", "count": 100, "items": items}
+
+    cut = cut_to_fit(notice, lambda n: len(json.dumps(n)) <= 2000)
+
+    kept = cut["items"]
+    assert isinstance(kept, list) and 0 < len(kept) < 100 and kept == items[: len(kept)]
+    assert cut["left_out"] == 100 - len(kept) and cut["count"] == 100 and len(json.dumps(cut)) <= 2000
+    assert len(json.dumps({**notice, "items": items[: len(kept) + 1], "left_out": 99 - len(kept)})) > 2000
+    assert cut_to_fit(refused("cn-east-3"), lambda n: False) == refused("cn-east-3")  # only a digest is cut

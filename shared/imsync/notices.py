@@ -9,7 +9,7 @@ reads the mark, asks what is new, announces it, and writes the mark back.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 
 from imsync.domain.model import COPY_CLAIM_PREFIX, MAX_TAG_VALUE, MAX_TAGS, TAG_SHARE, TAG_SHARED, Image
@@ -23,6 +23,8 @@ READY = "imsync.replica.ready"
 DIGEST = "imsync.digest"
 UNTRUSTED = "imsync.share.untrusted"
 PROBLEMS = frozenset({REFUSED, FAILED, STUCK})  # what needs a person, announced once per source
+# Every type a notice can have, in one place: each notifier (SMN, EventBridge, the log) takes each of them.
+NOTICE_TYPES = (REFUSED, FAILED, STUCK, READY, DIGEST, UNTRUSTED)
 
 Notice = Mapping[str, object]
 
@@ -57,17 +59,21 @@ def unannounced(problems: Iterable[Notice], mark: str | None) -> list[Notice]:
     return [p for p, h in zip(problems, hashes, strict=True) if h not in seen]
 
 
-def next_mark(problems: Iterable[Notice], mark: str | None, partial: bool) -> str | None:
+def next_mark(problems: Iterable[Notice], mark: str | None, partial: bool, untold: Iterable[Notice] = ()) -> str | None:
     """The mark to leave on the source after this run (None: no mark).
 
-    A run that did not see all of the source (a deferral, a failed read) keeps what the old mark
-    lists, so a problem it could not see is not announced again when the next run sees it.
+    `untold` are the problems this run meant to announce but could not deliver: the mark must not list them,
+    so the next run announces them. A run that did not see all of the source (a deferral, a failed read) keeps
+    what the old mark lists, so a problem it could not see is not announced again when the next run sees it.
     """
-    hashes = {problem_hash(p) for p in problems}
+    problems = list(problems)
+    missed = {problem_hash(p) for p in untold}
+    hashes = {problem_hash(p) for p in problems} - missed
     if partial:
         hashes |= read_mark(mark)
     if len(hashes) > MAX_HASHES:
-        return _overflow({problem_hash(p) for p in problems})
+        # An overflow mark names the whole set: it may say so only when the whole set was told.
+        return mark if missed else _overflow({problem_hash(p) for p in problems})
     return "_".join(sorted(hashes)) or None
 
 
@@ -105,14 +111,21 @@ def stuck_for(image: Image, now: float, after_hours: float) -> float | None:
 
 
 def new_in_this_run(shared_at: str, now: float, every_seconds: float) -> bool | None:
-    """Whether a share arrived in the interval this accept run covers, (now - every, now]; None when unreadable.
+    """Whether a share falls in the interval this accept run covers, (now - 4/3 every, now]; None when unreadable.
 
-    Runs every `every_seconds` cover the time end to end, so each share falls in one run's interval.
+    A timer does not fire on time: with each run up to every/6 early or late, two runs are between 2/3 and 4/3
+    of `every_seconds` apart. Intervals 4/3 of `every_seconds` long then overlap enough that no share falls
+    between two of them (none is lost), and little enough that no share lies in three (none is told 3 times).
     """
     when = seconds_of(shared_at) if shared_at else None
     if when is None:
         return None
-    return now - every_seconds < when <= now
+    return now - window_seconds(every_seconds) < when <= now
+
+
+def window_seconds(every_seconds: float) -> float:
+    """How far back an accept run looks for new shares: 4/3 of the time between two runs (new_in_this_run)."""
+    return every_seconds * 4 / 3
 
 
 def digest(function: str, items: list[Notice]) -> dict[str, object]:
@@ -124,3 +137,23 @@ def digest(function: str, items: list[Notice]) -> dict[str, object]:
         "count": len(items),
         "items": [{k: item[k] for k in fields if item.get(k)} for item in items],
     }
+
+
+def cut_to_fit(notice: Notice, fits: Callable[[Notice], bool]) -> Notice:
+    """`notice` as one message a notifier takes: a digest too long keeps its first items and counts the rest.
+
+    `fits` says whether a notice fits the notifier's message limit (SMN's 256 KB, EventBridge's 256 KB entry).
+    The cut digest keeps its `count` of all items and says how many it left out (`left_out`); `imsync status`
+    lists them all. Other notices are never near a limit and come back unchanged.
+    """
+    items = notice.get("items")
+    if fits(notice) or not isinstance(items, list):
+        return notice
+    low, high = 0, len(items)  # the most items that fit: a binary search, each step one rendering
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits({**notice, "items": items[:middle], "left_out": len(items) - middle}):
+            low = middle
+        else:
+            high = middle - 1
+    return {**notice, "items": items[:low], "left_out": len(items) - low}

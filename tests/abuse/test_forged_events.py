@@ -76,10 +76,12 @@ def test_a_forged_sweep_cannot_widen_the_source_regions(cloud, deployment, call)
 def test_deny_by_default_nothing_is_copied_or_shared_without_allow_lists(cloud, deployment, call, monkeypatch):
     monkeypatch.delenv("IMSYNC_ALLOWED_REGIONS")
     monkeypatch.delenv("IMSYNC_SHARE_TARGETS")
-    cloud.region(HOME).add_image(name="s", tags={"imsync-regions": "cn-east-3", "imsync-share": "partner"})
+    image = cloud.region(HOME).add_image(name="s", tags={"imsync-regions": "cn-east-3", "imsync-share": "partner"})
 
     answer = call("scheduled_dr_copy", load_event("timer"))
 
     text = " | ".join(r["reason"] for r in answer["results"])
     assert "not in IMSYNC_ALLOWED_REGIONS (allowed: none)" in text and "known: none configured" in text, text
-    assert writes(cloud) == []
+    # Nothing copied or shared: the one write is the mark that remembers the refusals were announced.
+    assert [(r.operation, image.id in r.path) for r in writes(cloud)] == [("batch_add_or_delete_tags", True)]
+    assert set(cloud.region(HOME).image(image.id).tags) == {"imsync-regions", "imsync-share", "imsync-noticed"}

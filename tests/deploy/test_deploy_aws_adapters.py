@@ -162,13 +162,18 @@ def test_failed_entries_are_raised_after_every_batch_was_tried(aws_env):
     assert "InternalFailure" in str(err.value)
 
 
-def test_unknown_event_type_is_refused_before_sending(aws_env):
-    class Client:
-        def put_events(self, Entries):  # pragma: no cover - must not be called
-            raise AssertionError("sent")
+def test_an_unknown_event_type_is_named_as_not_delivered_and_the_others_still_go(aws_env):
+    sent = []
 
-    with pytest.raises(ValueError, match=r"imsync\.replica\.ready"):
-        EventBridgeNotifier("b", client=Client()).publish([{"type": "imsync.replica.ready"}, {"type": "other"}])
+    class Client:
+        def put_events(self, Entries):
+            sent.extend(e["DetailType"] for e in Entries)
+            return {"FailedEntryCount": 0, "Entries": [{"EventId": "x"} for _ in Entries]}
+
+    other = {"type": "other"}
+    with pytest.raises(NotificationFailed, match=r"other: UnknownType") as err:
+        EventBridgeNotifier("b", client=Client()).publish([{"type": "imsync.replica.ready"}, other])
+    assert sent == ["imsync.replica.ready"] and err.value.undelivered == [other]
 
 
 def test_missing_bus_on_the_account_is_reported(aws_env):

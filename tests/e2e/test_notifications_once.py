@@ -11,7 +11,10 @@ import json
 
 import pytest
 
+from imsync import bootstrap
+from imsync.emulator.readings import with_changes
 from imsync.notices import MARK
+from imsync.retry import Retrier
 from tests.e2e.conftest import HOME
 from tests.e2e.test_replication import create_event, golden
 from tests.helpers import handlers
@@ -79,16 +82,13 @@ def test_a_problem_that_goes_away_and_comes_back_is_told_again(cloud, topic):
 
     poll()
     assert MARK in tags()
-    tags()["imsync-regions"] = "cn-north-4"  # nothing to copy: nothing open, the mark goes
+    del tags()["imsync-regions"]  # no longer a source: nothing open, the mark goes
     poll()
-    assert MARK not in tags()
+    assert tags() == {"team": "web"}
     tags()["imsync-regions"] = "cn-east-3"
     poll()
 
     assert [n["type"] for n in told(cloud, topic)] == ["imsync.copy.refused", "imsync.copy.refused"]
-    del tags()["imsync-regions"]  # no longer a source at all: its mark goes too
-    poll()
-    assert tags() == {"team": "web"}
 
 
 def test_the_dr_run_sends_one_digest_of_what_is_open_each_run(cloud, topic):
@@ -99,8 +99,8 @@ def test_the_dr_run_sends_one_digest_of_what_is_open_each_run(cloud, topic):
     dr_run()
     poll()
     dr_run()
-    cloud.region(HOME).image(iso.id).tags["imsync-regions"] = "cn-north-4"
-    cloud.region(HOME).image(encrypted.id).tags["imsync-regions"] = "cn-north-4"
+    del cloud.region(HOME).image(iso.id).tags["imsync-regions"]
+    del cloud.region(HOME).image(encrypted.id).tags["imsync-regions"]
     assert dr_run()["ok"]  # nothing open any more: no digest
 
     notices = told(cloud, topic)
@@ -223,3 +223,149 @@ def test_an_account_that_also_accepts_shares_lists_the_untrusted_ones_in_the_dig
     (share,) = [i for i in digest["items"] if i["type"] == "imsync.share.untrusted"]
     assert share["owner"] == stranger.projects[HOME] and share["region"] == HOME
     assert cloud.region(HOME).image(theirs.id).members[cloud.owner.projects[HOME]] == "pending"
+
+
+# ---- at least once: the mark follows the publish -------------------------------------------------
+
+
+@pytest.fixture
+def smn_down(cloud, monkeypatch):
+    """Make SMN refuse every publish until the returned function is called; retries wait on the cloud's clock."""
+    monkeypatch.setattr(bootstrap, "Retrier", lambda deadline: Retrier(deadline, sleep=cloud.clock.advance))
+    fault = cloud.faults.add(status=503, method="POST", path="/publish$", count=None)
+
+    def back_up() -> None:
+        fault.count = 0
+
+    return back_up
+
+
+def test_a_notifier_down_for_one_run_loses_nothing(cloud, topic, smn_down):
+    iso = golden(cloud, regions="cn-east-3", name="installer", iso=True)
+
+    down = poll()
+    assert down["counts"]["refused"] == 1 and told(cloud, topic) == []
+    assert MARK not in cloud.region(HOME).image(iso.id).tags  # nobody was told: nothing may say otherwise
+    smn_down()
+    poll()
+    poll()
+
+    (notice,) = told(cloud, topic)  # the next run told it, and only once
+    assert (notice["type"], notice["source_image_id"]) == ("imsync.copy.refused", iso.id)
+    assert MARK in cloud.region(HOME).image(iso.id).tags
+
+
+def test_a_digest_nobody_received_is_told_by_the_next_poll(cloud, topic, smn_down):
+    iso = golden(cloud, regions="cn-east-3", name="installer", iso=True)
+
+    dr_run()
+    smn_down()
+    poll()
+    poll()
+
+    assert [(n["type"], n["source_image_id"]) for n in told(cloud, topic)] == [("imsync.copy.refused", iso.id)]
+
+
+# ---- refusals the tags cause -------------------------------------------------------------------
+
+
+def test_refusals_the_tags_cause_are_announced_once(cloud, topic):
+    image = golden(cloud, regions="cn-east-3_xx-nowhere-1", tags={"imsync-share": "nobody"})
+    bad = golden(cloud, regions="cn-east-3!", name="bad")
+
+    for _ in range(3):
+        poll()
+
+    reasons = sorted((n["source_image_id"], n["reason"].split(":")[0], n["type"]) for n in told(cloud, topic))
+    assert reasons == sorted(
+        [
+            (image.id, "imsync-regions", "imsync.copy.refused"),  # a region the deployment does not allow
+            (image.id, "imsync-share", "imsync.copy.refused"),  # an alias it does not know
+            (bad.id, "imsync-regions", "imsync.copy.refused"),  # characters IMS tags do not allow
+        ]
+    )
+    # The person re-tags: the event tells the one new refusal, the polls after it stay quiet.
+    cloud.region(HOME).image(image.id).tags["imsync-share"] = "stranger"
+    handlers.replicate_on_create(load_event("cts_add_tag.json", image_id=image.id))
+    poll()
+    new = told(cloud, topic)[3:]
+    assert [n["reason"].split(":")[0] + ":" + n["reason"].split("'")[1] for n in new] == ["imsync-share:stranger"]
+
+
+# ---- replica ready: once per replica ------------------------------------------------------------
+
+
+def test_replica_ready_is_sent_once_however_often_the_replica_is_finalized(cloud, topic):
+    image = golden(cloud, regions="cn-east-3", tags={"imsync-share": "partner"})
+    handlers.replicate_on_create(create_event(image))
+    cloud.run_until_idle()
+    poll()
+    for n in range(3):  # the owner edits a tag that travels to the replica: the replica is finalized again
+        cloud.region(HOME).image(image.id).tags["team"] = f"web-{n}"
+        assert poll()["counts"] == {"done": 1}
+
+    (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
+    assert replica.tags["team"] == "web-2"
+    assert [(n["type"], n["replica_id"]) for n in told(cloud, topic)] == [("imsync.replica.ready", replica.id)]
+
+
+@pytest.mark.parametrize("share", [{"imsync-share": "partner"}, {}], ids=["shared", "not-shared"])
+def test_a_replica_ready_nobody_received_is_sent_by_the_next_run(cloud, topic, smn_down, share):
+    image = golden(cloud, regions="cn-east-3", tags=share)
+    handlers.replicate_on_create(create_event(image))
+    cloud.run_until_idle()
+
+    poll()  # finalizes the replica; SMN is down
+    smn_down()
+    poll()
+    poll()
+
+    (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
+    assert [(n["type"], n["replica_id"]) for n in told(cloud, topic)] == [("imsync.replica.ready", replica.id)]
+    assert set(replica.members) == ({cloud.recipient.projects["cn-east-3"]} if share else set())
+    assert replica.tags["imsync-source"] == image.id and replica.tags.get("imsync-shared", "").count("-") == 0
+
+
+def test_a_replica_with_no_room_for_the_share_mark_reads_its_members_instead_of_sharing_again(cloud, topic):
+    image = golden(cloud, regions="cn-east-3", tags={"imsync-share": "partner"})
+    handlers.replicate_on_create(create_event(image))
+    cloud.run_until_idle()
+    (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
+    replica.tags.update({f"owner-{n}": "x" for n in range(8)})  # with the 2 lineage tags: no slot for imsync-shared
+
+    poll()
+    cloud.reset_counters()
+    for _ in range(3):
+        poll()
+
+    (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
+    assert "imsync-shared" not in replica.tags and set(replica.members) == {cloud.recipient.projects["cn-east-3"]}
+    assert cloud.counters["batch_add_members"] == 0 and cloud.counters["list_image_members"] == 3
+    assert [n["type"] for n in told(cloud, topic)] == ["imsync.replica.ready"]
+
+
+@pytest.mark.parametrize("trouble", ["slow-member-job", "smn-down"])
+def test_a_replica_with_no_room_for_the_share_mark_is_announced_ready_once(cloud, topic, monkeypatch, trouble):
+    image = golden(cloud, regions="cn-east-3", tags={"imsync-share": "partner"})
+    handlers.replicate_on_create(create_event(image))
+    cloud.run_until_idle()
+    (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
+    replica.tags.update({f"owner-{n}": "x" for n in range(8)})  # with the 2 lineage tags: no slot for imsync-shared
+    fault = None
+    if trouble == "slow-member-job":  # the member job outlasts the run's wait: the share ends in a later run
+        cloud.readings = with_changes(cloud.readings, member_job_seconds=600.0)
+    else:
+        monkeypatch.setattr(bootstrap, "Retrier", lambda deadline: Retrier(deadline, sleep=cloud.clock.advance))
+        fault = cloud.faults.add(status=503, method="POST", path="/publish$", count=None)
+
+    poll()
+    assert told(cloud, topic) == []
+    if fault is not None:
+        fault.count = 0
+    cloud.clock.advance(15 * 60)
+    for _ in range(3):
+        poll()
+
+    (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
+    assert [(n["type"], n["replica_id"]) for n in told(cloud, topic)] == [("imsync.replica.ready", replica.id)]
+    assert replica.tags["imsync-source"] == image.id and "imsync-shared" not in replica.tags

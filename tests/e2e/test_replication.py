@@ -291,7 +291,9 @@ def test_invalid_tag_value_is_refused_whole_without_writes(cloud, imsync_env):
     result = handlers.replicate_on_create(create_event(image))
 
     assert "IMS allows 43" in result["results"][0]["reason"]
-    assert writes(cloud) == []
+    # Nothing is copied or shared; the one write is the mark that remembers the refusal was announced.
+    assert [(r.operation, image.id in r.path) for r in writes(cloud)] == [("batch_add_or_delete_tags", True)]
+    assert set(cloud.region(HOME).image(image.id).tags) == {"imsync-regions", "team", "imsync-noticed"}
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,8 @@ from huaweicloudsdksmn.v2.region.smn_region import SmnRegion
 from imsync import bootstrap
 from imsync.adapters.credentials import Credentials
 from imsync.adapters.huawei_smn import SmnNotifier
+from imsync.domain.errors import NotDelivered
+from imsync.emulator.readings import with_changes
 from imsync.notify import LogNotifier
 from imsync.retry import Retrier
 from tests.e2e.conftest import HOME
@@ -77,8 +79,10 @@ def test_a_bad_signature_is_refused_and_logged(cloud, monkeypatch, capsys):
         monkeypatch.setenv(key, value)
     notifier = SmnNotifier(topic, Credentials(cloud.owner.ak, "not-the-secret-key"))
 
-    notifier.publish([REFUSED])
+    with pytest.raises(NotDelivered) as failed:  # tried, logged, and named: the caller must not mark it as told
+        notifier.publish([REFUSED])
 
+    assert failed.value.undelivered == [REFUSED]
     assert cloud.smn.messages() == []
     logged = capsys.readouterr().out
     assert "APIGW.0301" in logged and "signature does not match" in logged
@@ -118,7 +122,8 @@ def test_no_endpoint_for_the_topics_region_is_logged_with_the_variable_to_set(cl
         monkeypatch.setenv(key, value)
     topic = f"urn:smn:xx-nowhere-9:{cloud.owner.projects[HOME]}:imsync-alerts"
 
-    SmnNotifier(topic, owner_credentials(cloud)).publish([REFUSED])
+    with pytest.raises(NotDelivered):
+        SmnNotifier(topic, owner_credentials(cloud)).publish([REFUSED])
 
     assert "set HUAWEICLOUD_SDK_REGION_SMN_XX_NOWHERE_9" in capsys.readouterr().out
 
@@ -129,7 +134,8 @@ def test_an_smn_that_does_not_answer_is_logged_as_smn_not_ims(cloud, monkeypatch
     monkeypatch.setenv("HUAWEICLOUD_SDK_REGION_SMN_CN_NORTH_4", "http://127.0.0.1:9")  # nothing listens there
     topic = cloud.smn.add_topic("imsync-alerts", HOME)
 
-    SmnNotifier(topic, owner_credentials(cloud), timeout=2.0).publish([REFUSED])
+    with pytest.raises(NotDelivered):
+        SmnNotifier(topic, owner_credentials(cloud), timeout=2.0).publish([REFUSED])
 
     logged = capsys.readouterr().out
     assert "notification not delivered" in logged and "no answer from SMN" in logged, logged
@@ -161,6 +167,10 @@ def test_the_emulator_answers_a_message_id_and_records_the_message(cloud, monkey
         ({"message_structure": "not json"}, 400, "SMN.0021"),
         ({"subject": "only a subject"}, 400, "SMN.0024"),
         ({"subject": "x" * 513, "message": "m"}, 400, "SMN.0024"),
+        ({"message": "x" * (256 * 1024 + 1)}, 400, "SMN.0024"),
+        ({"message_structure": json.dumps({"default": "d", "sms": "x" * 491})}, 400, "SMN.0024"),
+        ({"message_structure": json.dumps({"default": "d", "sms": "copy [refused]"})}, 400, "SMN.0024"),
+        ({"message_structure": json.dumps({"default": "d", "sms": "copy 【refused】"})}, 400, "SMN.0024"),
     ],
 )
 def test_the_emulator_refuses_what_smn_refuses(cloud, monkeypatch, body, status, code):
@@ -205,3 +215,45 @@ def test_a_busy_smn_is_retried_and_the_message_still_goes(cloud, monkeypatch):
     notifier.publish([REFUSED])
 
     assert len(cloud.smn.messages(topic)) == 1
+
+
+def test_the_lenient_sms_reading_sends_what_the_carrier_may_drop(cloud, monkeypatch):
+    for key, value in cloud.env.items():
+        monkeypatch.setenv(key, value)
+    cloud.readings = with_changes(cloud.readings, smn_sms_limits=False)
+    topic = cloud.smn.add_topic("alerts", HOME)
+
+    publish(smn_client(cloud), topic, message_structure=json.dumps({"default": "d", "sms": "[x]" * 200}))
+
+    assert cloud.smn.messages()[0].text("sms") == "[x]" * 200
+
+
+def test_an_sms_subscriber_gets_a_short_text_without_brackets(cloud, monkeypatch):
+    topic = cloud.smn.add_topic("imsync-alerts", HOME)
+    for key, value in cloud.env.items():
+        monkeypatch.setenv(key, value)
+    long_reason = {**REFUSED, "reason": "[ISO] 【installer】 " + "too long to read on a phone " * 40}
+
+    SmnNotifier(topic, owner_credentials(cloud)).publish([long_reason])
+
+    sms = cloud.smn.messages(topic)[0].text("sms")
+    assert len(sms) <= 490 and not set("[]【】") & set(sms)
+    assert sms.startswith(f"imsync: copy refused for image {REFUSED['source_image_id']} in cn-east-3. Why: (ISO)")
+
+
+def test_a_digest_too_long_for_one_message_is_cut_and_says_how_many_it_left_out(cloud, monkeypatch):
+    topic = cloud.smn.add_topic("imsync-alerts", HOME)
+    for key, value in cloud.env.items():
+        monkeypatch.setenv(key, value)
+    items = [{**REFUSED, "source_image_id": f"image-{n:05d}", "reason": "r" * 200} for n in range(1500)]
+    digest = {"type": "imsync.digest", "function": "scheduled_dr_copy", "count": len(items), "items": items}
+
+    SmnNotifier(topic, owner_credentials(cloud)).publish([digest])
+
+    (message,) = cloud.smn.messages(topic)
+    assert len(message.message_structure.encode()) <= 256 * 1024
+    machine = json.loads(message.text("https"))
+    kept = machine["items"]
+    assert machine["count"] == 1500 and machine["left_out"] == 1500 - len(kept) > 0
+    assert [i["source_image_id"] for i in kept] == [f"image-{n:05d}" for n in range(len(kept))]  # the first ones
+    assert f"- and {machine['left_out']} more that do not fit in one message" in message.text("email")

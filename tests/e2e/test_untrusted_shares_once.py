@@ -7,6 +7,8 @@ says which run's interval the share arrived in, and that run alone announces it.
 from __future__ import annotations
 
 import json
+import random
+from collections import Counter
 
 import pytest
 
@@ -43,6 +45,7 @@ def test_an_untrusted_share_is_announced_once_with_its_owner(cloud, topic):
     stranger = cloud.add_account("stranger")
     theirs = share(cloud, stranger, name="theirs")
     share(cloud, name="ours")  # trusted: accepted, nothing to tell
+    cloud.clock.advance(2 * MINUTES)  # more than the overlap before a run: one run's interval alone holds it
 
     every_five_minutes(cloud, 4)
 
@@ -59,6 +62,7 @@ def test_an_untrusted_share_is_announced_once_with_its_owner(cloud, topic):
 def test_a_share_arriving_later_is_announced_by_the_next_run_alone(cloud, topic):
     stranger = cloud.add_account("stranger")
     first = share(cloud, stranger, name="first")
+    cloud.clock.advance(2 * MINUTES)
     every_five_minutes(cloud, 2)
     cloud.clock.advance(2 * MINUTES)  # between two runs
     second = share(cloud, stranger, name="second")
@@ -100,3 +104,22 @@ def test_the_accept_schedule_reads_both_platforms_rates(value, seconds):
 def test_a_schedule_without_a_fixed_interval_is_a_clear_settings_error():
     with pytest.raises(ConfigError, match=r"IMSYNC_ACCEPT_SCHEDULE: a 17-character value .* is not a rate"):
         Settings.from_env({"IMSYNC_ACCEPT_SCHEDULE": "cron(0 * * * ? *)"})
+
+
+def test_a_timer_that_fires_early_or_late_loses_no_share_and_tells_none_three_times(cloud, topic):
+    """Runs every 5 minutes, each up to 30 s early or late (seeded), shares arriving at random times."""
+    stranger = cloud.add_account("stranger")
+    rng = random.Random(175)
+    start = cloud.clock.now()
+    runs = [start + 5 * MINUTES * n + rng.uniform(-30, 30) for n in range(1, 31)]
+    arrivals = sorted(start + rng.uniform(0, runs[-2] - start) for _ in range(40))
+    shared: list[str] = []
+    for at in runs:
+        while arrivals and arrivals[0] <= at:
+            cloud.clock.advance(arrivals.pop(0) - cloud.clock.now())
+            shared.append(share(cloud, stranger, name=f"theirs-{len(shared)}").id)
+        cloud.clock.advance(at - cloud.clock.now())
+        assert handlers.accept_shares({})["ok"]
+
+    times = Counter(n["image_id"] for n in told(cloud, topic))
+    assert {image: times[image] for image in shared if times[image] not in (1, 2)} == {}

@@ -11,13 +11,18 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from imsync.domain.errors import CloudError, ConfigError, Throttled, Unavailable
+from imsync.domain.errors import ConfigError, NotDelivered, Throttled, Unavailable
+from imsync.notices import NOTICE_TYPES, cut_to_fit
 
 logger = logging.getLogger(__name__)
 
-EVENT_TYPES = frozenset({"imsync.replica.ready", "imsync.copy.failed", "imsync.copy.refused"})
+EVENT_TYPES = frozenset(NOTICE_TYPES)  # every notice type is an event's detail-type (defined in imsync.notices)
 EVENT_SOURCE = "imsync"
 PUT_EVENTS_MAX_ENTRIES = 10  # PutEvents accepts at most 10 entries per call
+# PutEvents: an entry, and a whole call, is at most 256 KB (AWS EventBridge API reference, PutEvents; the entry
+# size counts Source, DetailType, Detail and the resources). A digest's entry keeps this much, with room to spare.
+CALL_MAX_BYTES = 256 * 1024
+ENTRY_MAX_BYTES = CALL_MAX_BYTES - 1024
 
 SECRET_FORMAT = '{"ak": "...", "sk": "...", "security_token": "... (optional)"}'
 
@@ -83,16 +88,32 @@ def secret_credentials(secret_name: str, client: Any = None) -> tuple[str, str, 
     return data["ak"].strip(), data["sk"].strip(), (token.strip() or None) if token else None
 
 
-class NotificationFailed(CloudError):
+def _entry_bytes(entry: Mapping[str, str]) -> int:
+    """An entry's size as PutEvents counts it (Source, DetailType, Detail; imsync sends no Resources or Time)."""
+    return sum(len(entry[k].encode()) for k in ("Source", "DetailType", "Detail"))
+
+
+def _batches(entries: list[dict[str, str]]) -> Iterable[tuple[int, int]]:
+    """(start, end) of each PutEvents call: at most 10 entries and 256 KB in all."""
+    start, size = 0, 0
+    for index, entry in enumerate(entries):
+        size += _entry_bytes(entry)
+        if index > start and (index - start >= PUT_EVENTS_MAX_ENTRIES or size > CALL_MAX_BYTES):
+            yield start, index
+            start, size = index, _entry_bytes(entry)
+    if start < len(entries):
+        yield start, len(entries)
+
+
+class NotificationFailed(NotDelivered):
     """Some notifications were not accepted by EventBridge; the others were delivered."""
 
-    retryable = True
-
-    def __init__(self, failures: list[tuple[str, str, str]]) -> None:
+    def __init__(self, failures: list[tuple[str, str, str]], undelivered: list[Mapping[str, object]]) -> None:
         self.failures = failures
         summary = "; ".join(f"{detail_type}: {code}" for detail_type, code, _ in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
-        super().__init__("events:PutEvents", "FailedEntries", f"{len(failures)} not delivered: {summary}{more}")
+        message = f"{len(failures)} not delivered: {summary}{more}"
+        super().__init__("events:PutEvents", undelivered, "FailedEntries", message)
 
 
 class EventBridgeNotifier:
@@ -114,33 +135,50 @@ class EventBridgeNotifier:
 
     def _entry(self, event: Mapping[str, object]) -> dict[str, str]:
         kind = event.get("type")
-        if kind not in EVENT_TYPES:
-            raise ValueError(f"notification type {kind!r} is not one of {', '.join(sorted(EVENT_TYPES))}")
-        detail = {k: v for k, v in event.items() if k != "type"}
+        event = cut_to_fit(event, lambda e: len(self._detail(e).encode()) <= ENTRY_MAX_BYTES)  # a digest may be cut
         return {
             "EventBusName": self.bus_name,
             "Source": EVENT_SOURCE,
             "DetailType": str(kind),
-            "Detail": json.dumps(detail, default=str, sort_keys=True),
+            "Detail": self._detail(event),
         }
 
-    def publish(self, events: Iterable[Mapping[str, object]]) -> None:
+    @staticmethod
+    def _detail(event: Mapping[str, object]) -> str:
+        return json.dumps({k: v for k, v in event.items() if k != "type"}, default=str, sort_keys=True)
+
+    def publish(self, notices: Iterable[Mapping[str, object]]) -> None:
         """Put every event on the bus, 10 per call; raise NotificationFailed naming any not delivered."""
-        entries = [self._entry(e) for e in events]  # check them all before sending any
+        events: list[Mapping[str, object]] = []
+        entries: list[dict[str, str]] = []
         failures: list[tuple[str, str, str]] = []
-        for start in range(0, len(entries), PUT_EVENTS_MAX_ENTRIES):
-            batch = entries[start : start + PUT_EVENTS_MAX_ENTRIES]
+        undelivered: list[Mapping[str, object]] = []
+        for event in notices:
+            kind = event.get("type")
+            if kind in EVENT_TYPES:
+                events.append(event)
+                entries.append(self._entry(event))
+            else:  # not a notice imsync defines (a bug): named like any failure, the others still go
+                failures.append((str(kind), "UnknownType", f"not one of {', '.join(sorted(EVENT_TYPES))}"))
+                undelivered.append(event)
+        for start, end in _batches(entries):
+            batch, sent = entries[start:end], events[start:end]
             try:
                 answer = self.client.put_events(Entries=batch)
             except Exception as exc:  # one failed call must not stop the other batches
                 code = _error_code(exc)
                 failures.extend((e["DetailType"], code, "") for e in batch)
+                undelivered += sent
                 continue
             if not answer.get("FailedEntryCount"):
                 continue
-            for entry, result in zip(batch, answer.get("Entries", []), strict=False):
+            results = list(answer.get("Entries", []))
+            for index, (entry, event) in enumerate(zip(batch, sent, strict=True)):
+                # PutEvents answers one result per entry, in order; a missing result is not a delivery.
+                result = results[index] if index < len(results) else {"ErrorCode": "NoResult"}
                 if result.get("ErrorCode"):
                     failures.append((entry["DetailType"], result["ErrorCode"], result.get("ErrorMessage", "")))
+                    undelivered.append(event)
         if failures:
             for detail_type, code, message in failures:
                 logger.error(
@@ -152,4 +190,4 @@ class EventBridgeNotifier:
                         "reason": message,
                     },
                 )
-            raise NotificationFailed(failures)
+            raise NotificationFailed(failures, undelivered)

@@ -14,24 +14,30 @@ from typing import Any
 
 from imsync.adapters.credentials import Credentials
 from imsync.config import SMN_TOPIC_URN
-from imsync.domain.errors import ConfigError, ImsyncError
+from imsync.domain.errors import ConfigError, ImsyncError, NotDelivered
+from imsync.notices import DIGEST, FAILED, READY, REFUSED, STUCK, UNTRUSTED, cut_to_fit
 from imsync.observability import logger
 from imsync.retry import Retrier
 
-SUBJECT_MAX_BYTES = 512  # SMN's limit on a subject
+# SMN's limits, from the SDK's PublishMessageRequestBody docstring (huaweicloudsdksmn.v2): a subject of at most
+# 512 bytes; a message of at most 256 KB; an SMS of at most 490 characters, without "[]" or "【】".
+SUBJECT_MAX_BYTES = 512
+MESSAGE_MAX_BYTES = 256 * 1024
+SMS_MAX_CHARS = 490
+SMS_FORBIDDEN = str.maketrans({"[": "(", "]": ")", "【": "(", "】": ")"})
 
 # What a person reading the message is asked to do, per notification type.
 ACTIONS = {
-    "imsync.copy.refused": "Fix the image's imsync-* tags or the deployment's settings; `imsync plan` lists every "
+    REFUSED: "Fix the image's imsync-* tags or the deployment's settings; `imsync plan` lists every "
     "refusal with its reason. It is not copied until then.",
-    "imsync.copy.failed": "imsync tries again on its next run. If it fails again, `imsync doctor` checks the agency, "
+    FAILED: "imsync tries again on its next run. If it fails again, `imsync doctor` checks the agency, "
     "the quota and the credentials.",
-    "imsync.replica.ready": "Nothing to do: the replica is active, tagged and shared as its source's tags ask.",
-    "imsync.copy.stuck": "Look at the copy job in the IMS console of the source region. If IMS will not finish it, "
+    READY: "Nothing to do: the replica is active, tagged and shared as its source's tags ask.",
+    STUCK: "Look at the copy job in the IMS console of the source region. If IMS will not finish it, "
     "delete the replica: the next run copies the image again.",
-    "imsync.digest": "`imsync status` shows where every image stands. Each open item still needs a person; this "
+    DIGEST: "`imsync status` shows where every image stands. Each open item still needs a person; this "
     "list comes again with each DR run while anything in it is open.",
-    "imsync.share.untrusted": "Decide: add the owner to IMSYNC_TRUSTED_OWNERS to accept its shares from now on, or "
+    UNTRUSTED: "Decide: add the owner to IMSYNC_TRUSTED_OWNERS to accept its shares from now on, or "
     "accept or reject this share in the IMS console. imsync never rejects a share by itself.",
 }
 DEFAULT_ACTION = "`imsync status` shows where every image stands."
@@ -43,12 +49,12 @@ def subject_of(event: Mapping[str, object]) -> str:
     image = event.get("source_image_id") or event.get("image_id") or ""
     region = event.get("region") or ""
     what = {
-        "imsync.copy.refused": "copy refused",
-        "imsync.copy.failed": "copy failed",
-        "imsync.replica.ready": "replica ready",
-        "imsync.copy.stuck": "copy stuck",
-        "imsync.share.untrusted": "share from an untrusted owner",
-        "imsync.digest": f"{event.get('count', 0)} open problem(s) need a person",
+        REFUSED: "copy refused",
+        FAILED: "copy failed",
+        READY: "replica ready",
+        STUCK: "copy stuck",
+        UNTRUSTED: "share from an untrusted owner",
+        DIGEST: f"{event.get('count', 0)} open problem(s) need a person",
     }.get(kind, kind.removeprefix("imsync.").replace(".", " "))
     parts = [f"imsync: {what}", f"for image {image}" if image else "", f"in {region}" if region else ""]
     text = " ".join(p for p in parts if p)
@@ -62,7 +68,10 @@ def body_of(event: Mapping[str, object]) -> str:
         lines += [f"Why: {event['reason']}", ""]
     items = event.get("items")
     if isinstance(items, list) and items:  # a digest: one line per open problem
-        lines += ["Open:", *(f"- {_item_line(item)}" for item in items if isinstance(item, Mapping)), ""]
+        lines += ["Open:", *(f"- {_item_line(item)}" for item in items if isinstance(item, Mapping))]
+        if event.get("left_out"):
+            lines.append(f"- and {event['left_out']} more that do not fit in one message: `imsync status` lists all")
+        lines.append("")
     lines += [f"What to do: {ACTIONS.get(str(event.get('type')), DEFAULT_ACTION)}", ""]
     lines += [f"{key}: {_text(value)}" for key, value in event.items() if key != "reason" and value not in ("", None)]
     return "\n".join(lines)
@@ -82,15 +91,28 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
+def sms_of(event: Mapping[str, object]) -> str:
+    """The text an SMS subscriber gets: the subject and why, in SMN's 490 characters, without brackets."""
+    why = f" Why: {event['reason']}" if event.get("reason") else ""
+    text = f"{subject_of(event)}.{why} `imsync status` says more.".translate(SMS_FORBIDDEN)
+    return text if len(text) <= SMS_MAX_CHARS else text[: SMS_MAX_CHARS - 3] + "..."
+
+
 def message_structure(event: Mapping[str, object]) -> str:
-    """SMN's message_structure: text with the JSON for email/SMS/default, the JSON alone for http(s)."""
+    """SMN's message_structure: text with the JSON for email and default, the JSON alone for http(s), a short SMS."""
     machine = json.dumps(dict(event), default=str, sort_keys=True)
     text = f"{body_of(event)}\n\nJSON: {machine}"
-    return json.dumps({"default": text, "email": text, "http": machine, "https": machine})
+    return json.dumps({"default": text, "email": text, "sms": sms_of(event), "http": machine, "https": machine})
+
+
+def fitted(event: Mapping[str, object]) -> tuple[Mapping[str, object], str]:
+    """The event and its message_structure, within SMN's 256 KB (a digest too long is cut: notices.cut_to_fit)."""
+    event = cut_to_fit(event, lambda e: len(message_structure(e).encode()) <= MESSAGE_MAX_BYTES)
+    return event, message_structure(event)
 
 
 class SmnNotifier:
-    """imsync.ports.Notifier that publishes each notification to one SMN topic; a failure is logged, never raised."""
+    """imsync.ports.Notifier that publishes each notification to one SMN topic as its own message."""
 
     def __init__(
         self, topic_urn: str, credentials: Credentials, timeout: float = 30.0, retrier: Retrier | None = None
@@ -108,22 +130,30 @@ class SmnNotifier:
         self._lock = threading.Lock()
 
     def publish(self, events: Iterable[Mapping[str, object]]) -> None:
-        """Publish every event; one that SMN does not take is logged and the others still go."""
+        """Publish every event; one that SMN does not take is logged, the others still go, then NotDelivered
+        names the ones that did not (so the caller does not remember them as told)."""
+        undelivered: list[Mapping[str, object]] = []
+        last = ""
         for event in events:
             try:
                 self._publish_one(event)
-            except ImsyncError as exc:  # a notification never stops the work it reports
+            except ImsyncError as exc:
+                last = str(exc)
+                undelivered.append(event)
                 logger.error(
                     "notification not delivered",
-                    extra={"topic_urn": self.topic_urn, "notification_type": event.get("type"), "error": str(exc)},
+                    extra={"topic_urn": self.topic_urn, "notification_type": event.get("type"), "error": last},
                 )
+        if undelivered:
+            raise NotDelivered("smn:PublishMessage", undelivered, "", f"{len(undelivered)} not delivered: {last}")
 
     def _publish_one(self, event: Mapping[str, object]) -> None:
         from huaweicloudsdksmn.v2 import PublishMessageRequest, PublishMessageRequestBody
 
         from imsync.adapters.huawei_sdk import translated
 
-        body = PublishMessageRequestBody(subject=subject_of(event), message_structure=message_structure(event))
+        event, structure = fitted(event)
+        body = PublishMessageRequestBody(subject=subject_of(event), message_structure=structure)
         request = PublishMessageRequest(topic_urn=self.topic_urn, body=body)
 
         def attempt() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from imsync.domain.outcomes import FAILS_RUN
@@ -30,6 +31,22 @@ class CloudError(ImsyncError):
         self.message = message
         detail = f"{code}: {message}" if code and message else code or message
         super().__init__(f"{operation} failed" + (f" ({detail})" if detail else ""))
+
+
+class NotDelivered(CloudError):
+    """Some notifications were not delivered (the others were); `undelivered` holds the ones that were not.
+
+    A notifier tries every notification before raising this, so the caller knows exactly which ones nobody
+    was told about (and must not remember them as told).
+    """
+
+    retryable = True
+
+    def __init__(
+        self, operation: str, undelivered: list[Mapping[str, object]], code: str = "", message: str = ""
+    ) -> None:
+        self.undelivered = undelivered
+        super().__init__(operation, code, message)
 
 
 class Refused(CloudError):

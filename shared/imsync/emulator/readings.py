@@ -43,6 +43,10 @@ class Readings:
     # [IMS user guide, current]: the copy agency needs the replication rights in the destination region
     # ("destination"). [the older guide page imsync started from]: in source and destination ("both").
     agency_regions: str = "destination"
+    # [SDK PublishMessageRequestBody docstring, `message`]: an SMS is limited to 490 characters ("beyond it,
+    # carriers may block it") and must not contain "[]" or "【】". unknown: whether SMN refuses such a
+    # message_structure `sms` entry (True, the strict reading) or sends it and the carrier drops it (False).
+    smn_sms_limits: bool = True
 
 
 #: The readings the end-to-end and chaos suites run under, by name.

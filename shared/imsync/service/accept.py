@@ -207,10 +207,11 @@ class Acceptor:
     # ---- reporting --------------------------------------------------------------------------
 
     def _announce(self, summary: Summary, now: float) -> None:
-        """Tell a person about each untrusted share once: in the run whose interval it arrived in.
+        """Tell a person about each untrusted share once or twice: in the runs whose window it arrived in.
 
         The recipient cannot tag another account's image, so IMS's own record of the membership (its
-        created_at) says which run is the first to see it (docs/reliability.md).
+        created_at) says which runs' windows it falls in; the windows overlap, so a timer that fires early or
+        late loses none (notices.new_in_this_run, docs/reliability.md).
         """
         if summary.dry_run or self._notifier is None:
             return

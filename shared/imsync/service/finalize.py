@@ -6,13 +6,13 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from imsync.domain.errors import ImsyncError
-from imsync.domain.model import TAG_SHARED
+from imsync.domain.model import TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import MAX_SHARE_ATTEMPTS, Action, ShareMark
 from imsync.notices import READY
 from imsync.ports import ImageStore
 from imsync.service.journal import OUT_OF_TIME, Journal, write_failure
-from imsync.service.sharing import SHARE_FAILED, SHARED, SHARING, Sharer
+from imsync.service.sharing import ALREADY, SHARE_FAILED, SHARED, SHARING, Sharer
 from imsync.service.summary import Summary
 
 
@@ -65,6 +65,12 @@ class Finalizer:
                 del tags[TAG_SHARED]
             else:
                 tags[TAG_SHARED] = mark.value
+        elif unmarked(action) and share != SHARED:
+            # No room for the mark: the lineage tags wait for the share to end, so that the run that writes
+            # them is the one that announces the replica ready (was_ready). The description marker names the
+            # source meanwhile.
+            tags.pop(TAG_SOURCE, None)
+            tags.pop(TAG_SOURCE_REGION, None)
         try:
             if action.remove:
                 store.delete_tags(action.target.id, {k: action.target.tags[k] for k in action.remove})
@@ -81,7 +87,7 @@ class Finalizer:
         report = self._journal.report
         if share == SHARED:
             report(summary, action, Outcome.DONE, finalize_reason(action))
-            if action.replica is not None:
+            if action.replica is not None and not was_ready(action, detail):
                 self._notify(READY, action, finalize_reason(action))
         elif share == SHARING:
             report(summary, action, Outcome.WAITING, f"IMS is still adding the members ({detail}); the next run checks")
@@ -94,6 +100,28 @@ class Finalizer:
             )
             report(summary, action, Outcome.FAILED, f"sharing failed ({detail}); {retry}")
         # SHARE_ERROR was reported where the call failed
+
+
+def unmarked(action: Action) -> bool:
+    """Whether `action` shares a replica that has, and gets, no imsync-shared mark (its tags leave no room)."""
+    replica = action.replica
+    return replica is not None and bool(action.projects) and TAG_SHARED not in {**replica.tags, **action.tags}
+
+
+def was_ready(action: Action, detail: str) -> bool:
+    """Whether the replica was ready (tagged and shared) before this run: then "replica ready" was sent already.
+
+    IMS holds the answer on the replica itself, as its tags were before this run: a done share mark (written
+    in the run that made it ready), else the lineage tag, which a replica with no room for the mark gets only
+    once its share has ended (Finalizer._write_tags). An owner who edits a tag makes the replica's tags stale,
+    not the replica new: it is not announced again.
+    """
+    before = action.replica.tags if action.replica is not None else {}
+    if action.projects and TAG_SHARED in before:
+        return ShareMark.read(before[TAG_SHARED]).done
+    if action.projects and detail != ALREADY:
+        return False  # this run added its members
+    return TAG_SOURCE in before or TAG_SOURCE not in action.tags  # a lineage tag that never fits: stay quiet
 
 
 def finalize_reason(action: Action, planned: bool = False) -> str:

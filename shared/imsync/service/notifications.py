@@ -6,11 +6,11 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-from imsync.domain.errors import ImsyncError
-from imsync.domain.model import Image
+from imsync.domain.errors import ImsyncError, NotDelivered
+from imsync.domain.model import TAG_SHARED, TAG_SOURCE, Image
 from imsync.domain.outcomes import Outcome
-from imsync.domain.planner import COPY, DEFER, WAIT, Action
-from imsync.notices import MARK, PROBLEMS, STUCK, Notice, digest, has_room, next_mark, stuck_for, unannounced
+from imsync.domain.planner import COPY, DEFER, WAIT, Action, ShareMark
+from imsync.notices import MARK, PROBLEMS, READY, STUCK, Notice, digest, has_room, next_mark, stuck_for, unannounced
 from imsync.ports import ImageStore, Notifier
 from imsync.service.estate import Estate
 from imsync.service.journal import OUT_OF_TIME
@@ -40,20 +40,23 @@ class Announcer:
         # Held until announce() sends what is new at the run's end (a lock, not a thread-local: a notification
         # held by a helper thread must never be lost).
         self._held: list[Notice] = []
+        self._ready: dict[int, Action] = {}  # held "replica ready" notices (by id) -> the finalize they announce
         self._held_lock = threading.Lock()
 
     def notify(self, kind: str, action: Action, reason: str) -> None:
         """Hold a notification about `action` for announce(), which sends what is new when the run ends."""
-        self._hold(
-            {
-                "type": kind,
-                "source_image_id": action.source.id,
-                "source_region": action.source.region,
-                "region": action.region,
-                "replica_id": action.replica.id if action.replica else "",
-                "reason": reason,
-            }
-        )
+        notice = {
+            "type": kind,
+            "source_image_id": action.source.id,
+            "source_region": action.source.region,
+            "region": action.region,
+            "replica_id": action.replica.id if action.replica else "",
+            "reason": reason,
+        }
+        self._hold(notice)
+        if kind == READY:
+            with self._held_lock:
+                self._ready[id(notice)] = action  # what to undo if nobody receives it
 
     def _hold(self, notice: Notice) -> None:
         with self._held_lock:
@@ -69,18 +72,21 @@ class Announcer:
     ) -> None:
         """Send what this run found that nobody was told yet; the DR run sends one digest of all that is open.
 
-        Each source's announced problems are listed in its imsync-noticed tag (docs/reliability.md).
+        Each source's announced problems are listed in its imsync-noticed tag (docs/reliability.md). The mark
+        is written after the publish, and lists only what was delivered: a notifier that is down for a run
+        loses nothing, the next run tells it.
         """
         sources = list(sources)
         self._flag_stuck(summary, estate)
         with self._held_lock:
             held, self._held = self._held, []
+            ready, self._ready = self._ready, {}
         if summary.dry_run or self._notifier is None:  # nobody is told: no mark may say otherwise
             return
         problems: dict[str, list[Notice]] = defaultdict(list)
-        rest: list[Notice] = []
+        outgoing: list[Notice] = []
         for notice in held:
-            (problems[str(notice["source_image_id"])] if notice["type"] in PROBLEMS else rest).append(notice)
+            (problems[str(notice["source_image_id"])] if notice["type"] in PROBLEMS else outgoing).append(notice)
         items: list[Notice] = []
         # A source with a deferral or an error was not seen whole: its mark keeps what this run could not see.
         partial = {r.image_id for r in summary.results if r.outcome in (Outcome.ERROR, Outcome.DEFERRED)}
@@ -88,38 +94,78 @@ class Announcer:
         for r in summary.results:
             if r.action in (COPY, DEFER):
                 copying[r.image_id].add(r.region)
+        marks: list[tuple[Image, list[Notice], list[Notice], bool]] = []  # source, its problems, told now, room
         for source in {s.id: s for s in sources}.values():
             found = problems.pop(source.id, [])
             items += found
-            new = self._remember(source, found, source.id in partial, copying.get(source.id, set()), on_event)
+            room = has_room(source, copying.get(source.id, set()))
+            new = self._new(source, found, room, on_event)
+            marks.append((source, found, new, room))
             if not as_digest:
-                rest += new
+                outgoing += new
         for found in problems.values():  # a source outside the scope read (none expected): tell, as before
             items += found
-            rest += [] if as_digest else found
+            outgoing += [] if as_digest else found
         for image in self._left_behind(estate, sources):  # nothing of it is open any more
             self._write_mark(image, None)
         if as_digest and self._open_shares is not None:
             items += self._open_shares(frozenset(estate.unreadable))  # a region given up is not asked again
-        if as_digest and items:
-            rest.append(digest(summary.function, items))
-        self._publish(rest)
+        the_digest = digest(summary.function, items) if as_digest and items else None
+        if the_digest is not None:
+            outgoing.append(the_digest)
+        undelivered = {id(n) for n in self._publish(outgoing)}
+        for source, found, new, room in marks:
+            if the_digest is not None:  # the digest told them all, or none of them
+                untold = unannounced(found, source.tags.get(MARK)) if id(the_digest) in undelivered else []
+            else:
+                untold = [n for n in new if id(n) in undelivered]
+            self._remember(source, found, untold, source.id in partial, room)
+        for notice in outgoing:
+            if id(notice) in undelivered and id(notice) in ready:
+                self._unready(ready[id(notice)])
 
-    def _remember(
-        self, source: Image, problems: list[Notice], partial: bool, copy_regions: set[str], on_event: bool
-    ) -> list[Notice]:
-        """Update the source's mark; returns its problems that nobody was told about yet."""
-        mark = source.tags.get(MARK)
-        wanted = next_mark(problems, mark, partial)
-        if not has_room(source, copy_regions):
+    def _new(self, source: Image, problems: list[Notice], room: bool, on_event: bool) -> list[Notice]:
+        """The source's problems that nobody was told about yet."""
+        if not room:
             # Without a mark a poll would repeat it every run: the DR digest lists it, and an event (a person
-            # just created or tagged the image) tells its own decisions. A mark in a slot a copy note needs goes.
-            if mark is not None:
-                self._write_mark(source, None)
+            # just created or tagged the image) tells its own decisions.
             return problems if on_event else []
+        return unannounced(problems, source.tags.get(MARK))
+
+    def _remember(self, source: Image, problems: list[Notice], untold: list[Notice], partial: bool, room: bool) -> None:
+        """Update the source's mark after the publish: it lists what was told, never what was not delivered."""
+        mark = source.tags.get(MARK)
+        if not room:
+            if mark is not None:  # a mark in a slot a copy note needs goes
+                self._write_mark(source, None)
+            return
+        wanted = next_mark(problems, mark, partial, untold)
         if wanted != mark:
             self._write_mark(source, wanted)
-        return unannounced(problems, mark)
+
+    def _unready(self, action: Action) -> None:
+        """A "replica ready" nobody received: undo what says it was sent, so the next run sends it again.
+
+        The replica's share mark goes back to "submitted" (the next run reads its members, finds them all, and
+        announces); a replica without a share mark (it shares with nobody, or has no room for one) loses the
+        imsync-source tag this run wrote (its description marker still names the source), so the next run writes
+        it again and announces. A replica where this run wrote neither keeps its notice lost: that is logged.
+        """
+        replica = action.replica
+        if replica is None:
+            return
+        lost = f"{READY} was not delivered and cannot be sent again: the replica is ready"
+        try:
+            if action.projects and TAG_SHARED in action.tags:
+                undo = {TAG_SHARED: ShareMark(action.fingerprint, submitted=True).value}
+                self._stores(replica.region).add_tags(replica.id, undo)
+                return
+            if TAG_SOURCE in action.tags and TAG_SHARED not in action.tags:
+                self._stores(replica.region).delete_tags(replica.id, {TAG_SOURCE: action.source.id})
+                return
+        except ImsyncError as exc:
+            lost = f"{lost} ({exc})"
+        self._log(Result(action.source.id, replica.region, "notice", Outcome.ERROR, lost, action.source.region))
 
     def _write_mark(self, image: Image, value: str | None) -> None:
         """Set the image's imsync-noticed mark to `value`, or delete it (None): one tag call."""
@@ -177,11 +223,17 @@ class Announcer:
                 }
             )
 
-    def _publish(self, notices: list[Notice]) -> None:
+    def _publish(self, notices: list[Notice]) -> list[Notice]:
+        """Publish the notices; returns those not delivered (a failure is logged, never raised)."""
         if self._notifier is None or not notices:
-            return
+            return []
         try:
             self._notifier.publish(notices)
+            return []
+        except NotDelivered as exc:  # the notifier tried each one and names those it could not deliver
+            undelivered, why = [n for n in notices if any(n is u for u in exc.undelivered)], str(exc)
         except Exception as exc:  # a notification never undoes or stops the work it reports
-            kinds = ", ".join(sorted({str(n["type"]) for n in notices}))
-            self._log(Result("", "", "notify", Outcome.ERROR, f"{kinds}: {exc}"))
+            undelivered, why = notices, str(exc)
+        kinds = ", ".join(sorted({str(n["type"]) for n in undelivered}))
+        self._log(Result("", "", "notify", Outcome.ERROR, f"{kinds}: {why}; the next run tells them again"))
+        return undelivered

@@ -9,7 +9,7 @@ from imsync.config import Settings
 from imsync.domain.errors import ImsyncError, OutOfTime
 from imsync.domain.model import POLICY_PREFIX, Image
 from imsync.domain.outcomes import Outcome
-from imsync.domain.planner import COPY, FINALIZE, REPORTED_AS, Action, plan_image
+from imsync.domain.planner import COPY, FINALIZE, REFUSE, REPORTED_AS, Action, plan_image
 from imsync.domain.policy import Policy, parse_policy
 from imsync.domain.rules import CopyRules
 from imsync.ports import ImageStore
@@ -51,8 +51,8 @@ class Reconciler:
             source = self._exact(summary, source)
             policy = parse_policy(source.tags, self._settings.allowed_regions, self._settings.share_targets.keys())
             for refusal in policy.refusals:
-                result = Result(source.id, source.region, "refuse", Outcome.REFUSED, refusal, source.region)
-                self._journal.record(summary, result)
+                # Caused by the tags themselves: reported like any refusal, so the person who tagged hears it once.
+                self._journal.report(summary, Action(REFUSE, source, source.region, refusal), Outcome.REFUSED)
             why_not = no_copy or (
                 "imsync-when=schedule: the scheduled DR run copies it"
                 if on_event and not policy.copies_on_event

@@ -17,6 +17,8 @@ MEMBER_BATCH = 50  # images per member call: an assumption, IMS documents no lim
 # How a share ended in this run: IMS's member job succeeded (or nothing was missing), is still running,
 # ended FAIL, or a call failed before any job existed.
 SHARED, SHARING, SHARE_FAILED, SHARE_ERROR = "shared", "sharing", "share_failed", "share_error"
+# The detail of a SHARED that this run did not bring about: the image was shared with every project before it.
+ALREADY = "already shared"
 
 Ended = dict[int, tuple[str, str]]  # per action (by id): how its share ended in this run, and why
 Jobs = list[tuple[str, list[Action]]]  # IMS's member jobs, each with the actions it covers
@@ -43,10 +45,12 @@ class Sharer:
         for action in actions:
             mark = ShareMark.read(action.target.tags.get(TAG_SHARED))
             if not action.projects or (mark.done and mark.fingerprint == action.fingerprint):
-                ended[id(action)] = (SHARED, "")
-            elif action.replica is not None and TAG_SHARED not in action.target.tags:
-                # A replica imsync never shared: add every project without listing its members first (one call
-                # per replica saved); if IMS refuses the batch, each image is tried again after a look.
+                ended[id(action)] = (SHARED, ALREADY if action.projects else "")
+            elif action.replica is not None and TAG_SHARED not in action.target.tags and TAG_SHARED in action.tags:
+                # A replica imsync never shared (it will carry the mark from now on): add every project without
+                # listing its members first (one call per replica saved); if IMS refuses the batch, each image is
+                # tried again after a look. A replica with no room for the mark is read instead, on every run:
+                # without the mark, nothing else says it was shared already.
                 groups[tuple(sorted(action.projects))].append(action)
             else:
                 # Shared before, or a job of an earlier run may have done it: IMS's members say what is missing.
@@ -68,7 +72,7 @@ class Sharer:
             ended[id(action)] = (SHARE_ERROR, str(exc))
             return ()
         if not missing:
-            ended[id(action)] = (SHARED, "")
+            ended[id(action)] = (SHARED, ALREADY)
         return missing
 
     def _add_members(

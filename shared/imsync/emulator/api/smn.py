@@ -17,8 +17,12 @@ from .common import Caller, Params, Result
 if TYPE_CHECKING:
     from ..core import Emulator
 
+# [SDK PublishMessageRequestBody docstring]: subject <= 512 bytes; message <= 256 KB; an SMS <= 490 characters,
+# without "[]" or "【】" (whether SMN refuses such an SMS is a reading: Readings.smn_sms_limits).
 SUBJECT_MAX_BYTES = 512
 MESSAGE_MAX_BYTES = 256 * 1024
+SMS_MAX_CHARS = 490
+SMS_FORBIDDEN = ("[", "]", "【", "】")
 TTL_MAX_SECONDS = 7 * 24 * 3600
 
 
@@ -36,6 +40,10 @@ def _string(body: dict[str, Any], key: str) -> str:
     if not isinstance(value, str):
         raise SmnError(400, "SMN.0024", f"Parameter: {key} is invalid.")
     return value
+
+
+def _fits_an_sms(text: object) -> bool:
+    return isinstance(text, str) and len(text) <= SMS_MAX_CHARS and not any(c in text for c in SMS_FORBIDDEN)
 
 
 def smn_publish_message(
@@ -59,6 +67,9 @@ def smn_publish_message(
             parsed = None
         if not isinstance(parsed, dict) or not isinstance(parsed.get("default"), str):
             raise SmnError(400, "SMN.0021", "MessageStructure is invalid.")
+        sms = parsed.get("sms")
+        if cloud.readings.smn_sms_limits and sms is not None and not _fits_an_sms(sms):
+            raise SmnError(400, "SMN.0024", "Parameter: sms is invalid.")
     elif not message and not _string(body, "message_template_name"):
         raise SmnError(400, "SMN.0024", "Parameter: content is invalid.")
     if len((structure or message).encode()) > MESSAGE_MAX_BYTES:
