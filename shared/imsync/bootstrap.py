@@ -17,7 +17,7 @@ from imsync.observability import log_decision, logger
 from imsync.ports import ImageStore, Notifier, ShareInbox
 from imsync.retry import Deadline, Retrier
 from imsync.service import Replicator, Result
-from imsync.service.claims import RecentCopies
+from imsync.service.claims import RecentCopies, RecentNotices
 from imsync.service.copies import Copier
 from imsync.service.copy_notes import CopyNotes
 from imsync.service.finalize import Finalizer
@@ -96,6 +96,8 @@ def notifier(
 # The copies this process started: one table per process, shared by the invocations (and threads) it runs, so
 # that runs racing on one image start one copy (tests give each test a fresh one, as if a new process).
 claims = RecentCopies()
+# The facts this process is telling or just told: runs racing on one image tell each fact once between them.
+told = RecentNotices()
 # How the service waits between looks at IMS's member jobs (tests point it at an emulator's clock).
 pause: Callable[[float], None] = time.sleep
 # The time of day, against which a copy counts as stuck (tests point it at an emulator's clock).
@@ -178,7 +180,9 @@ def wire_replicator(
     def left() -> bool:
         return out_of_time(deadline)
 
-    announcer = Announcer(stores, notifier, log, settings.stuck_after_hours, now, left, open_shares)
+    announcer = Announcer(
+        stores, notifier, log, settings.stuck_after_hours, now, left, open_shares, told=told, clock=clock
+    )
     journal = Journal(log, announcer.notify)
     notes = CopyNotes(stores, journal, now, left)
     copier = Copier(settings, stores, journal, notes, claims, clock, left, announcer.notify)

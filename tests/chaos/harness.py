@@ -49,7 +49,7 @@ from imsync.emulator.readings import RELAXED_TAGS
 from imsync.function_files import handler as function_handler
 from imsync.observability import logger
 from imsync.retry import Retrier
-from imsync.service.claims import RecentCopies
+from imsync.service.claims import RecentCopies, RecentNotices
 from tests.helpers.events import load_event
 
 HOME = "cn-north-4"
@@ -283,6 +283,7 @@ class ChaosRun:
             os.environ[key] = value
         self._secrets = [a.sk for a in cloud.accounts.values()] + [a.ak for a in cloud.accounts.values()]
         self._saved_claims, bootstrap.claims = bootstrap.claims, RecentCopies()
+        self._saved_told, bootstrap.told = bootstrap.told, RecentNotices()
         self._saved_retrier = bootstrap.Retrier
         bootstrap.Retrier = _fast_retrier  # type: ignore[assignment,misc]
         # Waiting for a member job lets the emulated cloud's time pass, not the soak's.
@@ -304,6 +305,7 @@ class ChaosRun:
         bootstrap.pause = self._saved_pause
         bootstrap.wall_clock = self._saved_wall_clock
         bootstrap.claims = self._saved_claims
+        bootstrap.told = self._saved_told
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -550,6 +552,7 @@ class ChaosRun:
         """The next invocation lands on a new function instance: nothing of this process's memory survives."""
         bootstrap._clients.clear()
         bootstrap.claims = RecentCopies()
+        bootstrap.told = RecentNotices()
         self.figures.fresh_instances += 1
 
     def _completion_event(self) -> dict[str, Any] | None:

@@ -2,7 +2,7 @@
 
 from imsync import bootstrap
 from imsync.emulator import Readings
-from imsync.service.claims import RecentCopies
+from imsync.service.claims import RecentCopies, RecentNotices
 from tests.e2e.conftest import HOME
 from tests.helpers import handlers
 from tests.helpers.events import load_event
@@ -21,6 +21,7 @@ def live_copies(cloud, image, region="cn-east-3"):
 def new_process(monkeypatch):
     """The next invocation runs in another instance: nothing remembered in memory."""
     monkeypatch.setattr(bootstrap, "claims", RecentCopies())
+    monkeypatch.setattr(bootstrap, "told", RecentNotices())
 
 
 def test_a_copy_listed_late_is_not_copied_again_by_other_instances(cloud, imsync_env, monkeypatch):

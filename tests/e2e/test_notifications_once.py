@@ -369,3 +369,26 @@ def test_a_replica_with_no_room_for_the_share_mark_is_announced_ready_once(cloud
     (replica,) = cloud.region("cn-east-3").replicas_of(image.id)
     assert [(n["type"], n["replica_id"]) for n in told(cloud, topic)] == [("imsync.replica.ready", replica.id)]
     assert replica.tags["imsync-source"] == image.id and "imsync-shared" not in replica.tags
+
+
+def test_runs_racing_in_one_process_tell_a_new_refusal_once(cloud, topic):
+    # Found by the chaos suite: three polls from one event, in three threads of one process, each read the source
+    # before any of them wrote the mark, and each told the refusal (three, even four notices of one fact).
+    import threading
+
+    iso = golden(cloud, regions="cn-east-3", name="installer", iso=True)
+    cloud.faults.add(slow=0.2, path=r"/notifications/topics/[^/]+/publish$", count=None)  # every publish in flight
+    barrier = threading.Barrier(3)
+
+    def racing_poll():
+        barrier.wait()
+        poll()
+
+    threads = [threading.Thread(target=racing_poll) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    notices = [n for n in told(cloud, topic) if n.get("source_image_id") == iso.id]
+    assert len(notices) == 1, notices

@@ -9,7 +9,7 @@ import pytest
 
 from imsync import bootstrap
 from imsync.emulator import Emulator
-from imsync.service.claims import RecentCopies
+from imsync.service.claims import RecentCopies, RecentNotices
 
 HOME = "cn-north-4"
 
@@ -41,6 +41,7 @@ def deploy(
         monkeypatch.setenv(key, value)
     # Each test is its own process as far as imsync knows: forget copies "this process" started.
     monkeypatch.setattr(bootstrap, "claims", RecentCopies())
+    monkeypatch.setattr(bootstrap, "told", RecentNotices())
     # While imsync waits for a member job, the emulated cloud's time passes, not the test's.
     monkeypatch.setattr(bootstrap, "pause", cloud.clock.advance)
     # A copy is stuck by the emulated cloud's clock (it starts in 2023), not the test machine's.

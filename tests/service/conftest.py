@@ -12,7 +12,7 @@ from imsync.config import Settings
 from imsync.domain.model import Image
 from imsync.retry import Deadline
 from imsync.service import Replicator
-from imsync.service.claims import RecentCopies
+from imsync.service.claims import RecentCopies, RecentNotices
 from tests.fakes import FakeCloud
 
 NORTH, EAST = "cn-north-4", "cn-east-3"
@@ -23,6 +23,7 @@ COPY_TIME = 3600.0
 def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test is its own process as far as imsync knows: forget copies "this process" started."""
     monkeypatch.setattr(bootstrap, "claims", RecentCopies())
+    monkeypatch.setattr(bootstrap, "told", RecentNotices())
 
 
 @pytest.fixture

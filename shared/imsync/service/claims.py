@@ -35,3 +35,34 @@ class RecentCopies:
         """The copy was not started: any run may ask for it."""
         with self._lock:
             self._started.pop(key, None)
+
+
+class RecentNotices:
+    """When this process last told each fact, so that runs racing on one image tell it once between them.
+
+    The same reasoning as RecentCopies: a run that read an image's imsync-noticed mark before another run of
+    this process told a fact has a stale view of the mark and must not tell it again; a run that read it
+    afterwards sees the mark IMS holds. Across processes nothing is shared: that limit is in docs/reliability.md.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._told: dict[tuple[str, str], float] = {}
+
+    def claim(self, key: tuple[str, str], read_at: float) -> bool:
+        """Whether a run that read the image at `read_at` may tell this fact (it is then being told)."""
+        with self._lock:
+            if self._told.get(key, float("-inf")) >= read_at:
+                return False
+            self._told[key] = float("inf")
+            return True
+
+    def settle(self, key: tuple[str, str], now: float) -> None:
+        """The fact was delivered: runs that read the image after `now` see it in the mark."""
+        with self._lock:
+            self._told[key] = now
+
+    def release(self, key: tuple[str, str]) -> None:
+        """The fact was not delivered: any run may tell it."""
+        with self._lock:
+            self._told.pop(key, None)

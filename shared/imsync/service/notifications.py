@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
@@ -10,8 +11,21 @@ from imsync.domain.errors import ImsyncError, NotDelivered
 from imsync.domain.model import TAG_SHARED, TAG_SOURCE, Image
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import COPY, DEFER, WAIT, Action, ShareMark
-from imsync.notices import MARK, PROBLEMS, READY, STUCK, Notice, digest, has_room, next_mark, stuck_for, unannounced
+from imsync.notices import (
+    MARK,
+    PROBLEMS,
+    READY,
+    STUCK,
+    Notice,
+    digest,
+    has_room,
+    next_mark,
+    problem_hash,
+    stuck_for,
+    unannounced,
+)
 from imsync.ports import ImageStore, Notifier
+from imsync.service.claims import RecentNotices
 from imsync.service.estate import Estate
 from imsync.service.journal import OUT_OF_TIME
 from imsync.service.summary import Result, Summary
@@ -29,6 +43,8 @@ class Announcer:
         wall_clock: Callable[[], float],
         out_of_time: Callable[[], bool],
         open_shares: Callable[[frozenset[str]], Sequence[Notice]] | None = None,
+        told: RecentNotices | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._stores = stores
         self._notifier = notifier
@@ -37,6 +53,8 @@ class Announcer:
         self._wall_clock = wall_clock  # the time of day, against which a copy is stuck (tests: the emulator's)
         self._out_of_time = out_of_time
         self._open_shares = open_shares  # an account that is a recipient too: untrusted shares, for the digest
+        self._told = told or RecentNotices()  # this process's facts being told or just told (bootstrap: per process)
+        self._clock = clock  # the clock of estate.started_at
         # Held until announce() sends what is new at the run's end (a lock, not a thread-local: a notification
         # held by a helper thread must never be lost).
         self._held: list[Notice] = []
@@ -102,7 +120,7 @@ class Announcer:
             new = self._new(source, found, room, on_event)
             marks.append((source, found, new, room))
             if not as_digest:
-                outgoing += new
+                outgoing += [n for n in new if self._claim(n, estate)]
         for found in problems.values():  # a source outside the scope read (none expected): tell, as before
             items += found
             outgoing += [] if as_digest else found
@@ -113,16 +131,37 @@ class Announcer:
         the_digest = digest(summary.function, items) if as_digest and items else None
         if the_digest is not None:
             outgoing.append(the_digest)
+        outgoing = [n for n in outgoing if n["type"] != READY or self._claim(n, estate)]
         undelivered = {id(n) for n in self._publish(outgoing)}
+        sent = {id(n) for n in outgoing}
         for source, found, new, room in marks:
             if the_digest is not None:  # the digest told them all, or none of them
                 untold = unannounced(found, source.tags.get(MARK)) if id(the_digest) in undelivered else []
-            else:
-                untold = [n for n in new if id(n) in undelivered]
+            else:  # not delivered, or left to another run of this process that is telling it (it marks it)
+                untold = [n for n in new if id(n) in undelivered or id(n) not in sent]
             self._remember(source, found, untold, source.id in partial, room)
         for notice in outgoing:
             if id(notice) in undelivered and id(notice) in ready:
                 self._unready(ready[id(notice)])
+        self._settle(outgoing, undelivered)  # after the marks: a run that reads IMS later sees them
+
+    @staticmethod
+    def _fact(notice: Notice) -> tuple[str, str]:
+        """What a notice tells, as the in-process table knows it: a problem of a source, or a replica's readiness."""
+        if notice["type"] == READY:
+            return str(notice.get("replica_id") or f"{notice['source_image_id']}/{notice['region']}"), READY
+        return str(notice["source_image_id"]), problem_hash(notice)
+
+    def _claim(self, notice: Notice, estate: Estate) -> bool:
+        """Whether this run tells `notice`: not while another run of this process that read IMS later tells it."""
+        return self._told.claim(self._fact(notice), estate.started_at)
+
+    def _settle(self, outgoing: list[Notice], undelivered: set[int]) -> None:
+        now = self._clock()
+        for notice in outgoing:
+            if notice["type"] in PROBLEMS or notice["type"] == READY:
+                key = self._fact(notice)
+                self._told.release(key) if id(notice) in undelivered else self._told.settle(key, now)
 
     def _new(self, source: Image, problems: list[Notice], room: bool, on_event: bool) -> list[Notice]:
         """The source's problems that nobody was told about yet."""
