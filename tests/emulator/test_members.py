@@ -17,6 +17,8 @@ from huaweicloudsdkims.v2 import (
     ShowJobProgressRequest,
 )
 
+from imsync.emulator.readings import with_changes
+
 NORTH, EAST = "cn-north-4", "cn-east-3"
 
 
@@ -36,7 +38,7 @@ def test_share_accept_and_see(cloud, ims):
     assert owner.show_job_progress(ShowJobProgressRequest(job_id=job_id)).status == "SUCCESS"
     assert cloud.region(NORTH).image(rec.id).members == {partner_pid: "pending"}
     assert partner.list_images(ListImagesRequest(imagetype="shared")).images == []
-    pending = partner.list_images(ListImagesRequest(member_status="pending")).images
+    pending = partner.list_images(ListImagesRequest(member_status="pending", visibility="shared")).images
     assert [i.id for i in pending] == [rec.id] and pending[0].imagetype == "shared"
     body = BatchUpdateMembersRequestBody(images=[rec.id], project_id=partner_pid, status="accepted")
     partner.batch_update_members(BatchUpdateMembersRequest(body=body))
@@ -112,3 +114,18 @@ def test_members_limit_128(cloud, ims):
     with pytest.raises(ClientRequestException) as exc:
         ims(NORTH).batch_add_members(add([rec.id], [extra.projects[NORTH]]))
     assert exc.value.error_code == "IMG.0088"
+
+
+def test_member_status_without_visibility_shared_is_refused_unless_the_lenient_reading(cloud, ims):
+    # SDK ListImagesRequest.member_status docstring and ims_03_0702: the query must set visibility=shared too.
+    rec = cloud.region(NORTH).add_image(name="g", members={cloud.recipient.projects[NORTH]: "pending"})
+    partner = ims(NORTH, cloud.recipient)
+    with pytest.raises(ClientRequestException) as refused:
+        partner.list_images(ListImagesRequest(imagetype="shared", member_status="pending"))
+    assert refused.value.status_code == 400 and "visibility=shared" in refused.value.error_msg
+    documented = ListImagesRequest(imagetype="shared", visibility="shared", member_status="pending")
+    assert [i.id for i in partner.list_images(documented).images] == [rec.id]
+
+    cloud.readings = with_changes(cloud.readings, member_status_needs_visibility=False)
+    lenient = partner.list_images(ListImagesRequest(imagetype="shared", member_status="pending")).images
+    assert [i.id for i in lenient] == [rec.id]

@@ -43,6 +43,9 @@ class Readings:
     # [IMS user guide, current]: the copy agency needs the replication rights in the destination region
     # ("destination"). [the older guide page imsync started from]: in source and destination ("both").
     agency_regions: str = "destination"
+    # [SDK ListImagesRequest.member_status docstring; IMS API reference ims_03_0702]: member_status needs
+    # visibility=shared too. unknown: what IMS does without it. True: refuse (400); False: filter anyway.
+    member_status_needs_visibility: bool = True
 
 
 #: The readings the end-to-end and chaos suites run under, by name.

@@ -110,6 +110,9 @@ def list_images(cloud: Emulator, caller: Caller, params: Params, data: Any) -> R
     member_status = first(params, "member_status")
     if member_status not in (None, "accepted", "rejected", "pending", "all"):
         raise bad_request("member_status must be accepted, rejected, pending or all")
+    # [SDK ListImagesRequest.member_status docstring; ims_03_0702]: "visibility=shared" must go with it.
+    if member_status and first(params, "visibility") != "shared" and cloud.readings.member_status_needs_visibility:
+        raise bad_request("member_status needs visibility=shared (and __imagetype=shared) in the same query")
     simple = {
         "__imagetype": lambda r: image_type_for(cloud, r, caller),
         "status": lambda r: r.shown_status,
