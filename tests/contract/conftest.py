@@ -3,7 +3,8 @@
 "fake": tests/fakes.py's in-memory store. "emulator": the real SDK adapter (HuaweiImageStore) over HTTP against
 the emulator, built as bootstrap.store_factory builds it, under the documented readings. "emulator-page-info":
 the same under the other reading of listings (SDK 3.1.219's page_info, the owner sees its shared images as
-private), with pages much shorter than imsync asks for, so that every listing takes several.
+private), with pages much shorter than imsync asks for, so that every listing takes several. "emulator-capped":
+pages capped at 100 with no page_info on image or member listings (only an empty page says a listing ended).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ NORTH, EAST = "cn-north-4", "cn-east-3"
 READINGS = {
     "emulator": Readings(),
     "emulator-page-info": Readings(page_info=True, page_cap=50, owner_shared_type="private"),
+    # Pages capped below imsync's limit and no page_info at all, for images or members: only an empty page ends.
+    "emulator-capped": Readings(page_cap=100, member_page_info=False),
 }
 
 

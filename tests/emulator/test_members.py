@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkims.v2 import (
@@ -96,16 +98,22 @@ def test_a_failed_member_job_adds_nobody_and_says_why(cloud, ims):
     assert cloud.region(NORTH).image(rec.id).members == {}
 
 
-def test_member_listing_pages_by_the_last_member(cloud, ims):
+def test_member_listing_pages_with_page_info_and_a_base64_marker(cloud, ims):
+    # SDK ListImageMembersResponse has page_info in every version; the marker is base64 (ims_03_0661).
     rec = cloud.region(NORTH).add_image(name="g", members={f"{n:032x}": "accepted" for n in range(7)})
-    client, seen, marker = ims(NORTH), [], None
+    client, seen, marker, markers = ims(NORTH), [], None, []
     while True:
-        page = client.list_image_members(ListImageMembersRequest(image_id=rec.id, limit=3, marker=marker)).members
-        seen += [m.member_id for m in page]
-        if len(page) < 3:
+        answer = client.list_image_members(ListImageMembersRequest(image_id=rec.id, limit=3, marker=marker))
+        seen += [m.member_id for m in answer.members]
+        marker = answer.page_info.next_marker if answer.page_info else None
+        if not marker:
             break
-        marker = page[-1].member_id
+        markers.append(marker)
     assert seen == [f"{n:032x}" for n in range(7)]
+    assert [base64.b64decode(m).decode() for m in markers] == [f"{n:032x}" for n in (2, 5)]
+    with pytest.raises(ClientRequestException) as raw:  # a raw member ID is not a marker
+        client.list_image_members(ListImageMembersRequest(image_id=rec.id, limit=3, marker=f"{2:032x}"))
+    assert raw.value.status_code == 400
 
 
 def test_members_limit_128(cloud, ims):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -44,6 +45,11 @@ from imsync.retry import RESERVE_SECONDS, Retrier
 
 def _list_members(client: ImsClient, request: ListImageMembersRequest) -> Any:
     return client.list_image_members(request)
+
+
+def member_marker(member_id: str) -> str:
+    """A member listing's marker for the page after `member_id`: base64 (IMS API reference, ims_03_0661)."""
+    return base64.b64encode(member_id.encode()).decode()
 
 
 class ImsClients:
@@ -200,7 +206,7 @@ class HuaweiImageStore:
             request = ListImageMembersRequest(image_id=image_id, limit=PAGE_SIZE, marker=marker)
             return answer_json(self._call(operation, partial(_list_members, request=request)))
 
-        members = all_pages(page, "members", "member_id", operation)
+        members = all_pages(page, "members", "member_id", operation, fallback_marker=member_marker)
         return {str(m["member_id"]): str(m.get("status") or "") for m in members if m.get("member_id")}
 
     def add_members(self, image_ids: Sequence[str], project_ids: Sequence[str]) -> str:

@@ -23,6 +23,9 @@ class Readings:
     # [Terraform provider, images data source]: the API returns no marker. SDK 3.1.219's model has
     # page_info.next_marker (3.1.211's has not): True is that reading.
     page_info: bool = False
+    # [SDK ListImageMembersResponse, 3.1.211-3.1.219]: member listings carry page_info.next_marker in every
+    # version (base64, ims_03_0661). False: they carry none (imsync then pages on until a page is empty).
+    member_page_info: bool = True
     # [IMS API reference]: limit "defaults to 500"; no maximum is documented. unknown: what a larger
     # limit gets; the emulator answers at most this many per page.
     page_cap: int = 500

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +19,6 @@ from .common import (
     find_visible,
     first,
     page_limit,
-    paged,
 )
 
 if TYPE_CHECKING:
@@ -166,12 +167,29 @@ def list_image_members(
     marker = first(params, "marker")
     if marker:
         ids = [m["member_id"] for m in members]
-        if marker not in ids:
-            raise bad_request(f"marker {marker} is not a member of this listing")
-        members = members[ids.index(marker) + 1 :]
+        after = _member_after(marker)
+        if after not in ids:
+            raise bad_request(f"marker {marker} is not a marker of this listing (a base64 member ID)")
+        members = members[ids.index(after) + 1 :]
     page = members[:limit]
-    out = {"members": page, "schema": "/v2/schemas/members"}
-    return 200, paged(cloud, out, page[-1]["member_id"] if len(members) > limit else None)
+    out: dict[str, Any] = {"members": page, "schema": "/v2/schemas/members"}
+    if cloud.readings.member_page_info:
+        # [SDK ListImageMembersResponse.page_info, every version; ims_03_0661]: next_marker, base64.
+        more = len(members) > limit
+        out["page_info"] = {"next_marker": _member_marker(page[-1]["member_id"])} if more else {}
+    return 200, out
+
+
+def _member_marker(member_id: str) -> str:
+    return base64.b64encode(member_id.encode()).decode()
+
+
+def _member_after(marker: str) -> str | None:
+    """The member ID a base64 marker names (ims_03_0661), or None when it is not base64 of a text."""
+    try:
+        return base64.b64decode(marker, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
 
 
 def show_image_member(
