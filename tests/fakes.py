@@ -19,10 +19,10 @@ from imsync.domain.errors import CopyLimitReached, NotFound, Refused
 from imsync.domain.model import Image, Job
 
 MAX_COPIES = 5
-# The emulator's strict tag rules (IMS API reference, "Adding or deleting image tags in batches").
+# The emulator's strict tag rules (IMS API reference, ims_03_0902): no "." in keys, Chinese characters allowed.
 MAX_TAGS = 10
-_TAG_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,36}")
-_TAG_VALUE = re.compile(r"[A-Za-z0-9_.\-]{0,43}")
+_TAG_KEY = re.compile("[A-Za-z0-9_\\-\u4e00-\u9fff]{1,36}")
+_TAG_VALUE = re.compile("[A-Za-z0-9_.\\-\u4e00-\u9fff]{0,43}")
 FINISHED = ("SUCCESS", "FAIL")
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from imsync.domain.errors import ConfigError
-from imsync.domain.model import image_name
+from imsync.domain.model import STRICT_TAGS, TAG_RULES, image_name
 
 REGION_ID = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 PROJECT_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -42,6 +42,7 @@ VARIABLES = (
     "IMSYNC_SMN_TOPIC_URN",
     "IMSYNC_STUCK_AFTER_HOURS",
     "IMSYNC_ACCEPT_SCHEDULE",
+    "IMSYNC_TAG_RULES",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -71,6 +72,7 @@ class Settings:
     smn_topic_urn: str | None = None
     stuck_after_hours: float = 12.0
     accept_every_seconds: float = 300.0  # how often accept_shares runs: each run announces the shares of its interval
+    tag_rules: str = STRICT_TAGS.name  # which of IMS's two tag pages the cloud applies (domain/model.py TAG_RULES)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +106,7 @@ class Settings:
                 env, "IMSYNC_STUCK_AFTER_HOURS", 12.0, "hours", lambda v: 0 < v < float("inf"), "a positive number of"
             ),
             accept_every_seconds=_accept_every(env),
+            tag_rules=_tag_rules(env),
         )
 
     def require_home_region(self) -> str:
@@ -215,6 +218,16 @@ def _template(env: Mapping[str, str]) -> str:
     except (ValueError, IndexError, KeyError) as exc:
         raise ConfigError(f"{name}: {exc}; use plain fields like {{source_name}}") from None
     return template
+
+
+def _tag_rules(env: Mapping[str, str]) -> str:
+    value = env.get("IMSYNC_TAG_RULES", "").strip().lower() or STRICT_TAGS.name
+    if value not in TAG_RULES:
+        raise ConfigError(
+            f"IMSYNC_TAG_RULES: '{value[:20]}' is not one of {', '.join(TAG_RULES)}; use strict (IMS's international "
+            "API reference) unless IMS accepts the newer tag page's keys with '.' and spaces in your cloud"
+        )
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

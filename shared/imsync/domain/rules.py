@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from imsync.domain.model import Image
+from imsync.domain.model import STRICT_TAGS, Image, TagRules
 
 GIB = 1024**3
 # [guide] 300 GB in these regions, 128 GB elsewhere.
@@ -101,9 +101,10 @@ RULES: tuple[Rule, ...] = (_owned, _not_iso, _not_encrypted, _not_frozen, _other
 
 @dataclass(frozen=True)
 class CopyRules:
-    """The IMS rules for a deployment (the vaults are the only deployment-specific part)."""
+    """The IMS rules for a deployment: its vaults, whether it copies Windows images, the tag rules it assumes."""
 
     vaults: Mapping[str, str] = field(default_factory=dict)
+    tags: TagRules = STRICT_TAGS  # IMSYNC_TAG_RULES: which tags a replica may take over from its source
 
     def refusal(self, image: Image, dest: str) -> str | None:
         """Why `image` can never be copied to `dest` as it is, or None."""

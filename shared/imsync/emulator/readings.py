@@ -35,9 +35,9 @@ class Readings:
     # [IMS API reference, "Adding image members"]: the answer is a job_id, the work is asynchronous.
     # unknown: how long it takes; the job runs this many seconds of the emulator's clock.
     member_job_seconds: float = 2.0
-    # [IMS API reference, "Adding or deleting image tags in batches"]: 10 tags, key <= 36, value <= 43,
-    # letters, digits, _ - . ("strict"). [IMS "tag format" page]: 20 tags, key <= 128, value <= 255,
-    # also space and : + @ ("relaxed").
+    # [IMS API reference (international), ims_03_0902, 2025]: 10 tags, key <= 36 of letters, digits, _ -,
+    # value <= 43 also ".", Chinese in both ("strict"). [IMS tag-format page, newer Chinese edition]: 20 tags,
+    # key <= 128 also . : + @ and space, value <= 255 also "/" ("relaxed").
     tag_rules: str = STRICT_TAGS
     # [IMS API reference, enterprise_project_id]: images of enterprise projects are listed when asked
     # for (all_granted_eps: every project the user may see). unknown: whether a listing without the

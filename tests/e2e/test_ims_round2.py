@@ -1,0 +1,47 @@
+"""End to end against IMS as its sources document it, round 2 (issue 20): one test (or two) per point.
+
+Each test failed on the engine before this round; the emulator answers as documented by default.
+"""
+
+from __future__ import annotations
+
+from imsync.emulator.readings import RELAXED_TAGS, with_changes
+from tests.e2e.conftest import HOME
+from tests.e2e.test_replication import create_event, finish, golden
+from tests.helpers import handlers
+
+EAST = "cn-east-3"
+CHINESE = {"团队": "网站"}  # allowed under both tag readings (Chinese characters in keys and values)
+
+
+# 3. Tag rules: a replica takes over a source's tag only when the reading in effect allows it.
+def test_strict_rules_copy_chinese_tags_and_leave_dotted_keys_on_the_source(cloud, imsync_env):
+    # The owner set a dotted key while the console applied the relaxed page; strict IMS refuses it on a replica.
+    image = golden(cloud, regions=EAST, tags={**CHINESE, "team.web": "v2", "os": "ubuntu/22.04"})
+
+    handlers.replicate_on_create(create_event(image))
+    done = finish(cloud)
+
+    assert done["ok"], done
+    (replica,) = cloud.region(EAST).replicas_of(image.id)
+    assert replica.tags["团队"] == "网站" and replica.tags["team"] == "web"
+    assert "team.web" not in replica.tags and "os" not in replica.tags
+
+
+def test_relaxed_rules_copy_what_the_relaxed_page_allows(cloud, imsync_env, monkeypatch):
+    cloud.readings = with_changes(cloud.readings, tag_rules=RELAXED_TAGS)
+    monkeypatch.setenv("IMSYNC_TAG_RULES", "relaxed")
+    image = golden(cloud, regions=EAST, tags={**CHINESE, "team.web": "v2", "os": "ubuntu/22.04", "a b@c": "x:y"})
+
+    handlers.replicate_on_create(create_event(image))
+    done = finish(cloud)
+
+    assert done["ok"], done
+    (replica,) = cloud.region(EAST).replicas_of(image.id)
+    assert {k: replica.tags.get(k) for k in ("团队", "team.web", "os", "a b@c")} == {
+        "团队": "网站",
+        "team.web": "v2",
+        "os": "ubuntu/22.04",
+        "a b@c": "x:y",
+    }
+    assert cloud.region(HOME).image(image.id).tags["team.web"] == "v2"
