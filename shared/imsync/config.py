@@ -43,6 +43,7 @@ VARIABLES = (
     "IMSYNC_STUCK_AFTER_HOURS",
     "IMSYNC_ACCEPT_SCHEDULE",
     "IMSYNC_TAG_RULES",
+    "IMSYNC_COPY_WINDOWS",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -73,6 +74,7 @@ class Settings:
     stuck_after_hours: float = 12.0
     accept_every_seconds: float = 300.0  # how often accept_shares runs: each run announces the shares of its interval
     tag_rules: str = STRICT_TAGS.name  # which of IMS's two tag pages the cloud applies (domain/model.py TAG_RULES)
+    copy_windows: bool = False  # ask IMS to copy Windows images (its copy page says it no longer does)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +109,7 @@ class Settings:
             ),
             accept_every_seconds=_accept_every(env),
             tag_rules=_tag_rules(env),
+            copy_windows=_bool(env, "IMSYNC_COPY_WINDOWS", False),
         )
 
     def require_home_region(self) -> str:

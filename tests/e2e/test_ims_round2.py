@@ -9,6 +9,7 @@ from imsync.emulator.readings import RELAXED_TAGS, with_changes
 from tests.e2e.conftest import HOME
 from tests.e2e.test_replication import create_event, finish, golden
 from tests.helpers import handlers
+from tests.helpers.events import load_event
 
 EAST = "cn-east-3"
 CHINESE = {"团队": "网站"}  # allowed under both tag readings (Chinese characters in keys and values)
@@ -45,3 +46,46 @@ def test_relaxed_rules_copy_what_the_relaxed_page_allows(cloud, imsync_env, monk
         "a b@c": "x:y",
     }
     assert cloud.region(HOME).image(image.id).tags["team.web"] == "v2"
+
+
+# 4. Windows sources: refused before asking by default; a refusal IMS answers that does not pass is remembered.
+def copy_requests(cloud):
+    return [r for r in cloud.requests if r.method == "POST" and r.path.endswith("/cross_region_copy")]
+
+
+def test_a_windows_source_is_refused_before_asking_with_the_reason(cloud, imsync_env):
+    image = golden(cloud, regions=EAST, os_type="Windows")
+
+    result = handlers.scheduled_dr_copy(load_event("timer.json"))
+
+    assert result["counts"] == {"refused": 1}, result
+    (refusal,) = result["results"]
+    assert "no longer be used to replicate Windows images" in refusal["reason"]
+    assert "IMSYNC_COPY_WINDOWS=true" in refusal["reason"]
+    assert copy_requests(cloud) == [] and cloud.region(EAST).replicas_of(image.id) == []
+
+
+def test_with_the_check_off_a_windows_source_is_copied_where_ims_still_copies_it(cloud, imsync_env, monkeypatch):
+    cloud.readings = with_changes(cloud.readings, refuse_windows_copies=False)
+    monkeypatch.setenv("IMSYNC_COPY_WINDOWS", "true")
+    image = golden(cloud, regions=EAST, os_type="Windows")
+
+    result = handlers.scheduled_dr_copy(load_event("timer.json"))
+
+    assert result["counts"] == {"started": 1}, result
+    assert len(cloud.region(EAST).replicas_of(image.id)) == 1
+
+
+def test_a_copy_ims_refuses_for_good_is_reported_once_as_refused_and_not_asked_again(cloud, imsync_env, monkeypatch):
+    monkeypatch.setenv("IMSYNC_COPY_WINDOWS", "true")  # IMS (the emulator's default reading) refuses anyway
+    image = golden(cloud, regions=EAST, os_type="Windows")
+
+    first = handlers.scheduled_dr_copy(load_event("timer.json"))
+    second = handlers.scheduled_dr_copy(load_event("timer.json"))
+
+    assert first["counts"] == {"refused": 1} and first["ok"], first
+    assert "no longer replicates Windows images" in first["results"][0]["reason"]
+    assert second["counts"] == {"refused": 1} and second["ok"], second
+    assert "imsync-refused" in second["results"][0]["reason"]
+    assert len(copy_requests(cloud)) == 1  # the second run did not ask again
+    assert "imsync-refused" in cloud.region(HOME).image(image.id).tags

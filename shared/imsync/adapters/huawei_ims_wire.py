@@ -70,6 +70,7 @@ def image_from_api(data: Mapping[str, Any], region: str, project_id: str = "") -
         frozen=status == "frozen" or _truthy(data.get("__frozen")),
         owner=owner,
         created_at=str(data.get("created_at", "")),
+        os_type=str(data.get("__os_type") or ""),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,10 @@ TAG_SOURCE_REGION = "imsync-source-region"
 TAG_SHARED = "imsync-shared"  # fingerprint of the projects an image was last shared with
 # On a source, + a destination region: the copy job a run started there, until IMS lists the replica.
 COPY_CLAIM_PREFIX = "imsync-copy-"
+# On a source: the destination regions (a short hash of each) IMS refused a copy to for a reason that does not
+# pass with time; imsync does not ask again until someone deletes the tag (README, "When IMS refuses a copy").
+TAG_IMS_REFUSED = "imsync-refused"
+REGION_HASH_CHARS = 6
 # IMS's tag rules, read two ways (docs/emulator.md, "Readings"). Chinese characters are allowed under both.
 _CJK = "\u4e00-\u9fff"
 
@@ -90,6 +95,7 @@ class Image:
     owner: str = ""
     created_at: str = ""
     tags_exact: bool = True  # False: a "key.value" tag string had several dots, so key and value are a guess
+    os_type: str = ""  # IMS's __os_type: Linux, Windows, ... ("" when IMS did not say)
 
     @property
     def lineage(self) -> Lineage | None:
@@ -122,9 +128,20 @@ class Image:
         return {k[len(COPY_CLAIM_PREFIX) :]: v for k, v in self.tags.items() if k.startswith(COPY_CLAIM_PREFIX)}
 
     @property
+    def ims_refused(self) -> frozenset[str]:
+        """Hashes (region_hash) of the regions IMS refused to copy this image to, as its imsync-refused tag says."""
+        parts = self.tags.get(TAG_IMS_REFUSED, "").split("_")
+        return frozenset(p for p in parts if len(p) == REGION_HASH_CHARS)
+
+    @property
     def user_tags(self) -> dict[str, str]:
         """Tags that are not imsync's own (what may be copied to replicas)."""
         return {k: v for k, v in self.tags.items() if not k.startswith(POLICY_PREFIX)}
+
+
+def region_hash(region: str) -> str:
+    """A short name for a region that fits a tag value six times over (imsync-refused)."""
+    return hashlib.sha256(region.encode()).hexdigest()[:REGION_HASH_CHARS]
 
 
 def writable_tag(key: str, value: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from imsync.domain.model import STRICT_TAGS, Image, TagRules
+from imsync.domain.model import STRICT_TAGS, TAG_IMS_REFUSED, Image, TagRules, region_hash
 
 GIB = 1024**3
 # [guide] 300 GB in these regions, 128 GB elsewhere.
@@ -96,7 +96,27 @@ def _whole_image(image: Image, dest: str, rules: CopyRules) -> str | None:
     return None
 
 
-RULES: tuple[Rule, ...] = (_owned, _not_iso, _not_encrypted, _not_frozen, _other_region, _size, _whole_image)
+def _not_windows(image: Image, dest: str, rules: CopyRules) -> str | None:
+    # [guide, international edition of 2026-01-19] the cross-region copy API "will no longer be used to replicate
+    # Windows images". Its scope is unclear, so IMSYNC_COPY_WINDOWS=true turns the check off.
+    if image.os_type.strip().lower() == "windows" and not rules.copy_windows:
+        return (
+            "Windows images: IMS's cross-region copy page (2026-01-19) says the API will no longer be used to "
+            "replicate Windows images; if IMS still copies them for this account, set IMSYNC_COPY_WINDOWS=true"
+        )
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    _owned,
+    _not_iso,
+    _not_encrypted,
+    _not_frozen,
+    _other_region,
+    _size,
+    _whole_image,
+    _not_windows,
+)
 
 
 @dataclass(frozen=True)
@@ -105,12 +125,19 @@ class CopyRules:
 
     vaults: Mapping[str, str] = field(default_factory=dict)
     tags: TagRules = STRICT_TAGS  # IMSYNC_TAG_RULES: which tags a replica may take over from its source
+    copy_windows: bool = False  # IMSYNC_COPY_WINDOWS: ask IMS to copy Windows images anyway
 
     def refusal(self, image: Image, dest: str) -> str | None:
         """Why `image` can never be copied to `dest` as it is, or None."""
         for rule in RULES:
             if reason := rule(image, dest, self):
                 return reason
+        if region_hash(dest) in image.ims_refused:
+            return (
+                f"IMS refused a copy to {dest} in an earlier run (its reason was reported then) for a reason that "
+                f"does not pass with time; imsync does not ask again: delete the source's {TAG_IMS_REFUSED} tag "
+                "to try again"
+            )
         return None
 
     @staticmethod

@@ -49,6 +49,9 @@ class Readings:
     # [SDK ListImagesRequest.member_status docstring; IMS API reference ims_03_0702]: member_status needs
     # visibility=shared too. unknown: what IMS does without it. True: refuse (400); False: filter anyway.
     member_status_needs_visibility: bool = True
+    # [IMS guide, international cross-region copy page, 2026-01-19]: the API "will no longer be used to
+    # replicate Windows images" (True: refused, 400). unknown: its scope; False: Windows images are copied.
+    refuse_windows_copies: bool = True
 
 
 #: The readings the end-to-end and chaos suites run under, by name.

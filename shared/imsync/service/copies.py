@@ -6,11 +6,25 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from imsync.config import Settings
-from imsync.domain.errors import CloudError, CopyLimitReached, ImsyncError, OutcomeUnknown, OutOfTime, Unavailable
-from imsync.domain.model import Lineage
+from imsync.domain.errors import (
+    AuthFailed,
+    CloudError,
+    CopyLimitReached,
+    ImsyncError,
+    NotFound,
+    OutcomeUnknown,
+    OutOfTime,
+    Refused,
+    Unavailable,
+)
+from imsync.domain.model import MAX_TAGS, TAG_IMS_REFUSED, Image, Lineage, region_hash
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import Action
 from imsync.notices import FAILED
+
+# IMS refusals of a copy that pass with time (the destination's image quota, an image not active yet): an error
+# this run, asked again by the next. Any other refusal that is not about credentials is remembered on the source.
+PASSING_REFUSALS = frozenset({"IMG.0015", "IMG.0026"})
 from imsync.ports import ImageStore
 from imsync.service.claims import RecentCopies
 from imsync.service.copy_notes import LISTED, LOST, CopyNotes
@@ -116,6 +130,14 @@ class Copier:
             return ""
         except (OutcomeUnknown, Unavailable) as exc:
             return self._after_lost_answer(summary, estate, action, exc)
+        except Refused as exc:
+            self._claims.release(key)
+            if isinstance(exc, (AuthFailed, NotFound)) or exc.code in PASSING_REFUSALS:
+                report(summary, action, Outcome.ERROR, str(exc))
+                self._notify(FAILED, action, str(exc))
+            else:
+                report(summary, action, Outcome.REFUSED, self._remember_refusal(source, region, exc))
+            return ""
         except ImsyncError as exc:
             self._claims.release(key)
             report(summary, action, Outcome.ERROR, str(exc))
@@ -127,6 +149,21 @@ class Copier:
         # Settled once the job is noted on the source (start_copies): IMS may not list the copy for a while.
         report(summary, action, Outcome.STARTED, action.reason, job_id=job_id)
         return job_id
+
+    def _remember_refusal(self, source: Image, region: str, exc: Refused) -> str:
+        """Note on the source that IMS refuses copies to `region`, so later runs report it without asking."""
+        hashes = sorted(source.ims_refused | {region_hash(region)})
+        value = "_".join(hashes[-6:])  # six hashes fill the 43 characters of a tag value
+        if TAG_IMS_REFUSED not in source.tags and len(source.tags) >= MAX_TAGS:
+            return f"IMS refused the copy ({exc}); no tag slot is free to remember it, so the next run asks again"
+        try:
+            self._stores(source.region).add_tags(source.id, {TAG_IMS_REFUSED: value})
+        except ImsyncError as note_failed:
+            return f"IMS refused the copy ({exc}); remembering it failed ({note_failed}), the next run asks again"
+        return (
+            f"IMS refused the copy ({exc}); imsync does not ask again: delete the source's {TAG_IMS_REFUSED} tag "
+            "to try again"
+        )
 
     def _after_lost_answer(self, summary: Summary, estate: Estate, action: Action, exc: CloudError) -> str:
         # The copy may have started: look in the destination before anything asks again. Not released:

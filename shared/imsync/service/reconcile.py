@@ -39,7 +39,7 @@ class Reconciler:
         self._notes = notes
         self._copier = copier
         self._finalizer = finalizer
-        self._rules = CopyRules(settings.vaults, tags=TAG_RULES[settings.tag_rules])
+        self._rules = CopyRules(settings.vaults, tags=TAG_RULES[settings.tag_rules], copy_windows=settings.copy_windows)
 
     def reconcile(
         self, summary: Summary, estate: Estate, sources: list[Image], on_event: bool = False, no_copy: str | None = None

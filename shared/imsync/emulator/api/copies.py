@@ -51,6 +51,10 @@ def copy_refusal(cloud: Emulator, rec: ImageRecord, dest: str, vault_id: str | N
         return bad_request("frozen images cannot be copied", "IMG.0168")
     if rec.status != "active":
         return bad_request(f"the image is {rec.status}; only active images can be copied", "IMG.0026")
+    # [guide, international edition, 2026-01-19]: no longer used to replicate Windows images (Readings); the
+    # error code is unknown (assumption).
+    if rec.os_type.lower() == "windows" and cloud.readings.refuse_windows_copies:
+        return bad_request("the cross-region copy API no longer replicates Windows images", "IMG.0001")
     limit = LARGE_COPY_LIMIT_GB if src in LARGE_COPY_REGIONS else DEFAULT_COPY_LIMIT_GB
     if rec.size_bytes > limit * GB:
         return bad_request(f"images over {limit} GB cannot be copied from {src}", "IMG.0136")
