@@ -21,16 +21,16 @@ from imsync.domain.model import MAX_TAGS, TAG_IMS_REFUSED, Image, Lineage, regio
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import Action
 from imsync.notices import FAILED
-
-# IMS refusals of a copy that pass with time (the destination's image quota, an image not active yet): an error
-# this run, asked again by the next. Any other refusal that is not about credentials is remembered on the source.
-PASSING_REFUSALS = frozenset({"IMG.0015", "IMG.0026"})
 from imsync.ports import ImageStore
 from imsync.service.claims import RecentCopies
 from imsync.service.copy_notes import LISTED, LOST, CopyNotes
 from imsync.service.estate import Estate
 from imsync.service.journal import OUT_OF_TIME, Journal
 from imsync.service.summary import Result, Summary
+
+# IMS refusals of a copy that pass with time (the destination's image quota, an image not active yet): an error
+# this run, asked again by the next. Any other refusal that is not about credentials is remembered on the source.
+PASSING_REFUSALS = frozenset({"IMG.0015", "IMG.0026"})
 
 
 class Copier:
