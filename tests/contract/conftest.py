@@ -16,6 +16,7 @@ import pytest
 from imsync.adapters.credentials import Credentials
 from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients
 from imsync.emulator import Emulator, Readings
+from imsync.emulator.readings import with_changes
 from imsync.ports import ImageStore
 from imsync.retry import Retrier
 from tests.fakes import FakeCloud
@@ -79,6 +80,9 @@ class FakeBackend:
     def fail_next_member_job(self, reason: str) -> None:
         self.cloud.fail_member_jobs.append(reason)
 
+    def partial_member_jobs(self) -> None:
+        self.cloud.partial_member_jobs = True
+
 
 class EmulatorBackend:
     """HuaweiImageStore over the real SDK, against an emulator (the reference the fake follows)."""
@@ -130,6 +134,9 @@ class EmulatorBackend:
 
     def fail_next_member_job(self, reason: str) -> None:
         self.cloud.fail_next_member_jobs(1, reason=reason)
+
+    def partial_member_jobs(self) -> None:
+        self.cloud.readings = with_changes(self.cloud.readings, member_job_partial=True)
 
 
 Backend = FakeBackend | EmulatorBackend

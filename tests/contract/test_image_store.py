@@ -213,6 +213,22 @@ def test_a_failed_member_job_says_why_and_adds_nobody(backend):
     assert store.list_members(image_id) == set()
 
 
+def test_a_member_job_that_succeeds_with_a_failed_item_names_that_image(backend):
+    # SDK JobEntities: per-item results (entities.results, sub_jobs_result); a failed item is not shared.
+    first, second = backend.add(NORTH, name="first"), backend.add(NORTH, name="second")
+    partner = backend.other_project(NORTH)
+    backend.partial_member_jobs()
+    store = backend.store(NORTH)
+
+    job_id = store.add_members([first, second], [partner])
+    backend.advance(MEMBER_JOB_TIME)
+
+    job = store.get_job(job_id)
+    assert job.status == "SUCCESS"
+    assert job.item_failure(first) is None and job.item_failure(second)
+    assert store.list_members(first) == {partner} and store.list_members(second) == set()
+
+
 def test_sharing_with_the_accounts_own_project_is_refused(backend):
     image_id = backend.add(NORTH)
 

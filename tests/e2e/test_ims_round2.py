@@ -89,3 +89,26 @@ def test_a_copy_ims_refuses_for_good_is_reported_once_as_refused_and_not_asked_a
     assert "imsync-refused" in second["results"][0]["reason"]
     assert len(copy_requests(cloud)) == 1  # the second run did not ask again
     assert "imsync-refused" in cloud.region(HOME).image(image.id).tags
+
+
+# 5. Member job results: a job that ends SUCCESS with a failed item does not mark that image shared.
+def test_an_image_whose_part_of_a_member_job_failed_is_not_marked_shared_and_is_shared_later(cloud, imsync_env):
+    cloud.readings = with_changes(cloud.readings, member_job_partial=True)
+    images = [golden(cloud, regions=EAST, name=f"web-{n}", tags={"imsync-share": "partner"}) for n in range(2)]
+    for image in images:
+        handlers.replicate_on_create(create_event(image))
+    cloud.run_until_idle()
+
+    first = handlers.share_on_complete(load_event("timer.json"))
+
+    partner = cloud.recipient.projects[EAST]
+    replicas = [cloud.region(EAST).replicas_of(image.id)[0] for image in images]
+    shared = [partner in r.members for r in replicas]
+    assert sorted(shared) == [False, True], first  # one job for both; its last item failed
+    unshared = replicas[shared.index(False)]
+    assert any(r["outcome"] == "failed" and r["replica_id"] == unshared.id for r in first["results"]), first
+    assert not str(unshared.tags.get("imsync-shared", "")).isalnum()  # not the "done" fingerprint
+
+    handlers.share_on_complete(load_event("timer.json"))
+
+    assert all(partner in cloud.region(EAST).image(r.id).members for r in replicas)

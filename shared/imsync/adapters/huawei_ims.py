@@ -47,6 +47,24 @@ def _list_members(client: ImsClient, request: ListImageMembersRequest) -> Any:
     return client.list_image_members(request)
 
 
+def failed_items(entities: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(image ID, why) for each per-item result of a job that is not SUCCESS (SDK JobEntities: `results` per
+    image and project, `sub_jobs_result` per image). An item whose status is unreadable counts as not done."""
+    failed: list[tuple[str, str]] = []
+    for item in entities.get("results") or ():
+        if isinstance(item, dict) and str(item.get("status") or "").upper() != "SUCCESS":
+            project = str(item.get("project_id") or "?")
+            failed.append((str(item.get("image_id") or ""), f"project {project}: {item.get('status') or 'no status'}"))
+    for sub in entities.get("sub_jobs_result") or ():
+        if isinstance(sub, dict) and str(sub.get("status") or "").upper() != "SUCCESS":
+            sub_entities = sub.get("entities") if isinstance(sub.get("entities"), dict) else {}
+            why = (
+                f"{sub.get('error_code') or sub.get('status') or 'FAIL'}: {sub.get('fail_reason') or 'no reason given'}"
+            )
+            failed.append((str(sub_entities.get("image_id") or ""), why))
+    return tuple(failed)
+
+
 def member_marker(member_id: str) -> str:
     """A member listing's marker for the page after `member_id`: base64 (IMS API reference, ims_03_0661)."""
     return base64.b64encode(member_id.encode()).decode()
@@ -179,6 +197,7 @@ class HuaweiImageStore:
             progress=float(entities.get("process_percent") or 0.0),
             error_code=str(data.get("error_code") or ""),
             fail_reason=str(data.get("fail_reason") or ""),
+            failed_items=failed_items(entities),
         )
 
     def add_tags(self, image_id: str, tags: Mapping[str, str]) -> None:

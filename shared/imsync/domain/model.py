@@ -171,7 +171,14 @@ class Job:
     progress: float = 0.0
     error_code: str = ""
     fail_reason: str = ""
+    # Per-item results that did not succeed, (image ID, why), read from the job's entities.results and
+    # sub_jobs_result: a member job may end SUCCESS with some of its images not shared.
+    failed_items: tuple[tuple[str, str], ...] = ()
 
     @property
     def finished(self) -> bool:
         return self.status in ("SUCCESS", "FAIL")
+
+    def item_failure(self, image_id: str) -> str | None:
+        """Why this image's part of the job did not succeed, or None when nothing says so."""
+        return next((why for failed, why in self.failed_items if failed == image_id), None)

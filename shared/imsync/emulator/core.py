@@ -324,7 +324,7 @@ class Emulator:
             if rec is None or rec.deleted:
                 continue
             for pid in job.member_projects:
-                if pid not in rec.members:
+                if pid not in rec.members and (image_id, pid) not in job.member_failed:
                     rec.members[pid] = "pending"
                     rec.member_times[pid] = (job.end_ts, job.end_ts)
 

@@ -52,6 +52,10 @@ class Readings:
     # [IMS guide, international cross-region copy page, 2026-01-19]: the API "will no longer be used to
     # replicate Windows images" (True: refused, 400). unknown: its scope; False: Windows images are copied.
     refuse_windows_copies: bool = True
+    # [SDK JobEntities.results / sub_jobs_result]: a job carries per-image (and per-project) results. unknown:
+    # whether a member job can end SUCCESS with failed items. True: a member job of more than one
+    # (image, project) pair ends SUCCESS with its last pair failed (that project is not added to that image).
+    member_job_partial: bool = False
 
 
 #: The readings the end-to-end and chaos suites run under, by name.

@@ -171,6 +171,15 @@ def job_json(job: Job, cloud: Emulator) -> dict[str, Any]:
             entities["image_id"] = job.replica_id
             dest_project = job.account.projects[job.dest_region]
             entities["results"] = [{"image_id": job.replica_id, "project_id": dest_project, "status": "SUCCESS"}]
+    elif job.is_member and job.status == "SUCCESS":
+        # [SDK JobEntities.results (image, project, status) and sub_jobs_result (per image)]; values: assumption.
+        failed = set(job.member_failed)
+        entities["results"] = [
+            {"image_id": i, "project_id": p, "status": "FAIL" if (i, p) in failed else "SUCCESS"}
+            for i in job.member_images
+            for p in job.member_projects
+        ]
+        entities["sub_jobs_result"] = [_sub_job(job, i, {f[0] for f in failed}) for i in job.member_images]
     return {
         "status": job.status,
         "job_id": job.id,
@@ -180,6 +189,20 @@ def job_json(job: Job, cloud: Emulator) -> dict[str, Any]:
         "error_code": job.fail_code if job.status == "FAIL" else None,
         "fail_reason": job.fail_reason if job.status == "FAIL" else None,
         "entities": entities,
+    }
+
+
+def _sub_job(job: Job, image_id: str, failed: set[str]) -> dict[str, Any]:
+    bad = image_id in failed
+    return {
+        "status": "FAIL" if bad else "SUCCESS",
+        "job_id": f"{job.id}-{image_id[:8]}",
+        "job_type": job.job_type,
+        "begin_time": iso(job.begin_ts),
+        "end_time": iso(job.finished_ts) if job.finished_ts is not None else "",
+        "error_code": "IMG.0088" if bad else None,
+        "fail_reason": "failed to add a project to the image's members" if bad else None,
+        "entities": {"image_id": image_id},
     }
 
 

@@ -75,6 +75,8 @@ def _member_job(cloud: Emulator, caller: Caller, image_ids: list[str], projects:
     )
     if cloud._member_job_failures:
         job.fail_code, job.fail_reason = cloud._member_job_failures.pop(0)
+    elif cloud.readings.member_job_partial and len(image_ids) * len(projects) > 1:
+        job.member_failed = [(image_ids[-1], projects[-1])]  # SUCCESS with one item failed (Readings)
     cloud._jobs[job.id] = job
     cloud._tick_member_job(job, now)
     return 200, {"job_id": job.id}
