@@ -60,6 +60,7 @@ class Emulator:
         self._agencies: dict[str, Agency] = {}
         self._next_copy_failure: tuple[str, str] | None = None
         self._member_job_failures: list[tuple[str, str]] = []
+        self._partly_failed: set[tuple[str, str]] = set()  # (image, project) items a partial member job failed
         self._endpoints: dict[str, str] = {}
         self._servers: list = []
         self.owner = self.add_account("owner")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 STRICT_TAGS = "strict"
 RELAXED_TAGS = "relaxed"
+WHOLE_IMAGE_REGIONS = ("cn-north-1", "cn-north-4", "cn-east-2", "cn-east-3", "cn-south-1")
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,10 @@ class Readings:
     # value <= 43 also ".", Chinese in both ("strict"). [IMS tag-format page, newer Chinese edition]: 20 tags,
     # key <= 128 also . : + @ and space, value <= 255 also "/" ("relaxed").
     tag_rules: str = STRICT_TAGS
-    # [IMS API reference, enterprise_project_id]: images of enterprise projects are listed when asked
-    # for (all_granted_eps: every project the user may see). unknown: whether a listing without the
-    # parameter shows them; True: only the default project's images.
-    eps_need_parameter: bool = True
+    # [Terraform provider, image_copy]: "if the enterprise_project_id is not filled, the list API will query
+    # images under all enterprise projects" (False). [IMS API reference]: all_granted_eps lists them all; the
+    # other reading (True): a listing without the parameter shows only the default project's images.
+    eps_need_parameter: bool = False
     # [IMS user guide, current]: the copy agency needs the replication rights in the destination region
     # ("destination"). [the older guide page imsync started from]: in source and destination ("both").
     agency_regions: str = "destination"
@@ -54,8 +55,21 @@ class Readings:
     refuse_windows_copies: bool = True
     # [SDK JobEntities.results / sub_jobs_result]: a job carries per-image (and per-project) results. unknown:
     # whether a member job can end SUCCESS with failed items. True: a member job of more than one
-    # (image, project) pair ends SUCCESS with its last pair failed (that project is not added to that image).
+    # (image, project) pair ends SUCCESS with its last pair failed (that project is not added to that image);
+    # each pair fails once at most.
     member_job_partial: bool = False
+    # unknown: whether a copy that is still queued or saving can be tagged. False: tag writes to it are refused.
+    tag_saving_copy: bool = True
+    # [IMS user guide, "Replicating images across regions"]: whole-ECS images are copied only among these
+    # regions. unknown: whether the list is complete and current; another tuple is another reading.
+    whole_image_copy_regions: tuple[str, ...] = WHOLE_IMAGE_REGIONS
+    # unknown: how a frozen image appears in a listing (no documented field marks it). "status": status
+    # "frozen" and a raw __frozen "true"; "flag": status "active" and __frozen "true"; "hidden": nothing
+    # marks it (IMS refuses its copy, IMG.0168, and its share).
+    frozen_shape: str = "status"
+    # [SDK ImageInfo]: an ISO image has virtual_env_type "IsoImage" (and disk_format "iso"): "both".
+    # unknown: whether every ISO image says so; "disk_format": only disk_format "iso" marks it.
+    iso_shape: str = "both"
 
 
 #: The readings the end-to-end and chaos suites run under, by name.

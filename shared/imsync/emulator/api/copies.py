@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 LARGE_COPY_REGIONS = frozenset({"cn-south-1", "cn-east-2", "cn-east-3", "cn-north-4"})
 LARGE_COPY_LIMIT_GB = 300
 DEFAULT_COPY_LIMIT_GB = 128
-WHOLE_IMAGE_COPY_REGIONS = frozenset({"cn-north-1", "cn-north-4", "cn-east-2", "cn-east-3", "cn-south-1"})
 NAME_RE = re.compile(r"[A-Za-z0-9_.\- \u4e00-\u9fff]{1,128}")  # the image name rule, see the copy route
 #: Roles that let the IMS service agency copy across regions [guide: "IMS Administrator";
 #: CrossCopyAgencyPolicy names from the IMS user guide; Tenant Administrator covers all services].
@@ -59,9 +58,10 @@ def copy_refusal(cloud: Emulator, rec: ImageRecord, dest: str, vault_id: str | N
     if rec.size_bytes > limit * GB:
         return bad_request(f"images over {limit} GB cannot be copied from {src}", "IMG.0136")
     if rec.whole_image:
-        if src not in WHOLE_IMAGE_COPY_REGIONS or dest not in WHOLE_IMAGE_COPY_REGIONS:
+        regions = cloud.readings.whole_image_copy_regions  # the guide's list (a Readings switch)
+        if src not in regions or dest not in regions:
             return bad_request(
-                "whole-ECS images can only be copied among " + ", ".join(sorted(WHOLE_IMAGE_COPY_REGIONS)),
+                "whole-ECS images can only be copied among " + ", ".join(sorted(regions)),
                 "IMG.0130",
             )
         if not vault_id:

@@ -76,7 +76,11 @@ def _member_job(cloud: Emulator, caller: Caller, image_ids: list[str], projects:
     if cloud._member_job_failures:
         job.fail_code, job.fail_reason = cloud._member_job_failures.pop(0)
     elif cloud.readings.member_job_partial and len(image_ids) * len(projects) > 1:
-        job.member_failed = [(image_ids[-1], projects[-1])]  # SUCCESS with one item failed (Readings)
+        # SUCCESS with one item failed (Readings); each item fails once at most, so a retry gets it through.
+        fresh = [(i, p) for i in image_ids for p in projects if (i, p) not in cloud._partly_failed]
+        if fresh:
+            job.member_failed = [fresh[-1]]
+            cloud._partly_failed.add(fresh[-1])
     cloud._jobs[job.id] = job
     cloud._tick_member_job(job, now)
     return 200, {"job_id": job.id}

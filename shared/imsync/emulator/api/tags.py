@@ -44,6 +44,9 @@ def _check_tag(cloud: Emulator, key: Any, value: Any) -> tuple[str, str]:
 
 
 def _put_tags(cloud: Emulator, rec: ImageRecord, tags: list[tuple[str, str]]) -> None:
+    # unknown: whether a copy still queued or saving takes tags (Readings.tag_saving_copy); code: assumption.
+    if rec.status in ("queued", "saving") and not cloud.readings.tag_saving_copy:
+        raise bad_request(f"image {rec.id} is {rec.status}; tags can be added once it is active", "IMG.0026")
     merged = dict(rec.tags)
     merged.update(tags)
     most = TAG_RULES[cloud.readings.tag_rules][0]
