@@ -112,3 +112,15 @@ def test_an_image_whose_part_of_a_member_job_failed_is_not_marked_shared_and_is_
     handlers.share_on_complete(load_event("timer.json"))
 
     assert all(partner in cloud.region(EAST).image(r.id).members for r in replicas)
+
+
+# 8. A frozen image that nothing marks in the listing (frozen_shape="hidden"): IMS's refusal is remembered.
+def test_a_frozen_image_the_listing_does_not_mark_is_refused_by_ims_once(cloud, imsync_env):
+    cloud.readings = with_changes(cloud.readings, frozen_shape="hidden")
+    golden(cloud, regions=EAST, frozen=True)
+
+    runs = [handlers.scheduled_dr_copy(load_event("timer.json")) for _ in range(3)]
+
+    assert [r["counts"] for r in runs] == [{"refused": 1}] * 3, runs
+    assert "IMG.0168" in runs[0]["results"][0]["reason"]
+    assert len(copy_requests(cloud)) == 1
