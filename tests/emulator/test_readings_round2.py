@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import fields
+from pathlib import Path
+
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkims.v2 import (
@@ -14,10 +18,12 @@ from huaweicloudsdkims.v2 import (
     TagKeyValue,
 )
 
-from imsync.emulator.readings import with_changes
+from imsync.adapters.huawei_ims_wire import PAGE_SIZE
+from imsync.emulator.readings import PROFILES, Readings, with_changes
 from tests.emulator.test_copy import copy_request
 
 NORTH, EAST = "cn-north-4", "cn-east-3"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def listed(ims, image_id):
@@ -86,3 +92,20 @@ def test_a_member_job_can_succeed_with_one_item_failed_once(cloud, ims):
     cloud.clock.advance(cloud.readings.member_job_seconds)
     assert ims(NORTH).show_job_progress(ShowJobProgressRequest(job_id=again)).status == "SUCCESS"
     assert all(partner in cloud.region(NORTH).image(i.id).members for i in images)
+
+
+def test_the_pessimistic_profile_turns_on_every_reading_that_is_not_the_default():
+    # page_info is the one exception: pages capped below the limit *without* page_info are the harder reading.
+    documented, pessimistic = Readings(), PROFILES["pessimistic"]
+    same = [f.name for f in fields(Readings) if getattr(documented, f.name) == getattr(pessimistic, f.name)]
+    assert same == ["page_info"]
+    assert pessimistic.page_cap < PAGE_SIZE
+
+
+def test_docs_list_every_reading_with_its_default():
+    text = (ROOT / "docs" / "emulator.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)` \| `([^`]*)` \|", text, flags=re.MULTILINE))
+    for f in fields(Readings):
+        default = getattr(Readings(), f.name)
+        shown = f'"{default}"' if isinstance(default, str) else str(default)
+        assert rows.get(f.name) == shown, f"docs/emulator.md: reading {f.name} should show default {shown}"

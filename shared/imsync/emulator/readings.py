@@ -75,9 +75,28 @@ class Readings:
 #: The readings the end-to-end and chaos suites run under, by name.
 PROFILES: dict[str, Readings] = {
     "documented": Readings(),
-    "sdk-page-info": Readings(page_info=True, owner_shared_type="private", eps_need_parameter=False),
+    "sdk-page-info": Readings(page_info=True, owner_shared_type="private", eps_need_parameter=True),
     "late-copy": Readings(copy_visible_after=30.0, member_job_seconds=20.0, agency_regions="both"),
     "relaxed-tags": Readings(tag_rules=RELAXED_TAGS, page_cap=1000),
+    # Every reading that is not the default, at once (page_info stays off: pages capped at 100 without it are
+    # the harder case, only an empty page ends a listing; sdk-page-info covers page_info).
+    "pessimistic": Readings(
+        owner_shared_type="private",
+        page_cap=100,
+        copy_visible_after=30.0,
+        member_job_seconds=20.0,
+        tag_rules=RELAXED_TAGS,
+        eps_need_parameter=True,
+        agency_regions="both",
+        member_status_needs_visibility=False,
+        member_page_info=False,
+        refuse_windows_copies=False,
+        member_job_partial=True,
+        tag_saving_copy=False,
+        whole_image_copy_regions=("cn-north-4", "cn-east-3", "cn-south-1"),
+        frozen_shape="hidden",
+        iso_shape="disk_format",
+    ),
 }
 
 
