@@ -2,7 +2,7 @@
 
 "fake": tests/fakes.py's in-memory store. "emulator": the real SDK adapter (HuaweiImageStore) over HTTP against
 the emulator, built as bootstrap.store_factory builds it, under the documented readings. "emulator-page-info":
-the same under the other reading of listings (SDK 3.1.219's page_info, the owner sees its shared images as
+the same under the other reading of listings (page_info, in the SDK from 3.1.216 on; the owner sees its shared images as
 private), with pages much shorter than imsync asks for, so that every listing takes several. "emulator-capped":
 pages capped at 100 with no page_info on image or member listings (only an empty page says a listing ended).
 """

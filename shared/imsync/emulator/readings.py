@@ -21,8 +21,8 @@ class Readings:
     # [IMS API reference, "Querying images"]: an image you have shared with other tenants shows
     # __imagetype=shared to its owner too. "private" is the reading imsync was first written for.
     owner_shared_type: str = "shared"
-    # [Terraform provider, images data source]: the API returns no marker. SDK 3.1.219's model has
-    # page_info.next_marker (3.1.211's has not): True is that reading.
+    # [Terraform provider, images data source]: the API returns no marker. ListImagesResponse has
+    # page_info.next_marker from SDK 3.1.216 on (3.1.211-3.1.215 have not): True is that reading.
     page_info: bool = False
     # [SDK ListImageMembersResponse, 3.1.211-3.1.219]: member listings carry page_info.next_marker in every
     # version (base64, ims_03_0661). False: they carry none (imsync then pages on until a page is empty).
