@@ -79,7 +79,9 @@ PROFILES: dict[str, Readings] = {
     "late-copy": Readings(copy_visible_after=30.0, member_job_seconds=20.0, agency_regions="both"),
     "relaxed-tags": Readings(tag_rules=RELAXED_TAGS, page_cap=1000),
     # Every reading that is not the default, at once (page_info stays off: pages capped at 100 without it are
-    # the harder case, only an empty page ends a listing; sdk-page-info covers page_info).
+    # the harder case, only an empty page ends a listing; sdk-page-info covers page_info). frozen_shape is
+    # "flag": with "hidden" nothing tells a frozen source from an active one, so sharing it fails (an error)
+    # on every run until it thaws, which the chaos suite's settled estate does not allow.
     "pessimistic": Readings(
         owner_shared_type="private",
         page_cap=100,
@@ -94,7 +96,7 @@ PROFILES: dict[str, Readings] = {
         member_job_partial=True,
         tag_saving_copy=False,
         whole_image_copy_regions=("cn-north-4", "cn-east-3", "cn-south-1"),
-        frozen_shape="hidden",
+        frozen_shape="flag",  # "hidden" makes a frozen source's share fail each run until it thaws (docs)
         iso_shape="disk_format",
     ),
 }
