@@ -66,3 +66,9 @@ def test_a_region_ims_refused_before_is_refused_from_the_sources_tag():
 
     assert TAG_IMS_REFUSED in (CopyRules().refusal(refused, "cn-east-3") or "")
     assert CopyRules().refusal(refused, "cn-south-1") is None
+
+
+def test_a_frozen_image_is_not_shared_even_when_its_status_reads_active():
+    # A listing may mark a frozen image only with __frozen (the emulator's frozen_shape="flag" reading).
+    assert "frozen images cannot be shared" in (CopyRules.share_refusal(image(frozen=True)) or "")
+    assert CopyRules.share_refusal(image()) is None

@@ -154,6 +154,8 @@ class CopyRules:
         """Why `image` cannot be shared, or None."""
         if image.encrypted:
             return "encrypted images cannot be shared (IMS IMG.0098)"
+        if image.frozen:  # a listing may mark it only with __frozen, its status reading active
+            return "frozen images cannot be shared; unfreeze it (settle the account) and the next run shares it"
         if not image.owned:
             return "not owned by this account (shared with it, public or market): only its owner can share it"
         return None
