@@ -57,7 +57,8 @@ def failed_items(entities: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
             failed.append((str(item.get("image_id") or ""), f"project {project}: {item.get('status') or 'no status'}"))
     for sub in entities.get("sub_jobs_result") or ():
         if isinstance(sub, dict) and str(sub.get("status") or "").upper() != "SUCCESS":
-            sub_entities = sub.get("entities") if isinstance(sub.get("entities"), dict) else {}
+            raw = sub.get("entities")
+            sub_entities: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
             why = (
                 f"{sub.get('error_code') or sub.get('status') or 'FAIL'}: {sub.get('fail_reason') or 'no reason given'}"
             )
