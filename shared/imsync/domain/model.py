@@ -17,7 +17,7 @@ TAG_SHARED = "imsync-shared"  # fingerprint of the projects an image was last sh
 # On a source, + a destination region: the copy job a run started there, until IMS lists the replica.
 COPY_CLAIM_PREFIX = "imsync-copy-"
 # On a source: the destination regions (a short hash of each) IMS refused a copy to for a reason that does not
-# pass with time; imsync does not ask again until someone deletes the tag (README, "When IMS refuses a copy").
+# pass with time; imsync does not ask again until someone deletes the tag (README, "Tag an image").
 TAG_IMS_REFUSED = "imsync-refused"
 REGION_HASH_CHARS = 6
 # IMS's tag rules, read two ways (docs/emulator.md, "Readings"). Chinese characters are allowed under both.

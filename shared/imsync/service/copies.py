@@ -28,9 +28,11 @@ from imsync.service.estate import Estate
 from imsync.service.journal import OUT_OF_TIME, Journal
 from imsync.service.summary import Result, Summary
 
-# IMS refusals of a copy that pass with time (the destination's image quota, an image not active yet): an error
-# this run, asked again by the next. Any other refusal that is not about credentials is remembered on the source.
-PASSING_REFUSALS = frozenset({"IMG.0015", "IMG.0026"})
+# IMS refusals of a copy that pass with time or with a fix to the deployment, not to the image: the image quota
+# (IMG.0015), an image not active yet (IMG.0026), no permission (IMG.0161), the agency (IMG.0179), the project
+# name (IMG.0145). An error this run, asked again by the next. Any other refusal (not about credentials, not
+# a missing image) is remembered on the source, so that it is reported without asking again.
+PASSING_REFUSALS = frozenset({"IMG.0015", "IMG.0026", "IMG.0161", "IMG.0179", "IMG.0145"})
 
 
 class Copier:
