@@ -124,3 +124,14 @@ def test_a_frozen_image_the_listing_does_not_mark_is_refused_by_ims_once(cloud, 
     assert [r["counts"] for r in runs] == [{"refused": 1}] * 3, runs
     assert "IMG.0168" in runs[0]["results"][0]["reason"]
     assert len(copy_requests(cloud)) == 1
+
+
+def test_a_refusal_on_a_source_without_a_free_tag_slot_is_still_a_refusal_each_run(cloud, imsync_env, monkeypatch):
+    monkeypatch.setenv("IMSYNC_COPY_WINDOWS", "true")
+    image = golden(cloud, regions=EAST, os_type="Windows", tags={f"k{n}": "v" for n in range(8)})  # 10 tags
+
+    runs = [handlers.scheduled_dr_copy(load_event("timer.json")) for _ in range(2)]
+
+    assert [r["counts"] for r in runs] == [{"refused": 1}] * 2, runs
+    assert all("no tag slot is free" in r["results"][0]["reason"] for r in runs)
+    assert len(copy_requests(cloud)) == 2 and "imsync-refused" not in cloud.region(HOME).image(image.id).tags
