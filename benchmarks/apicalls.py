@@ -22,8 +22,8 @@ COPY_LIMIT = 5  # cross-region copies in flight per account
 
 
 def pages(images: int) -> int:
-    """Requests to list `images` images: after a full page only the next request can tell that none are left."""
-    return images // LIST_PAGE_MAX + 1
+    """Requests to list `images` images: without page_info only an empty page ends a listing (Terraform provider)."""
+    return -(-images // LIST_PAGE_MAX) + 1
 
 
 def minimum_create(destinations: int) -> dict[str, int]:

@@ -19,10 +19,10 @@ from imsync.domain.errors import CopyLimitReached, NotFound, Refused
 from imsync.domain.model import Image, Job
 
 MAX_COPIES = 5
-# The emulator's strict tag rules (IMS API reference, "Adding or deleting image tags in batches").
+# The emulator's strict tag rules (IMS API reference, ims_03_0902): no "." in keys, Chinese characters allowed.
 MAX_TAGS = 10
-_TAG_KEY = re.compile(r"[A-Za-z0-9_.\-]{1,36}")
-_TAG_VALUE = re.compile(r"[A-Za-z0-9_.\-]{0,43}")
+_TAG_KEY = re.compile("[A-Za-z0-9_\\-\u4e00-\u9fff]{1,36}")
+_TAG_VALUE = re.compile("[A-Za-z0-9_.\\-\u4e00-\u9fff]{0,43}")
 FINISHED = ("SUCCESS", "FAIL")
 
 
@@ -32,6 +32,7 @@ class _Job:
     done_at: float
     members: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # (images, projects)
     replica: tuple[str, str] | None = None  # (region, image id)
+    failed: tuple[str, str] | None = None  # (image, project) a partly failed member job did not add
 
 
 @dataclass
@@ -45,6 +46,7 @@ class FakeCloud:
     members: dict[str, dict[str, str]] = field(default_factory=dict)  # image id -> project -> status
     jobs: dict[str, _Job] = field(default_factory=dict)
     fail_member_jobs: list[str] = field(default_factory=list)  # reasons for the next member jobs
+    partial_member_jobs: bool = False  # like the emulator's member_job_partial: the last pair of a job fails
     calls: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -90,7 +92,8 @@ class FakeCloud:
                 image_ids, projects = entry.members
                 for image_id in image_ids:
                     for project in projects:
-                        self.members.setdefault(image_id, {}).setdefault(project, "pending")
+                        if (image_id, project) != entry.failed:
+                            self.members.setdefault(image_id, {}).setdefault(project, "pending")
             if entry.replica:
                 region, image_id = entry.replica
                 image = self.images[region][image_id]
@@ -188,6 +191,8 @@ class FakeImageStore:
         job = entry.job
         if entry.replica and job.status == "SUCCESS":
             job = replace(job, image_id=entry.replica[1])
+        if entry.failed and job.status == "SUCCESS":
+            job = replace(job, failed_items=((entry.failed[0], f"project {entry.failed[1]}: FAIL"),))
         if job.status != "FAIL":
             job = replace(job, error_code="", fail_reason="")  # IMS tells why only once the job has failed
         return job
@@ -207,7 +212,9 @@ class FakeImageStore:
                 raise Refused(operation, "IMG.0026", f"image {image_id}: only active images can be shared")
         reason = self._cloud.fail_member_jobs.pop(0) if self._cloud.fail_member_jobs else ""
         job = Job(self._new_id(), "RUNNING", error_code="IMG.0088" if reason else "", fail_reason=reason)
-        return self._job(job, self._cloud.job_seconds, members=(tuple(image_ids), tuple(project_ids)))
+        partial = self._cloud.partial_member_jobs and not reason and len(image_ids) * len(project_ids) > 1
+        failed = (image_ids[-1], project_ids[-1]) if partial else None
+        return self._job(job, self._cloud.job_seconds, members=(tuple(image_ids), tuple(project_ids)), failed=failed)
 
     def _new_id(self) -> str:
         return f"{next(self._cloud._ids):032x}"

@@ -144,8 +144,9 @@ def test_latency_phases_cover_one_interval_once_each(quick: tuple[dict[str, Any]
         assert run["steps_s"]["active_to_copying"] == [latency.POLL_SECONDS - run["activate_phase_s"]] * 2
 
 
-def test_minimum_pages_count_the_empty_page_after_a_full_one() -> None:
-    assert [apicalls.pages(n) for n in (0, 1, 499, 500, 501, 10000)] == [1, 1, 1, 2, 2, 21]
+def test_minimum_pages_count_the_empty_page_that_ends_every_listing() -> None:
+    # Without page_info only an empty page ends a listing (Terraform provider's images data source).
+    assert [apicalls.pages(n) for n in (0, 1, 499, 500, 501, 10000)] == [1, 2, 2, 2, 3, 21]
 
 
 def test_quick_mode_without_output_writes_no_report(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -124,3 +124,13 @@ def test_bad_recipient_and_notification_settings_name_the_variable(env, message)
     with pytest.raises(ConfigError) as err:
         Settings.from_env(env)
     assert message in str(err.value)
+
+
+def test_tag_rules_and_windows_copies_are_settings_with_safe_defaults():
+    home = {"IMSYNC_HOME_REGION": "cn-north-4"}
+    default = Settings.from_env(home)
+    assert (default.tag_rules, default.copy_windows) == ("strict", False)
+    chosen = Settings.from_env({**home, "IMSYNC_TAG_RULES": " Relaxed ", "IMSYNC_COPY_WINDOWS": "true"})
+    assert (chosen.tag_rules, chosen.copy_windows) == ("relaxed", True)
+    with pytest.raises(ConfigError, match="IMSYNC_TAG_RULES: 'loose' is not one of strict, relaxed"):
+        Settings.from_env({**home, "IMSYNC_TAG_RULES": "loose"})

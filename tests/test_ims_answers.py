@@ -1,6 +1,9 @@
 """How the IMS adapter reads an image's JSON: what it does not know is never assumed harmless."""
 
-from imsync.adapters.huawei_ims_wire import image_from_api
+import pytest
+
+from imsync.adapters.huawei_ims_wire import MAX_PAGES, PAGE_SIZE, all_pages, image_from_api
+from imsync.domain.errors import Unavailable
 from imsync.domain.rules import CopyRules
 
 OWN = "a" * 32
@@ -40,3 +43,44 @@ def test_tags_are_split_at_the_first_dot_and_sizes_read_from_image_size():
     assert not image.tags_exact  # "team.web.v2" may as well be the key "team.web" with the value "v2"
     assert image.size_bytes == 1024
     assert image_from_api({"id": "i", "tags": ["team.web"]}, "r").tags_exact
+
+
+def test_a_listing_that_keeps_answering_new_markers_stops_with_an_error_that_says_so():
+    # Issue 18 §4: the CLI has no deadline, so only a bound on pages ends such a listing.
+    asked: list[str | None] = []
+
+    def endless(marker: str | None) -> dict[str, object]:
+        asked.append(marker)
+        if len(asked) > MAX_PAGES + 5:
+            raise AssertionError("the listing was not bounded")
+        n = len(asked)
+        return {"images": [{"id": f"i-{n}"}], "page_info": {"next_marker": f"m-{n}"}}
+
+    with pytest.raises(Unavailable, match=f"new marker after {MAX_PAGES} pages"):
+        all_pages(endless, "images", "id", "listing images in cn-north-4")
+    assert len(asked) == MAX_PAGES
+
+
+def test_a_repeated_marker_stops_the_listing():
+    pages = iter([{"images": [{"id": "a"}]}, {"images": [{"id": "b"}], "page_info": {"next_marker": "a"}}])
+
+    with pytest.raises(Unavailable, match="marker a twice"):
+        all_pages(lambda marker: next(pages), "images", "id", "listing images in cn-north-4")
+
+
+def test_without_page_info_a_short_page_is_not_the_end_but_an_empty_one_is():
+    answers = {None: ["a", "b"], "b": ["c"], "c": []}
+    asked: list[str | None] = []
+
+    def fetch(marker: str | None) -> dict[str, object]:
+        asked.append(marker)
+        return {"images": [{"id": i} for i in answers[marker]]}
+
+    assert [i["id"] for i in all_pages(fetch, "images", "id", "listing")] == ["a", "b", "c"]
+    assert asked == [None, "b", "c"]
+
+
+def test_page_info_decides_even_on_a_full_page():
+    answer = {"images": [{"id": f"i-{n}"} for n in range(PAGE_SIZE)], "page_info": {}}
+
+    assert len(all_pages(lambda marker: answer, "images", "id", "listing")) == PAGE_SIZE

@@ -27,6 +27,8 @@ locals {
     IMSYNC_MAX_CONCURRENT_COPIES = tostring(var.imsync_max_concurrent_copies)
     IMSYNC_NAME_TEMPLATE         = var.imsync_name_template
     IMSYNC_COPY_TAGS             = tostring(var.imsync_copy_tags)
+    IMSYNC_TAG_RULES             = var.imsync_tag_rules
+    IMSYNC_COPY_WINDOWS          = tostring(var.imsync_copy_windows)
     IMSYNC_DRY_RUN               = tostring(var.imsync_dry_run)
     IMSYNC_HTTP_TIMEOUT          = tostring(var.imsync_http_timeout)
     IMSYNC_CREDENTIALS_SECRET    = var.imsync_credentials_secret

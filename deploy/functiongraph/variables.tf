@@ -298,6 +298,23 @@ variable "imsync_copy_tags" {
   default     = true
 }
 
+variable "imsync_tag_rules" {
+  description = "IMSYNC_TAG_RULES: IMS's tag rules in your cloud, strict (international API reference) or relaxed (newer tag page); a replica takes over only the source tags they allow."
+  type        = string
+  default     = "strict"
+
+  validation {
+    condition     = contains(["strict", "relaxed"], var.imsync_tag_rules)
+    error_message = "Use strict or relaxed."
+  }
+}
+
+variable "imsync_copy_windows" {
+  description = "IMSYNC_COPY_WINDOWS: ask IMS to copy Windows images, which its cross-region copy page says it no longer does."
+  type        = bool
+  default     = false
+}
+
 variable "imsync_dry_run" {
   description = "IMSYNC_DRY_RUN: plan and log, change nothing."
   type        = bool

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from imsync.domain.errors import ConfigError
-from imsync.domain.model import image_name
+from imsync.domain.model import STRICT_TAGS, TAG_RULES, image_name
 
 # Every pattern is ASCII-only and ends in \Z: `$` also matches before a trailing newline, and `\d` or int()
 # take any script's digits ("cn-north-\u0664", "\u0665"), so "partner\n" or a foreign digit would pass and
@@ -64,6 +64,8 @@ VARIABLES = (
     "IMSYNC_SMN_TOPIC_URN",
     "IMSYNC_STUCK_AFTER_HOURS",
     "IMSYNC_ACCEPT_SCHEDULE",
+    "IMSYNC_TAG_RULES",
+    "IMSYNC_COPY_WINDOWS",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -93,6 +95,8 @@ class Settings:
     smn_topic_urn: str | None = None
     stuck_after_hours: float = 12.0
     accept_every_seconds: float = 300.0  # how often accept_shares runs: each run announces the shares of its interval
+    tag_rules: str = STRICT_TAGS.name  # which of IMS's two tag pages the cloud applies (domain/model.py TAG_RULES)
+    copy_windows: bool = False  # ask IMS to copy Windows images (its copy page says it no longer does)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -122,6 +126,8 @@ class Settings:
             smn_topic_urn=_topic_urn(env),
             stuck_after_hours=_number(env, "IMSYNC_STUCK_AFTER_HOURS", 12.0, "hours", 0.1, 720),
             accept_every_seconds=_accept_every(env),
+            tag_rules=_tag_rules(env),
+            copy_windows=_bool(env, "IMSYNC_COPY_WINDOWS", False),
         )
 
     def require_home_region(self) -> str:
@@ -297,6 +303,16 @@ def _template(env: Mapping[str, str]) -> str:
                 f"{name}: {{{field_name}}} has a format spec or conversion; use plain fields like {known}"
             )
     return template
+
+
+def _tag_rules(env: Mapping[str, str]) -> str:
+    value = env.get("IMSYNC_TAG_RULES", "").strip().lower() or STRICT_TAGS.name
+    if value not in TAG_RULES:
+        raise ConfigError(
+            f"IMSYNC_TAG_RULES: '{value[:20]}' is not one of {', '.join(TAG_RULES)}; use strict (IMS's international "
+            "API reference) unless IMS accepts the newer tag page's keys with '.' and spaces in your cloud"
+        )
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

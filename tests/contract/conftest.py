@@ -2,8 +2,9 @@
 
 "fake": tests/fakes.py's in-memory store. "emulator": the real SDK adapter (HuaweiImageStore) over HTTP against
 the emulator, built as bootstrap.store_factory builds it, under the documented readings. "emulator-page-info":
-the same under the other reading of listings (SDK 3.1.219's page_info, the owner sees its shared images as
-private), with pages much shorter than imsync asks for, so that every listing takes several.
+the same under the other reading of listings (page_info, in the SDK from 3.1.216 on; the owner sees its shared images as
+private), with pages much shorter than imsync asks for, so that every listing takes several. "emulator-capped":
+pages capped at 100 with no page_info on image or member listings (only an empty page says a listing ended).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from imsync.adapters.credentials import Credentials
 from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients
 from imsync.emulator import Emulator, Readings
+from imsync.emulator.readings import with_changes
 from imsync.ports import ImageStore
 from imsync.retry import Retrier
 from tests.fakes import FakeCloud
@@ -23,6 +25,8 @@ NORTH, EAST = "cn-north-4", "cn-east-3"
 READINGS = {
     "emulator": Readings(),
     "emulator-page-info": Readings(page_info=True, page_cap=50, owner_shared_type="private"),
+    # Pages capped below imsync's limit and no page_info at all, for images or members: only an empty page ends.
+    "emulator-capped": Readings(page_cap=100, member_page_info=False),
 }
 
 
@@ -76,6 +80,9 @@ class FakeBackend:
     def fail_next_member_job(self, reason: str) -> None:
         self.cloud.fail_member_jobs.append(reason)
 
+    def partial_member_jobs(self) -> None:
+        self.cloud.partial_member_jobs = True
+
 
 class EmulatorBackend:
     """HuaweiImageStore over the real SDK, against an emulator (the reference the fake follows)."""
@@ -127,6 +134,9 @@ class EmulatorBackend:
 
     def fail_next_member_job(self, reason: str) -> None:
         self.cloud.fail_next_member_jobs(1, reason=reason)
+
+    def partial_member_jobs(self) -> None:
+        self.cloud.readings = with_changes(self.cloud.readings, member_job_partial=True)
 
 
 Backend = FakeBackend | EmulatorBackend

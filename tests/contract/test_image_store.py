@@ -55,6 +55,16 @@ def test_every_page_of_a_large_estate_is_listed(backend):
     assert len(listed) == 501 and set(listed) == made
 
 
+def test_a_listing_ends_only_on_an_empty_page_when_no_page_info_says_otherwise(backend):
+    # 150 images, pages capped at 100 (emulator-capped): a short page is not the end (Terraform's images data
+    # source pages until a page comes back empty).
+    made = {backend.add(NORTH, name=f"img-{n}") for n in range(150)}
+
+    listed = [i.id for i in backend.store(NORTH).list_own_images()]
+
+    assert len(listed) == 150 and set(listed) == made
+
+
 def test_every_member_is_listed(backend):
     projects = {f"{n:032x}" for n in range(1, 121)}  # near IMS's 128 per image, more than one short page
     image_id = backend.add(NORTH, members=dict.fromkeys(projects, "accepted"))
@@ -83,10 +93,11 @@ def test_get_image_reads_name_status_description_and_tags(backend):
 
 
 def test_tags_are_added_read_exactly_and_deleted(backend):
-    image_id = backend.add(NORTH)
+    # A dotted key cannot be written under the strict rules, but an owner may have set one under the relaxed page.
+    image_id = backend.add(NORTH, tags={"team.web": "v2"})
     store = backend.store(NORTH)
 
-    store.add_tags(image_id, {"team.web": "v2", "env": "prod"})
+    store.add_tags(image_id, {"env": "prod"})
 
     assert store.get_tags(image_id) == {"team.web": "v2", "env": "prod"}
     # A listing shows "team.web.v2": the split is a guess, and the store says so.
@@ -94,6 +105,19 @@ def test_tags_are_added_read_exactly_and_deleted(backend):
     assert listed is not None and not listed.tags_exact
     store.delete_tags(image_id, {"env": "prod"})
     assert store.get_tags(image_id) == {"team.web": "v2"}
+
+
+def test_strict_tag_rules_refuse_a_dot_in_a_key_and_take_chinese_characters(backend):
+    # IMS API reference (international), ims_03_0902: keys of letters, digits, _ and -; values also "."; Chinese
+    # characters in both.
+    image_id = backend.add(NORTH)
+    store = backend.store(NORTH)
+
+    with pytest.raises(Refused):
+        store.add_tags(image_id, {"team.web": "v2"})
+    store.add_tags(image_id, {"团队": "网站", "version": "1.2"})
+
+    assert store.get_tags(image_id) == {"团队": "网站", "version": "1.2"}
 
 
 def test_tags_overwrite_in_place(backend):
@@ -187,6 +211,22 @@ def test_a_failed_member_job_says_why_and_adds_nobody(backend):
     job = store.get_job(job_id)
     assert job.status == "FAIL" and job.error_code and "member quota" in job.fail_reason
     assert store.list_members(image_id) == set()
+
+
+def test_a_member_job_that_succeeds_with_a_failed_item_names_that_image(backend):
+    # SDK JobEntities: per-item results (entities.results, sub_jobs_result); a failed item is not shared.
+    first, second = backend.add(NORTH, name="first"), backend.add(NORTH, name="second")
+    partner = backend.other_project(NORTH)
+    backend.partial_member_jobs()
+    store = backend.store(NORTH)
+
+    job_id = store.add_members([first, second], [partner])
+    backend.advance(MEMBER_JOB_TIME)
+
+    job = store.get_job(job_id)
+    assert job.status == "SUCCESS"
+    assert job.item_failure(first) is None and job.item_failure(second)
+    assert store.list_members(first) == {partner} and store.list_members(second) == set()
 
 
 def test_sharing_with_the_accounts_own_project_is_refused(backend):

@@ -1,4 +1,4 @@
-from imsync.domain.model import Image
+from imsync.domain.model import RELAXED_TAGS, Image
 from imsync.domain.planner import (
     COPY,
     DEFER,
@@ -120,3 +120,24 @@ def test_source_tags_already_on_the_replica_keep_their_slot():
     (action,) = [a for a in actions if a.replica is not None]
     assert action.kind == IN_SYNC
     assert len(on_replica) == 10
+
+
+def test_a_replica_takes_over_only_the_tags_the_rules_in_effect_allow():
+    tags = {"imsync-regions": "x", "团队": "网站", "team.web": "v2", "os": "ubuntu/22.04", "env": "prod"}
+    source = Image(id="src", region="cn-north-4", name="g", status="active", tags=tags)
+
+    def copied(rules):
+        actions = plan_image(source, TO_EAST, {"cn-east-3": [replica()]}, rules, lambda r: ())
+        (action,) = [a for a in actions if a.kind == FINALIZE]
+        return {k for k in action.tags if not k.startswith("imsync-")}
+
+    assert copied(CopyRules()) == {"团队", "env"}  # strict: no "." in keys, no "/" in values; Chinese is kept
+    assert copied(CopyRules(tags=RELAXED_TAGS)) == {"团队", "team.web", "os", "env"}
+
+
+def test_relaxed_rules_allow_twenty_tags_on_a_replica():
+    many = {f"k{i}": "v" for i in range(25)} | {"imsync-regions": "x"}
+    source = Image(id="src", region="cn-north-4", name="g", status="active", tags=many)
+    actions = plan_image(source, TO_EAST, {"cn-east-3": [replica()]}, CopyRules(tags=RELAXED_TAGS), lambda r: ())
+    (action,) = [a for a in actions if a.kind == FINALIZE]
+    assert len(action.tags) == 20

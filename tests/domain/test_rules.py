@@ -1,6 +1,6 @@
 import pytest
 
-from imsync.domain.model import Image
+from imsync.domain.model import TAG_IMS_REFUSED, Image, region_hash
 from imsync.domain.rules import GIB, CopyRules
 
 
@@ -51,3 +51,24 @@ def test_an_image_its_owner_has_shared_is_still_its_own():
     assert CopyRules().refusal(shared_by_me, "cn-east-3") is None
     assert CopyRules.share_refusal(shared_by_me) is None
     assert "not owned" in (CopyRules.share_refusal(image(image_type="shared", owned=False)) or "")
+
+
+def test_a_windows_source_is_refused_unless_the_deployment_copies_windows():
+    windows = image(os_type="Windows")
+
+    assert "no longer be used to replicate Windows images" in (CopyRules().refusal(windows, "cn-east-3") or "")
+    assert CopyRules(copy_windows=True).refusal(windows, "cn-east-3") is None
+    assert CopyRules().refusal(image(os_type="Linux"), "cn-east-3") is None
+
+
+def test_a_region_ims_refused_before_is_refused_from_the_sources_tag():
+    refused = image(tags={TAG_IMS_REFUSED: region_hash("cn-east-3")})
+
+    assert TAG_IMS_REFUSED in (CopyRules().refusal(refused, "cn-east-3") or "")
+    assert CopyRules().refusal(refused, "cn-south-1") is None
+
+
+def test_a_frozen_image_is_not_shared_even_when_its_status_reads_active():
+    # A listing may mark a frozen image only with __frozen (the emulator's frozen_shape="flag" reading).
+    assert "frozen images cannot be shared" in (CopyRules.share_refusal(image(frozen=True)) or "")
+    assert CopyRules.share_refusal(image()) is None

@@ -110,9 +110,12 @@ def test_owner_sees_its_shared_image_as_shared(cloud, ims):
     assert [i.id for i in ims(NORTH).list_images(ListImagesRequest(imagetype="private")).images] == [image.id]
 
 
-def test_enterprise_project_images_are_listed_only_when_asked_for(cloud, ims):
+def test_enterprise_project_images_are_listed_without_the_parameter_unless_the_other_reading(cloud, ims):
+    # Terraform provider, image_copy: without enterprise_project_id the list API covers all enterprise projects.
     image = cloud.region(NORTH).add_image(name="ep")
     image.enterprise_project_id = "5f1e0d2c-0000-4000-8000-000000000001"
+    assert [i.id for i in ims(NORTH).list_images(ListImagesRequest()).images] == [image.id]
+    cloud.readings = Readings(eps_need_parameter=True)
     assert ims(NORTH).list_images(ListImagesRequest()).images == []
     every = ims(NORTH).list_images(ListImagesRequest(enterprise_project_id="all_granted_eps")).images
     assert [i.id for i in every] == [image.id]

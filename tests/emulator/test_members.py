@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkims.v2 import (
@@ -16,6 +18,8 @@ from huaweicloudsdkims.v2 import (
     ShowImageMemberRequest,
     ShowJobProgressRequest,
 )
+
+from imsync.emulator.readings import with_changes
 
 NORTH, EAST = "cn-north-4", "cn-east-3"
 
@@ -36,7 +40,7 @@ def test_share_accept_and_see(cloud, ims):
     assert owner.show_job_progress(ShowJobProgressRequest(job_id=job_id)).status == "SUCCESS"
     assert cloud.region(NORTH).image(rec.id).members == {partner_pid: "pending"}
     assert partner.list_images(ListImagesRequest(imagetype="shared")).images == []
-    pending = partner.list_images(ListImagesRequest(member_status="pending")).images
+    pending = partner.list_images(ListImagesRequest(member_status="pending", visibility="shared")).images
     assert [i.id for i in pending] == [rec.id] and pending[0].imagetype == "shared"
     body = BatchUpdateMembersRequestBody(images=[rec.id], project_id=partner_pid, status="accepted")
     partner.batch_update_members(BatchUpdateMembersRequest(body=body))
@@ -94,16 +98,22 @@ def test_a_failed_member_job_adds_nobody_and_says_why(cloud, ims):
     assert cloud.region(NORTH).image(rec.id).members == {}
 
 
-def test_member_listing_pages_by_the_last_member(cloud, ims):
+def test_member_listing_pages_with_page_info_and_a_base64_marker(cloud, ims):
+    # SDK ListImageMembersResponse has page_info in every version; the marker is base64 (ims_03_0661).
     rec = cloud.region(NORTH).add_image(name="g", members={f"{n:032x}": "accepted" for n in range(7)})
-    client, seen, marker = ims(NORTH), [], None
+    client, seen, marker, markers = ims(NORTH), [], None, []
     while True:
-        page = client.list_image_members(ListImageMembersRequest(image_id=rec.id, limit=3, marker=marker)).members
-        seen += [m.member_id for m in page]
-        if len(page) < 3:
+        answer = client.list_image_members(ListImageMembersRequest(image_id=rec.id, limit=3, marker=marker))
+        seen += [m.member_id for m in answer.members]
+        marker = answer.page_info.next_marker if answer.page_info else None
+        if not marker:
             break
-        marker = page[-1].member_id
+        markers.append(marker)
     assert seen == [f"{n:032x}" for n in range(7)]
+    assert [base64.b64decode(m).decode() for m in markers] == [f"{n:032x}" for n in (2, 5)]
+    with pytest.raises(ClientRequestException) as raw:  # a raw member ID is not a marker
+        client.list_image_members(ListImageMembersRequest(image_id=rec.id, limit=3, marker=f"{2:032x}"))
+    assert raw.value.status_code == 400
 
 
 def test_members_limit_128(cloud, ims):
@@ -112,3 +122,18 @@ def test_members_limit_128(cloud, ims):
     with pytest.raises(ClientRequestException) as exc:
         ims(NORTH).batch_add_members(add([rec.id], [extra.projects[NORTH]]))
     assert exc.value.error_code == "IMG.0088"
+
+
+def test_member_status_without_visibility_shared_is_refused_unless_the_lenient_reading(cloud, ims):
+    # SDK ListImagesRequest.member_status docstring and ims_03_0702: the query must set visibility=shared too.
+    rec = cloud.region(NORTH).add_image(name="g", members={cloud.recipient.projects[NORTH]: "pending"})
+    partner = ims(NORTH, cloud.recipient)
+    with pytest.raises(ClientRequestException) as refused:
+        partner.list_images(ListImagesRequest(imagetype="shared", member_status="pending"))
+    assert refused.value.status_code == 400 and "visibility=shared" in refused.value.error_msg
+    documented = ListImagesRequest(imagetype="shared", visibility="shared", member_status="pending")
+    assert [i.id for i in partner.list_images(documented).images] == [rec.id]
+
+    cloud.readings = with_changes(cloud.readings, member_status_needs_visibility=False)
+    lenient = partner.list_images(ListImagesRequest(imagetype="shared", member_status="pending")).images
+    assert [i.id for i in lenient] == [rec.id]

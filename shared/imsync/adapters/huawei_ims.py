@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -44,6 +45,30 @@ from imsync.retry import RESERVE_SECONDS, Retrier
 
 def _list_members(client: ImsClient, request: ListImageMembersRequest) -> Any:
     return client.list_image_members(request)
+
+
+def failed_items(entities: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(image ID, why) for each per-item result of a job that is not SUCCESS (SDK JobEntities: `results` per
+    image and project, `sub_jobs_result` per image). An item whose status is unreadable counts as not done."""
+    failed: list[tuple[str, str]] = []
+    for item in entities.get("results") or ():
+        if isinstance(item, dict) and str(item.get("status") or "").upper() != "SUCCESS":
+            project = str(item.get("project_id") or "?")
+            failed.append((str(item.get("image_id") or ""), f"project {project}: {item.get('status') or 'no status'}"))
+    for sub in entities.get("sub_jobs_result") or ():
+        if isinstance(sub, dict) and str(sub.get("status") or "").upper() != "SUCCESS":
+            raw = sub.get("entities")
+            sub_entities: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
+            why = (
+                f"{sub.get('error_code') or sub.get('status') or 'FAIL'}: {sub.get('fail_reason') or 'no reason given'}"
+            )
+            failed.append((str(sub_entities.get("image_id") or ""), why))
+    return tuple(failed)
+
+
+def member_marker(member_id: str) -> str:
+    """A member listing's marker for the page after `member_id`: base64 (IMS API reference, ims_03_0661)."""
+    return base64.b64encode(member_id.encode()).decode()
 
 
 class ImsClients:
@@ -173,6 +198,7 @@ class HuaweiImageStore:
             progress=float(entities.get("process_percent") or 0.0),
             error_code=str(data.get("error_code") or ""),
             fail_reason=str(data.get("fail_reason") or ""),
+            failed_items=failed_items(entities),
         )
 
     def add_tags(self, image_id: str, tags: Mapping[str, str]) -> None:
@@ -200,7 +226,7 @@ class HuaweiImageStore:
             request = ListImageMembersRequest(image_id=image_id, limit=PAGE_SIZE, marker=marker)
             return answer_json(self._call(operation, partial(_list_members, request=request)))
 
-        members = all_pages(page, "members", "member_id", operation)
+        members = all_pages(page, "members", "member_id", operation, fallback_marker=member_marker)
         return {str(m["member_id"]): str(m.get("status") or "") for m in members if m.get("member_id")}
 
     def add_members(self, image_ids: Sequence[str], project_ids: Sequence[str]) -> str:

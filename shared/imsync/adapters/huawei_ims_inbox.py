@@ -25,7 +25,10 @@ class HuaweiShareInbox(HuaweiImageStore):
         operation = f"listing the images shared with this project in {self.region}"
 
         def page(marker: str | None) -> Mapping[str, Any]:
-            request = ListImagesRequest(imagetype="shared", member_status="pending", limit=PAGE_SIZE, marker=marker)
+            # The query ims_03_0702 gives; the SDK's member_status docstring asks for visibility=shared with it.
+            request = ListImagesRequest(
+                imagetype="shared", visibility="shared", member_status="pending", limit=PAGE_SIZE, marker=marker
+            )
             return answer_json(self._call(operation, partial(list_images_raw, request=request)))
 
         # IMS lists the images this project shares with others as `shared` too, and the member filter does not

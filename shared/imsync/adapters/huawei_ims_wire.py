@@ -14,6 +14,9 @@ from imsync.domain.model import Image
 
 # IMS documents only "default 500" for a page, and no maximum: ask for that, and page on (docs/emulator.md).
 PAGE_SIZE = 500
+# The most pages one listing may take: a server that keeps answering new markers must not keep imsync (or the
+# CLI, which has no deadline) paging forever. 1000 pages is 100,000 images even at a cap of 100 per page.
+MAX_PAGES = 1000
 # [Terraform provider] listings ask for the images of every enterprise project the user may see.
 ALL_ENTERPRISE_PROJECTS = "all_granted_eps"
 
@@ -67,6 +70,7 @@ def image_from_api(data: Mapping[str, Any], region: str, project_id: str = "") -
         frozen=status == "frozen" or _truthy(data.get("__frozen")),
         owner=owner,
         created_at=str(data.get("created_at", "")),
+        os_type=str(data.get("__os_type") or ""),
     )
 
 
@@ -105,32 +109,50 @@ def list_of_objects(data: Mapping[str, Any], key: str, operation: str) -> list[M
     return items
 
 
-def _next_marker(data: Mapping[str, Any]) -> Any:
+def _page_info(data: Mapping[str, Any]) -> Mapping[str, Any] | None:
     page_info = data.get("page_info")
-    return page_info.get("next_marker") if isinstance(page_info, dict) else None
+    return page_info if isinstance(page_info, dict) else None
 
 
 def all_pages(
-    fetch: Callable[[str | None], Mapping[str, Any]], key: str, id_key: str, operation: str
+    fetch: Callable[[str | None], Mapping[str, Any]],
+    key: str,
+    id_key: str,
+    operation: str,
+    fallback_marker: Callable[[str], str] = str,
 ) -> list[Mapping[str, Any]]:
     """Every item of a paged IMS listing, read as the sources allow (docs/emulator.md, "Paging").
 
-    SDK 3.1.219 answers page_info.next_marker; older answers have none, and the Terraform provider pages with
-    the last item's ID. So: follow next_marker when given (even after a short page: the server says there is
-    more); without one, go on from the last ID while pages are full; stop on a short or empty page.
+    When the answer has `page_info` (SDK 3.1.216 on for images, every version for members), its next_marker
+    decides: follow it, or stop without one. Without `page_info`, go on from the last item's ID until a page
+    comes back empty: the Terraform provider's images data source does so because "the API does not return the
+    value of the marker", and a page shorter than asked says nothing (IMS may cap pages below `limit`).
+    `fallback_marker` turns that ID into the listing's marker (member listings take it base64, ims_03_0661).
+    Bounded: a server that keeps answering new markers, or repeats one, stops the listing with an error.
     """
     items: list[Mapping[str, Any]] = []
     seen: set[str] = set()
     marker: str | None = None
-    while True:
+    for _ in range(MAX_PAGES):
         data = fetch(marker)
         page = list_of_objects(data, key, operation)
         items.extend(page)
-        if not page:
-            return items
-        marker = _next_marker(data) or (str(page[-1].get(id_key) or "") if len(page) >= PAGE_SIZE else None)
+        page_info = _page_info(data)
+        if page_info is not None:
+            marker = str(page_info.get("next_marker") or "") or None
+        else:
+            marker = fallback_marker(str(page[-1].get(id_key) or "")) if page else None
         if not marker:
             return items
         if marker in seen:  # a server that repeats itself would otherwise keep imsync here until it times out
-            raise Unavailable(operation, "paging", f"IMS answered the marker {marker[:40]} twice")
+            raise Unavailable(
+                operation, "paging", f"IMS answered the marker {marker[:40]} twice; stopped after {len(items)} items"
+            )
         seen.add(marker)
+    raise Unavailable(
+        operation,
+        "paging",
+        f"IMS still answered a new marker after {MAX_PAGES} pages ({len(items)} items); imsync stops a listing "
+        "there so that a run (or a CLI command, which has no deadline) ends; check the region's estate and "
+        "IMS's paging, and report it if the estate is smaller than that",
+    )

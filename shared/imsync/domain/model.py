@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,12 +16,46 @@ TAG_SOURCE_REGION = "imsync-source-region"
 TAG_SHARED = "imsync-shared"  # fingerprint of the projects an image was last shared with
 # On a source, + a destination region: the copy job a run started there, until IMS lists the replica.
 COPY_CLAIM_PREFIX = "imsync-copy-"
-# What imsync writes stays within the stricter of IMS's two tag pages (10 tags, key <= 36, value <= 43,
-# letters, digits, _ - .), so it is valid whichever the cloud applies (docs/emulator.md, "Readings").
-MAX_TAGS = 10
+# On a source: the destination regions (a short hash of each) IMS refused a copy to for a reason that does not
+# pass with time; imsync does not ask again until someone deletes the tag (README, "Tag an image").
+TAG_IMS_REFUSED = "imsync-refused"
+REGION_HASH_CHARS = 6
+# IMS's tag rules, read two ways (docs/emulator.md, "Readings"). Chinese characters are allowed under both.
+_CJK = "\u4e00-\u9fff"
+
+
+@dataclass(frozen=True)
+class TagRules:
+    """One reading of IMS's tag rules: how many tags an image may hold, and the keys and values it accepts."""
+
+    name: str
+    max_tags: int
+    key: re.Pattern[str]
+    value: re.Pattern[str]
+
+    def allows(self, key: str, value: str) -> bool:
+        return bool(self.key.fullmatch(key)) and bool(self.value.fullmatch(value))
+
+
+# [IMS API reference (international), ims_03_0902, 2025]: 10 tags; key 1-36 letters, digits, _ and - (no "."),
+# value 0-43 of those and "."; Chinese characters in both.
+STRICT_TAGS = TagRules(
+    "strict", 10, re.compile(f"[A-Za-z0-9_\\-{_CJK}]{{1,36}}"), re.compile(f"[A-Za-z0-9_.\\-{_CJK}]{{0,43}}")
+)
+# [IMS tag-format page, newer Chinese edition]: 20 tags; key 1-128 with _ . : + - @ and space, value 0-255 of
+# those and "/"; Chinese characters in both.
+RELAXED_TAGS = TagRules(
+    "relaxed",
+    20,
+    re.compile(f"[A-Za-z0-9_.:+@ \\-{_CJK}]{{1,128}}"),
+    re.compile(f"[A-Za-z0-9_.:/+@ \\-{_CJK}]{{0,255}}"),
+)
+TAG_RULES = {rules.name: rules for rules in (STRICT_TAGS, RELAXED_TAGS)}
+# What imsync writes itself stays within the strict reading (every strict tag is a relaxed one too), so it is
+# valid whichever the cloud applies; so does the tag count it plans for.
+MAX_TAGS = STRICT_TAGS.max_tags
 MAX_TAG_KEY = 36
 MAX_TAG_VALUE = 43
-_WRITABLE_TAG = re.compile(r"[A-Za-z0-9_.\-]*")
 
 IN_PROGRESS = frozenset({"queued", "saving"})
 GONE = frozenset({"killed", "deleted"})
@@ -60,6 +95,7 @@ class Image:
     owner: str = ""
     created_at: str = ""
     tags_exact: bool = True  # False: a "key.value" tag string had several dots, so key and value are a guess
+    os_type: str = ""  # IMS's __os_type: Linux, Windows, ... ("" when IMS did not say)
 
     @property
     def lineage(self) -> Lineage | None:
@@ -100,19 +136,25 @@ class Image:
         return {k[len(COPY_CLAIM_PREFIX) :]: v for k, v in self.tags.items() if k.startswith(COPY_CLAIM_PREFIX)}
 
     @property
+    def ims_refused(self) -> frozenset[str]:
+        """Hashes (region_hash) of the regions IMS refused to copy this image to, as its imsync-refused tag says."""
+        parts = self.tags.get(TAG_IMS_REFUSED, "").split("_")
+        return frozenset(p for p in parts if len(p) == REGION_HASH_CHARS)
+
+    @property
     def user_tags(self) -> dict[str, str]:
         """Tags that are not imsync's own (what may be copied to replicas)."""
         return {k: v for k, v in self.tags.items() if not k.startswith(POLICY_PREFIX)}
 
 
+def region_hash(region: str) -> str:
+    """A short name for a region that fits a tag value six times over (imsync-refused)."""
+    return hashlib.sha256(region.encode()).hexdigest()[:REGION_HASH_CHARS]
+
+
 def writable_tag(key: str, value: str) -> bool:
-    """Whether imsync may write this tag: within the stricter IMS limits, so every reading accepts it."""
-    return (
-        0 < len(key) <= MAX_TAG_KEY
-        and len(value) <= MAX_TAG_VALUE
-        and bool(_WRITABLE_TAG.fullmatch(key))
-        and bool(_WRITABLE_TAG.fullmatch(value))
-    )
+    """Whether imsync may write this tag of its own: within the strict reading, so every reading accepts it."""
+    return STRICT_TAGS.allows(key, value)
 
 
 # [Terraform docs, image copy] 1-128 characters: letters, digits, _ - . and space, no leading or trailing
@@ -137,7 +179,14 @@ class Job:
     progress: float = 0.0
     error_code: str = ""
     fail_reason: str = ""
+    # Per-item results that did not succeed, (image ID, why), read from the job's entities.results and
+    # sub_jobs_result: a member job may end SUCCESS with some of its images not shared.
+    failed_items: tuple[tuple[str, str], ...] = ()
 
     @property
     def finished(self) -> bool:
         return self.status in ("SUCCESS", "FAIL")
+
+    def item_failure(self, image_id: str) -> str | None:
+        """Why this image's part of the job did not succeed, or None when nothing says so."""
+        return next((why for failed, why in self.failed_items if failed == image_id), None)

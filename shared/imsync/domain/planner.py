@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from imsync.domain.model import MAX_TAGS, TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION, Image, writable_tag
+from imsync.domain.model import MAX_TAGS, STRICT_TAGS, TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION, Image, TagRules
 from imsync.domain.outcomes import Outcome
 from imsync.domain.policy import Policy
 from imsync.domain.rules import CopyRules
@@ -99,14 +99,17 @@ def pick_replica(replicas: Sequence[Image]) -> tuple[Image | None, list[Image], 
     return (live[0] if live else None), live[1:], failed
 
 
-def replica_tags(source: Image, replica: Image, copy_tags: bool, fingerprint: str) -> dict[str, str]:
-    """The complete tag set a finished replica must end with, never more than IMS's 10.
+def replica_tags(
+    source: Image, replica: Image, copy_tags: bool, fingerprint: str, tag_rules: TagRules = STRICT_TAGS
+) -> dict[str, str]:
+    """The complete tag set a finished replica must end with, never more than the tag rules in effect allow.
 
     Tags people put on the replica itself are never removed, so they hold their slots; then come the lineage
     tags (the description marker says the same if they cannot fit), the share fingerprint (without it the
     members are read on every run), and as many of the source's tags as still fit, those already there first.
+    A source's tag is copied only when the rules in effect (IMSYNC_TAG_RULES) accept it on the replica.
     """
-    copyable = {k: v for k, v in source.user_tags.items() if writable_tag(k, v)} if copy_tags else {}
+    copyable = {k: v for k, v in source.user_tags.items() if tag_rules.allows(k, v)} if copy_tags else {}
     managed = {TAG_SOURCE, TAG_SOURCE_REGION, TAG_SHARED, *copyable}
     final = {k: v for k, v in replica.tags.items() if k not in managed}
     wanted = {TAG_SOURCE: source.id, TAG_SOURCE_REGION: source.region}
@@ -116,14 +119,19 @@ def replica_tags(source: Image, replica: Image, copy_tags: bool, fingerprint: st
     absent = [k for k in sorted(copyable) if k not in replica.tags]
     wanted.update((k, copyable[k]) for k in present + absent)
     for key, value in wanted.items():
-        if len(final) >= MAX_TAGS:
+        if len(final) >= tag_rules.max_tags:
             break
         final[key] = value
     return final
 
 
 def _finalize(
-    source: Image, region: str, target: Image | None, projects: tuple[str, ...], copy_tags: bool
+    source: Image,
+    region: str,
+    target: Image | None,
+    projects: tuple[str, ...],
+    copy_tags: bool,
+    tag_rules: TagRules = STRICT_TAGS,
 ) -> Action | None:
     """Finalize action when `target` (a replica, or the source when None) lacks tags or shares."""
     image = target or source
@@ -142,7 +150,7 @@ def _finalize(
         room = TAG_SHARED in image.tags or len(image.tags) < MAX_TAGS
         final = dict(image.tags) | ({TAG_SHARED: fingerprint} if fingerprint and room else {})
     else:
-        final = replica_tags(source, target, copy_tags, fingerprint)
+        final = replica_tags(source, target, copy_tags, fingerprint, tag_rules)
     stale = {k: v for k, v in final.items() if image.tags.get(k) != v}
     remove = tuple(k for k in image.tags if k not in final and k != TAG_SHARED)
     # Without room for the fingerprint, an image is shared by reading its members on every run.
@@ -204,7 +212,7 @@ def plan_image(
             actions.append(Action(WAIT, source, region, f"replica is {replica.status}", replica=replica))
         else:
             projects = shares(region) if policy.aliases and not rules.share_refusal(replica) else ()
-            final = _finalize(source, region, replica, projects, copy_tags)
+            final = _finalize(source, region, replica, projects, copy_tags, rules.tags)
             actions.append(final or Action(IN_SYNC, source, region, "replica active and shared", replica=replica))
     return actions
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from imsync.domain.model import Image
+from imsync.domain.model import STRICT_TAGS, TAG_IMS_REFUSED, Image, TagRules, region_hash
 
 GIB = 1024**3
 # [guide] 300 GB in these regions, 128 GB elsewhere.
@@ -96,20 +96,48 @@ def _whole_image(image: Image, dest: str, rules: CopyRules) -> str | None:
     return None
 
 
-RULES: tuple[Rule, ...] = (_owned, _not_iso, _not_encrypted, _not_frozen, _other_region, _size, _whole_image)
+def _not_windows(image: Image, dest: str, rules: CopyRules) -> str | None:
+    # [guide, international edition of 2026-01-19] the cross-region copy API "will no longer be used to replicate
+    # Windows images". Its scope is unclear, so IMSYNC_COPY_WINDOWS=true turns the check off.
+    if image.os_type.strip().lower() == "windows" and not rules.copy_windows:
+        return (
+            "Windows images: IMS's cross-region copy page (2026-01-19) says the API will no longer be used to "
+            "replicate Windows images; if IMS still copies them for this account, set IMSYNC_COPY_WINDOWS=true"
+        )
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    _owned,
+    _not_iso,
+    _not_encrypted,
+    _not_frozen,
+    _other_region,
+    _size,
+    _whole_image,
+    _not_windows,
+)
 
 
 @dataclass(frozen=True)
 class CopyRules:
-    """The IMS rules for a deployment (the vaults are the only deployment-specific part)."""
+    """The IMS rules for a deployment: its vaults, whether it copies Windows images, the tag rules it assumes."""
 
     vaults: Mapping[str, str] = field(default_factory=dict)
+    tags: TagRules = STRICT_TAGS  # IMSYNC_TAG_RULES: which tags a replica may take over from its source
+    copy_windows: bool = False  # IMSYNC_COPY_WINDOWS: ask IMS to copy Windows images anyway
 
     def refusal(self, image: Image, dest: str) -> str | None:
         """Why `image` can never be copied to `dest` as it is, or None."""
         for rule in RULES:
             if reason := rule(image, dest, self):
                 return reason
+        if region_hash(dest) in image.ims_refused:
+            return (
+                f"IMS refused a copy to {dest} in an earlier run (its reason was reported then) for a reason that "
+                f"does not pass with time; imsync does not ask again: delete the source's {TAG_IMS_REFUSED} tag "
+                "to try again"
+            )
         return None
 
     @staticmethod
@@ -126,6 +154,8 @@ class CopyRules:
         """Why `image` cannot be shared, or None."""
         if image.encrypted:
             return "encrypted images cannot be shared (IMS IMG.0098)"
+        if image.frozen:  # a listing may mark it only with __frozen, its status reading active
+            return "frozen images cannot be shared; unfreeze it (settle the account) and the next run shares it"
         if not image.owned:
             return "not owned by this account (shared with it, public or market): only its owner can share it"
         return None

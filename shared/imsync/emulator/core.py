@@ -60,6 +60,7 @@ class Emulator:
         self._agencies: dict[str, Agency] = {}
         self._next_copy_failure: tuple[str, str] | None = None
         self._member_job_failures: list[tuple[str, str]] = []
+        self._partly_failed: set[tuple[str, str]] = set()  # (image, project) items a partial member job failed
         self._endpoints: dict[str, str] = {}
         self._servers: list = []
         self.owner = self.add_account("owner")
@@ -324,7 +325,7 @@ class Emulator:
             if rec is None or rec.deleted:
                 continue
             for pid in job.member_projects:
-                if pid not in rec.members:
+                if pid not in rec.members and (image_id, pid) not in job.member_failed:
                     rec.members[pid] = "pending"
                     rec.member_times[pid] = (job.end_ts, job.end_ts)
 

@@ -135,6 +135,7 @@ class Job:
     finished_ts: float | None = None
     member_images: list[str] = field(default_factory=list)  # a member job: these images get these projects
     member_projects: list[str] = field(default_factory=list)
+    member_failed: list[tuple[str, str]] = field(default_factory=list)  # (image, project) pairs the job fails
 
     @property
     def is_copy(self) -> bool:

@@ -6,8 +6,18 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from imsync.config import Settings
-from imsync.domain.errors import CloudError, CopyLimitReached, ImsyncError, OutcomeUnknown, OutOfTime, Unavailable
-from imsync.domain.model import Lineage
+from imsync.domain.errors import (
+    AuthFailed,
+    CloudError,
+    CopyLimitReached,
+    ImsyncError,
+    NotFound,
+    OutcomeUnknown,
+    OutOfTime,
+    Refused,
+    Unavailable,
+)
+from imsync.domain.model import MAX_TAGS, TAG_IMS_REFUSED, Image, Lineage, region_hash
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import Action
 from imsync.notices import FAILED
@@ -17,6 +27,12 @@ from imsync.service.copy_notes import LISTED, LOST, CopyNotes
 from imsync.service.estate import Estate, RegionGivenUp
 from imsync.service.journal import OUT_OF_TIME, Journal, failure, write_failure
 from imsync.service.summary import Result, Summary
+
+# IMS refusals of a copy that pass with time or with a fix to the deployment, not to the image: the image quota
+# (IMG.0015), an image not active yet (IMG.0026), no permission (IMG.0161), the agency (IMG.0179), the project
+# name (IMG.0145). An error this run, asked again by the next. Any other refusal (not about credentials, not
+# a missing image) is remembered on the source, so that it is reported without asking again.
+PASSING_REFUSALS = frozenset({"IMG.0015", "IMG.0026", "IMG.0161", "IMG.0179", "IMG.0145"})
 
 
 class Copier:
@@ -118,6 +134,14 @@ class Copier:
             return ""
         except (OutcomeUnknown, Unavailable) as exc:
             return self._after_lost_answer(summary, estate, action, exc)
+        except Refused as exc:
+            self._claims.release(key)
+            if isinstance(exc, (AuthFailed, NotFound)) or exc.code in PASSING_REFUSALS:
+                report(summary, action, Outcome.ERROR, str(exc))
+                self._notify(FAILED, action, str(exc))
+            else:
+                report(summary, action, Outcome.REFUSED, self._remember_refusal(source, region, exc))
+            return ""
         except ImsyncError as exc:
             self._claims.release(key)
             outcome = write_failure(exc)
@@ -133,6 +157,21 @@ class Copier:
         # Settled once the job is noted on the source (start_copies): IMS may not list the copy for a while.
         report(summary, action, Outcome.STARTED, action.reason, job_id=job_id)
         return job_id
+
+    def _remember_refusal(self, source: Image, region: str, exc: Refused) -> str:
+        """Note on the source that IMS refuses copies to `region`, so later runs report it without asking."""
+        hashes = sorted(source.ims_refused | {region_hash(region)})
+        value = "_".join(hashes[-6:])  # six hashes fill the 43 characters of a tag value
+        if TAG_IMS_REFUSED not in source.tags and len(source.tags) >= MAX_TAGS:
+            return f"IMS refused the copy ({exc}); no tag slot is free to remember it, so the next run asks again"
+        try:
+            self._stores(source.region).add_tags(source.id, {TAG_IMS_REFUSED: value})
+        except ImsyncError as note_failed:
+            return f"IMS refused the copy ({exc}); remembering it failed ({note_failed}), the next run asks again"
+        return (
+            f"IMS refused the copy ({exc}); imsync does not ask again: delete the source's {TAG_IMS_REFUSED} tag "
+            "to try again"
+        )
 
     def _after_lost_answer(self, summary: Summary, estate: Estate, action: Action, exc: CloudError) -> str:
         # The copy may have started: look in the destination before anything asks again. Not released:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from imsync.config import Settings
 from imsync.domain.errors import ImsyncError, OutOfTime
-from imsync.domain.model import POLICY_PREFIX, Image
+from imsync.domain.model import POLICY_PREFIX, TAG_RULES, Image
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import COPY, FINALIZE, REFUSE, REPORTED_AS, Action, plan_image
 from imsync.domain.policy import Policy, parse_policy
@@ -39,7 +39,7 @@ class Reconciler:
         self._notes = notes
         self._copier = copier
         self._finalizer = finalizer
-        self._rules = CopyRules(settings.vaults)
+        self._rules = CopyRules(settings.vaults, tags=TAG_RULES[settings.tag_rules], copy_windows=settings.copy_windows)
 
     def reconcile(
         self, summary: Summary, estate: Estate, sources: list[Image], on_event: bool = False, no_copy: str | None = None

@@ -112,10 +112,11 @@ class Sharer:
                     continue  # unknown for now: the next run reads the members
                 if job.status in ("SUCCESS", "FAIL"):
                     del pending[job_id]
-                    state = SHARED if job.status == "SUCCESS" else SHARE_FAILED
-                    why = f"IMS job {job_id}: {job.error_code or 'FAIL'}: {job.fail_reason or 'no reason given'}"
+                    why = f"{job.error_code or 'FAIL'}: {job.fail_reason or 'no reason given'}"
                     for action in batch:
-                        ended[id(action)] = (state, "" if state == SHARED else why)
+                        # A job that succeeded may still list an image whose part failed: that one is not shared.
+                        item = job.item_failure(action.target.id) if job.status == "SUCCESS" else why
+                        ended[id(action)] = (SHARE_FAILED, f"IMS job {job_id}: {item}") if item else (SHARED, "")
             too_long = waited + pause > self._wait_seconds
             if not pending or too_long or self._deadline.seconds_left() - pause < RESERVE_SECONDS + CALL_SECONDS:
                 break

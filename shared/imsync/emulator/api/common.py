@@ -114,7 +114,7 @@ def page_limit(cloud: Emulator, params: Params) -> int:
 
 
 def paged(cloud: Emulator, answer: dict[str, Any], next_marker: str | None) -> dict[str, Any]:
-    """Add page_info as the reading says: only SDK 3.1.219's model has it (Readings.page_info)."""
+    """Add page_info as the reading says: ListImagesResponse has it from SDK 3.1.216 on (Readings.page_info)."""
     if cloud.readings.page_info:
         answer["page_info"] = {"next_marker": next_marker} if next_marker else {}
     return answer

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 LARGE_COPY_REGIONS = frozenset({"cn-south-1", "cn-east-2", "cn-east-3", "cn-north-4"})
 LARGE_COPY_LIMIT_GB = 300
 DEFAULT_COPY_LIMIT_GB = 128
-WHOLE_IMAGE_COPY_REGIONS = frozenset({"cn-north-1", "cn-north-4", "cn-east-2", "cn-east-3", "cn-south-1"})
 NAME_RE = re.compile(r"[A-Za-z0-9_.\- \u4e00-\u9fff]{1,128}")  # the image name rule, see the copy route
 #: Roles that let the IMS service agency copy across regions [guide: "IMS Administrator";
 #: CrossCopyAgencyPolicy names from the IMS user guide; Tenant Administrator covers all services].
@@ -51,13 +50,18 @@ def copy_refusal(cloud: Emulator, rec: ImageRecord, dest: str, vault_id: str | N
         return bad_request("frozen images cannot be copied", "IMG.0168")
     if rec.status != "active":
         return bad_request(f"the image is {rec.status}; only active images can be copied", "IMG.0026")
+    # [guide, international edition, 2026-01-19]: no longer used to replicate Windows images (Readings); the
+    # error code is unknown (assumption).
+    if rec.os_type.lower() == "windows" and cloud.readings.refuse_windows_copies:
+        return bad_request("the cross-region copy API no longer replicates Windows images", "IMG.0001")
     limit = LARGE_COPY_LIMIT_GB if src in LARGE_COPY_REGIONS else DEFAULT_COPY_LIMIT_GB
     if rec.size_bytes > limit * GB:
         return bad_request(f"images over {limit} GB cannot be copied from {src}", "IMG.0136")
     if rec.whole_image:
-        if src not in WHOLE_IMAGE_COPY_REGIONS or dest not in WHOLE_IMAGE_COPY_REGIONS:
+        regions = cloud.readings.whole_image_copy_regions  # the guide's list (a Readings switch)
+        if src not in regions or dest not in regions:
             return bad_request(
-                "whole-ECS images can only be copied among " + ", ".join(sorted(WHOLE_IMAGE_COPY_REGIONS)),
+                "whole-ECS images can only be copied among " + ", ".join(sorted(regions)),
                 "IMG.0130",
             )
         if not vault_id:
@@ -167,6 +171,15 @@ def job_json(job: Job, cloud: Emulator) -> dict[str, Any]:
             entities["image_id"] = job.replica_id
             dest_project = job.account.projects[job.dest_region]
             entities["results"] = [{"image_id": job.replica_id, "project_id": dest_project, "status": "SUCCESS"}]
+    elif job.is_member and job.status == "SUCCESS":
+        # [SDK JobEntities.results (image, project, status) and sub_jobs_result (per image)]; values: assumption.
+        failed = set(job.member_failed)
+        entities["results"] = [
+            {"image_id": i, "project_id": p, "status": "FAIL" if (i, p) in failed else "SUCCESS"}
+            for i in job.member_images
+            for p in job.member_projects
+        ]
+        entities["sub_jobs_result"] = [_sub_job(job, i, {f[0] for f in failed}) for i in job.member_images]
     return {
         "status": job.status,
         "job_id": job.id,
@@ -176,6 +189,20 @@ def job_json(job: Job, cloud: Emulator) -> dict[str, Any]:
         "error_code": job.fail_code if job.status == "FAIL" else None,
         "fail_reason": job.fail_reason if job.status == "FAIL" else None,
         "entities": entities,
+    }
+
+
+def _sub_job(job: Job, image_id: str, failed: set[str]) -> dict[str, Any]:
+    bad = image_id in failed
+    return {
+        "status": "FAIL" if bad else "SUCCESS",
+        "job_id": f"{job.id}-{image_id[:8]}",
+        "job_type": job.job_type,
+        "begin_time": iso(job.begin_ts),
+        "end_time": iso(job.finished_ts) if job.finished_ts is not None else "",
+        "error_code": "IMG.0088" if bad else None,
+        "fail_reason": "failed to add a project to the image's members" if bad else None,
+        "entities": {"image_id": image_id},
     }
 
 

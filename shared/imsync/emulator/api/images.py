@@ -39,6 +39,15 @@ def image_type_for(cloud: Emulator, rec: ImageRecord, caller: Caller) -> str:
     return rec.image_type
 
 
+def shown_status(cloud: Emulator, rec: ImageRecord) -> str:
+    """The status a listing shows: a frozen image reads "frozen" unless the reading hides it (frozen_shape)."""
+    return rec.shown_status if cloud.readings.frozen_shape == "status" else rec.status
+
+
+def _iso_env(cloud: Emulator, rec: ImageRecord) -> str:
+    return "IsoImage" if rec.iso and cloud.readings.iso_shape == "both" else "FusionCompute"
+
+
 def image_json(cloud: Emulator, rec: ImageRecord, caller: Caller) -> dict[str, Any]:
     """An image as GET /v2/cloudimages and GET /v2/images/{id} show it (SDK ImageInfo keys)."""
     itype = image_type_for(cloud, rec, caller)
@@ -46,7 +55,7 @@ def image_json(cloud: Emulator, rec: ImageRecord, caller: Caller) -> dict[str, A
     out: dict[str, Any] = {
         "id": rec.id,
         "name": rec.name,
-        "status": rec.shown_status,
+        "status": shown_status(cloud, rec),
         "visibility": visibility,
         "owner": rec.owner_project,
         "protected": False,
@@ -57,7 +66,7 @@ def image_json(cloud: Emulator, rec: ImageRecord, caller: Caller) -> dict[str, A
         "min_ram": 0,
         "disk_format": "iso" if rec.iso else "zvhd2",
         "container_format": "bare",
-        "virtual_env_type": "IsoImage" if rec.iso else "FusionCompute",
+        "virtual_env_type": _iso_env(cloud, rec),
         "__imagetype": itype,
         "__image_size": str(rec.size_bytes),
         "__image_source_type": "uds",
@@ -78,7 +87,7 @@ def image_json(cloud: Emulator, rec: ImageRecord, caller: Caller) -> dict[str, A
         out["__system__cmkid"] = rec.cmk_id
     if rec.whole_image:
         out["__backup_id"] = rec.backup_id
-    if rec.frozen:
+    if rec.frozen and cloud.readings.frozen_shape != "hidden":
         out["__frozen"] = "true"
     if rec.status == "active":
         out["active_at"] = rec.updated_at
@@ -110,16 +119,19 @@ def list_images(cloud: Emulator, caller: Caller, params: Params, data: Any) -> R
     member_status = first(params, "member_status")
     if member_status not in (None, "accepted", "rejected", "pending", "all"):
         raise bad_request("member_status must be accepted, rejected, pending or all")
+    # [SDK ListImagesRequest.member_status docstring; ims_03_0702]: "visibility=shared" must go with it.
+    if member_status and first(params, "visibility") != "shared" and cloud.readings.member_status_needs_visibility:
+        raise bad_request("member_status needs visibility=shared (and __imagetype=shared) in the same query")
     simple = {
         "__imagetype": lambda r: image_type_for(cloud, r, caller),
-        "status": lambda r: r.shown_status,
+        "status": lambda r: shown_status(cloud, r),
         "name": lambda r: r.name,
         "id": lambda r: r.id,
         "owner": lambda r: r.owner_project,
         "__os_type": lambda r: r.os_type,
         "__platform": lambda r: r.platform,
         "__whole_image": lambda r: "true" if r.whole_image else "false",
-        "virtual_env_type": lambda r: "IsoImage" if r.iso else "FusionCompute",
+        "virtual_env_type": lambda r: _iso_env(cloud, r),
         "visibility": lambda r: image_json(cloud, r, caller)["visibility"],
     }
     wanted = {k: first(params, k) for k in simple if first(params, k) is not None}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +19,6 @@ from .common import (
     find_visible,
     first,
     page_limit,
-    paged,
 )
 
 if TYPE_CHECKING:
@@ -74,6 +75,12 @@ def _member_job(cloud: Emulator, caller: Caller, image_ids: list[str], projects:
     )
     if cloud._member_job_failures:
         job.fail_code, job.fail_reason = cloud._member_job_failures.pop(0)
+    elif cloud.readings.member_job_partial and len(image_ids) * len(projects) > 1:
+        # SUCCESS with one item failed (Readings); each item fails once at most, so a retry gets it through.
+        fresh = [(i, p) for i in image_ids for p in projects if (i, p) not in cloud._partly_failed]
+        if fresh:
+            job.member_failed = [fresh[-1]]
+            cloud._partly_failed.add(fresh[-1])
     cloud._jobs[job.id] = job
     cloud._tick_member_job(job, now)
     return 200, {"job_id": job.id}
@@ -166,12 +173,29 @@ def list_image_members(
     marker = first(params, "marker")
     if marker:
         ids = [m["member_id"] for m in members]
-        if marker not in ids:
-            raise bad_request(f"marker {marker} is not a member of this listing")
-        members = members[ids.index(marker) + 1 :]
+        after = _member_after(marker)
+        if after not in ids:
+            raise bad_request(f"marker {marker} is not a marker of this listing (a base64 member ID)")
+        members = members[ids.index(after) + 1 :]
     page = members[:limit]
-    out = {"members": page, "schema": "/v2/schemas/members"}
-    return 200, paged(cloud, out, page[-1]["member_id"] if len(members) > limit else None)
+    out: dict[str, Any] = {"members": page, "schema": "/v2/schemas/members"}
+    if cloud.readings.member_page_info:
+        # [SDK ListImageMembersResponse.page_info, every version; ims_03_0661]: next_marker, base64.
+        more = len(members) > limit
+        out["page_info"] = {"next_marker": _member_marker(page[-1]["member_id"])} if more else {}
+    return 200, out
+
+
+def _member_marker(member_id: str) -> str:
+    return base64.b64encode(member_id.encode()).decode()
+
+
+def _member_after(marker: str) -> str | None:
+    """The member ID a base64 marker names (ims_03_0661), or None when it is not base64 of a text."""
+    try:
+        return base64.b64decode(marker, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
 
 
 def show_image_member(

@@ -13,26 +13,40 @@ from .common import Caller, Params, Result, bad_request, check_path_project, fin
 if TYPE_CHECKING:
     from ..core import Emulator
 
+_CJK = "\u4e00-\u9fff"  # Chinese characters: allowed in keys and values under both readings
 # Tag limits under each reading (emulator/readings.py: tag_rules): count, key pattern, value pattern.
 TAG_RULES: dict[str, tuple[int, re.Pattern[str], re.Pattern[str]]] = {
-    # [IMS API reference, "Adding or deleting image tags in batches"]
-    STRICT_TAGS: (10, re.compile(r"^[A-Za-z0-9_.\-]{1,36}$"), re.compile(r"^[A-Za-z0-9_.\-]{0,43}$")),
-    # [IMS "tag format" page]
-    RELAXED_TAGS: (20, re.compile(r"^[A-Za-z0-9_.:+@ \-]{1,128}$"), re.compile(r"^[A-Za-z0-9_.:+@ \-]{0,255}$")),
+    # [IMS API reference (international), ims_03_0902, 2025]: 10 tags; key 1-36 letters, digits, _ and - (no
+    # "."); value 0-43 of those and "."; Chinese characters in both.
+    STRICT_TAGS: (
+        10,
+        re.compile(f"^[A-Za-z0-9_\\-{_CJK}]{{1,36}}$"),
+        re.compile(f"^[A-Za-z0-9_.\\-{_CJK}]{{0,43}}$"),
+    ),
+    # [IMS tag-format page, newer Chinese edition]: 20 tags; key 1-128 with _ . : + - @ and space; value 0-255
+    # of those and "/"; Chinese characters in both.
+    RELAXED_TAGS: (
+        20,
+        re.compile(f"^[A-Za-z0-9_.:+@ \\-{_CJK}]{{1,128}}$"),
+        re.compile(f"^[A-Za-z0-9_.:/+@ \\-{_CJK}]{{0,255}}$"),
+    ),
 }
 
 
 def _check_tag(cloud: Emulator, key: Any, value: Any) -> tuple[str, str]:
     _, key_re, value_re = TAG_RULES[cloud.readings.tag_rules]
-    if not isinstance(key, str) or not key_re.match(key):
+    if not isinstance(key, str) or not key_re.fullmatch(key):
         raise bad_request(f"tag key {key!r} does not match {key_re.pattern}", "IMG.0115")
     value = "" if value is None else value
-    if not isinstance(value, str) or not value_re.match(value):
+    if not isinstance(value, str) or not value_re.fullmatch(value):
         raise bad_request(f"tag value {value!r} does not match {value_re.pattern}", "IMG.0115")
     return key, value
 
 
 def _put_tags(cloud: Emulator, rec: ImageRecord, tags: list[tuple[str, str]]) -> None:
+    # unknown: whether a copy still queued or saving takes tags (Readings.tag_saving_copy); code: assumption.
+    if rec.status in ("queued", "saving") and not cloud.readings.tag_saving_copy:
+        raise bad_request(f"image {rec.id} is {rec.status}; tags can be added once it is active", "IMG.0026")
     merged = dict(rec.tags)
     merged.update(tags)
     most = TAG_RULES[cloud.readings.tag_rules][0]
