@@ -706,7 +706,7 @@ class ChaosRun:
         # A problem of an image this run looked at that it no longer reports went away: if it comes back, it is
         # a new fact and is announced anew (docs/reliability.md), so its count starts again.
         looked_at = {str(r.get("image_id")) for r in answer.get("results", [])}
-        for fact in [f for f in self._announced if f[1] in looked_at and f not in reported]:
+        for fact in [f for f in self._announced if f[1] in looked_at and (*f[:3], "") not in reported]:
             del self._announced[fact]
 
     def _check_notices(self) -> None:
@@ -716,20 +716,24 @@ class ChaosRun:
             notice = _notice(message)
             self.figures.notices += 1
             kind = str(notice.get("type", ""))
+            # A message whose answer imsync never heard as a success may have been delivered without imsync knowing:
+            # telling it again is the price of at least once. Such copies do not count towards "at most twice".
+            heard = message.message_id not in self.cloud.smn.unanswered
             if kind in PROBLEM_TYPES.values():
-                fact = (kind, str(notice.get("source_image_id")), str(notice.get("region")), "")
-                self._announced[fact] += 1
-                self._told.add(fact)
+                where = (kind, str(notice.get("source_image_id")), str(notice.get("region")))
+                fact = (*where, str(notice.get("reason", "")))  # one image may have several problems in one region
+                self._announced[fact] += heard
+                self._told.add((*where, ""))
                 if self._announced[fact] > 2 and fact not in self._stormed:
                     self._stormed.add(fact)  # one finding per fact, however long the storm lasts
-                    self._violate("notice-storm", f"{fact[0]} for {fact[1]} in {fact[2]} announced 3 times")
+                    self._violate("notice-storm", f"{fact[0]} for {fact[1]} in {fact[2]} ({fact[3]}) told 3 times")
             elif kind == DIGEST_TYPE:
                 for item in notice.get("items", []):
                     fact = (str(item.get("type")), str(item.get("source_image_id")), str(item.get("region")), "")
                     self._told.add(fact)
             elif kind == READY_TYPE:
                 replica = str(notice.get("replica_id") or notice.get("image_id"))
-                self._ready[replica] += 1
+                self._ready[replica] += heard
                 if self._ready[replica] == 3:
                     self._violate("notice-storm", f"replica {replica} announced ready 3 times")
         self._smn_seen = len(messages)

@@ -61,9 +61,9 @@ def test_a_dead_region_listed_more_than_once_per_run_is_reported():
     assert _kinds(chaos) == ["dead-region"], chaos.violations
 
 
-def _publish(chaos, notice):
+def _publish(chaos, notice, message_id="m"):
     structure = json.dumps({"default": "text", "http": json.dumps(notice)})
-    chaos.cloud.smn.published.append(Published(chaos.topic, "m", "s", "", structure, "owner", 0.0))
+    chaos.cloud.smn.published.append(Published(chaos.topic, message_id, "s", "", structure, "owner", 0.0))
 
 
 def test_a_fact_announced_a_third_time_is_a_storm_and_a_reset_fact_may_be_told_again():
@@ -86,6 +86,19 @@ def test_a_fact_announced_a_third_time_is_a_storm_and_a_reset_fact_may_be_told_a
     finally:
         chaos.__exit__(None, None, None)
     assert _kinds(chaos) == ["notice-storm"], chaos.violations
+
+
+def test_a_copy_whose_answer_imsync_never_heard_does_not_count_towards_a_storm():
+    chaos = _planted()
+    refused = {"type": "imsync.copy.refused", "source_image_id": "img-1", "region": "cn-east-3", "reason": "r"}
+    try:
+        for n in range(3):
+            _publish(chaos, refused, message_id=f"m{n}")
+        chaos.cloud.smn.unanswered.add("m0")  # its publish was answered with an error after SMN took it
+        chaos._check_notices()
+    finally:
+        chaos.__exit__(None, None, None)
+    assert chaos.violations == []
 
 
 def test_a_replica_announced_ready_three_times_is_a_storm():

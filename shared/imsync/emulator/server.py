@@ -98,6 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = exc.status, exc.body()
         except SignatureError as exc:  # pragma: no cover - authenticate turns these into ApiError
             status, payload = 401, {"error_code": "APIGW.0301", "error_msg": str(exc)}
+        if fault is not None and isinstance(payload, dict) and "message_id" in payload and status == 200:
+            cloud.smn.unanswered.add(str(payload["message_id"]))  # whatever the fault, the publisher hears no success
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         if fault is not None and fault.status is not None:  # after_effect: the work is done, the answer an error

@@ -45,6 +45,9 @@ class Smn:
         self._cloud = cloud
         self.topics: set[str] = set()
         self.published: list[Published] = []
+        # Messages SMN took whose answer never reached the publisher as a success (a fault after the effect): the
+        # publisher cannot know they were delivered, so a second copy of such a message is not its fault.
+        self.unanswered: set[str] = set()
 
     def add_topic(self, name: str, region: str, account: Account | None = None) -> str:
         """Create a topic (no API call) and return its URN."""

@@ -58,11 +58,6 @@ class RecentNotices:
             return True
 
     def settle(self, key: tuple[str, str], now: float) -> None:
-        """The fact was delivered: runs that read the image after `now` see it in the mark."""
+        """The publish is over (delivered or not): runs that read the image after `now` decide by its mark."""
         with self._lock:
             self._told[key] = now
-
-    def release(self, key: tuple[str, str]) -> None:
-        """The fact was not delivered: any run may tell it."""
-        with self._lock:
-            self._told.pop(key, None)

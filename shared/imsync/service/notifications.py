@@ -143,7 +143,7 @@ class Announcer:
         for notice in outgoing:
             if id(notice) in undelivered and id(notice) in ready:
                 self._unready(ready[id(notice)])
-        self._settle(outgoing, undelivered)  # after the marks: a run that reads IMS later sees them
+        self._settle(outgoing)  # after the marks: a run that reads IMS later sees them
 
     @staticmethod
     def _fact(notice: Notice) -> tuple[str, str]:
@@ -156,12 +156,16 @@ class Announcer:
         """Whether this run tells `notice`: not while another run of this process that read IMS later tells it."""
         return self._told.claim(self._fact(notice), estate.started_at)
 
-    def _settle(self, outgoing: list[Notice], undelivered: set[int]) -> None:
+    def _settle(self, outgoing: list[Notice]) -> None:
+        """The publish is over, delivered or not: runs that read IMS from now on decide by the mark.
+
+        Not released on a failure: a publish whose answer was lost or a 5xx may have been delivered, and the runs
+        racing with this one must not each tell it again; the mark does not list it, so the next run tells it.
+        """
         now = self._clock()
         for notice in outgoing:
             if notice["type"] in PROBLEMS or notice["type"] == READY:
-                key = self._fact(notice)
-                self._told.release(key) if id(notice) in undelivered else self._told.settle(key, now)
+                self._told.settle(self._fact(notice), now)
 
     def _new(self, source: Image, problems: list[Notice], room: bool, on_event: bool) -> list[Notice]:
         """The source's problems that nobody was told about yet."""
