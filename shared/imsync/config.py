@@ -42,6 +42,7 @@ VARIABLES = (
     "IMSYNC_SMN_TOPIC_URN",
     "IMSYNC_STUCK_AFTER_HOURS",
     "IMSYNC_ACCEPT_SCHEDULE",
+    "IMSYNC_UNLISTED_WAIT_MINUTES",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -71,6 +72,7 @@ class Settings:
     smn_topic_urn: str | None = None
     stuck_after_hours: float = 12.0
     accept_every_seconds: float = 300.0  # how often accept_shares runs: each run announces the shares of its interval
+    unlisted_wait_minutes: int = 30  # how long a copy asked for is waited for while IMS does not list it
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +106,7 @@ class Settings:
                 env, "IMSYNC_STUCK_AFTER_HOURS", 12.0, "hours", lambda v: 0 < v < float("inf"), "a positive number of"
             ),
             accept_every_seconds=_accept_every(env),
+            unlisted_wait_minutes=_unlisted_wait(env),
         )
 
     def require_home_region(self) -> str:
@@ -197,6 +200,22 @@ def _max_copies(env: Mapping[str, str]) -> int:
     if not 1 <= value <= MAX_IMS_CONCURRENT_COPIES:
         raise ConfigError(f"{name}: must be 1 to {MAX_IMS_CONCURRENT_COPIES} (IMS runs at most 5 copies per user)")
     return value
+
+
+MAX_UNLISTED_WAIT_MINUTES = 1440
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: int() also takes other scripts' digits
+
+
+def _unlisted_wait(env: Mapping[str, str]) -> int:
+    """Minutes a copy that was asked for is not asked again while IMS does not list it (0: the listing decides)."""
+    name = "IMSYNC_UNLISTED_WAIT_MINUTES"
+    raw = env.get(name, "").strip() or "30"
+    if not _DIGITS.fullmatch(raw) or int(raw) > MAX_UNLISTED_WAIT_MINUTES:
+        raise ConfigError(
+            f"{name}: expected a whole number of minutes from 0 to {MAX_UNLISTED_WAIT_MINUTES} ({len(raw)} characters "
+            "given): how long IMS may take to list a copy it accepted; 0 if it lists copies at once"
+        )
+    return int(raw)
 
 
 def _template(env: Mapping[str, str]) -> str:

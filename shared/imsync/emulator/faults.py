@@ -22,6 +22,9 @@ class Fault:
     delay: float | None = None
     lose_answer: bool = False
     body: str | None = None  # answer 200 with this raw text instead of the real answer (after the effect)
+    # `status` after the request took effect: a 5xx does not say the write was not done (an API gateway's 504
+    # after the backend answered, a backend that failed after committing); imsync must look before redoing.
+    after_effect: bool = False
     fired: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -54,13 +57,19 @@ class Faults:
         delay: float | None = None,
         lose_answer: bool = False,
         body: str | None = None,
+        after_effect: bool = False,
     ) -> Fault:
-        """Add a rule; `count=None` fires without limit, `probability` draws from Random(seed)."""
+        """Add a rule; `count=None` fires without limit, `probability` draws from Random(seed).
+
+        `after_effect=True` answers `status` after carrying the request out (default: instead of it).
+        """
         if status is not None and status not in (429, 500, 502, 503, 504):
             raise ValueError("status must be 429 or a 5xx code")
         if path is not None:
             re.compile(path)
-        fault = Fault(status, region, method, path, count, probability, seed, delay, lose_answer, body)
+        if after_effect and status is None:
+            raise ValueError("after_effect needs a status to answer")
+        fault = Fault(status, region, method, path, count, probability, seed, delay, lose_answer, body, after_effect)
         fault._rng = random.Random(seed)
         with self._lock:
             self._rules.append(fault)

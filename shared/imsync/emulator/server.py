@@ -72,9 +72,9 @@ class _Handler(BaseHTTPRequestHandler):
         operation = route.operation if route else "unknown"
         account_name: str | None = None
         fault = cloud.faults.pick(region, self.command, path)
-        if fault is not None and fault.delay and (fault.status is not None):
+        if fault is not None and fault.delay and fault.status is not None and not fault.after_effect:
             time.sleep(fault.delay)
-        if fault is not None and fault.status is not None:
+        if fault is not None and fault.status is not None and not fault.after_effect:
             code, msg = _FAULT_BODIES.get(fault.status, ("APIGW.0201", "injected fault"))
             self._record(region, path, operation, fault.status, None)
             self._send(fault.status, {"error_code": code, "error_msg": msg, "request_id": uuid.uuid4().hex})
@@ -102,6 +102,11 @@ class _Handler(BaseHTTPRequestHandler):
             # The effect above happened; the client never learns it.
             self._record(region, path, operation, 0, account_name)
             self.close_connection = True
+            return
+        if fault is not None and fault.status is not None:  # after_effect: done, and answered as failed
+            code, msg = _FAULT_BODIES.get(fault.status, ("APIGW.0201", "injected fault"))
+            self._record(region, path, operation, fault.status, account_name)
+            self._send(fault.status, {"error_code": code, "error_msg": msg, "request_id": uuid.uuid4().hex})
             return
         if fault is not None and fault.body is not None:
             # The effect above happened; the answer is whatever the rule says (malformed JSON, odd fields).
