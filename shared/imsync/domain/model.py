@@ -123,7 +123,6 @@ def without_copy_notes(description: str, regions: set[str] | None = None) -> str
 
 # [IMS API reference, cross-region copy and "Querying job status"]: job IDs are 32 hexadecimal characters
 # (e.g. 8a12fc664fb4daa3014fb4e581380005).
-_JOB_ID = re.compile(r"[0-9a-f]{32}")
 _MINUTE = r"[0-9a-f]{1,8}"
 _NOTE = re.compile(
     rf"(?:p(?P<asked>{_MINUTE})-(?P<owner>[0-9a-f]{{4,12}})"  # asked for; the run's token
@@ -161,10 +160,6 @@ class CopyNote:
             return cls(None, job_id=match["bare"])
         minute = int(match["asked"] or match["started"] or match["lost"], 16)
         return cls(minute, job_id=match["job"] or "", owner=match["owner"] or "")
-
-
-def is_job_id(text: str) -> bool:
-    return bool(_JOB_ID.fullmatch(text))
 
 
 def writable_tag(key: str, value: str) -> bool:

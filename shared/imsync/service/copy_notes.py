@@ -263,7 +263,10 @@ class CopyNotes:
         note = CopyNote.read(place.value)
         if note is None or self._out_of_time():
             return
-        value = CopyNote(note.minute, job_id=job_id).value
+        completed = CopyNote(note.minute, job_id=job_id)
+        if CopyNote.read(completed.value) != completed:  # a job ID of another shape: the first note holds the copy
+            return
+        value = completed.value
         store = self._stores(place.source.region)
         try:
             if place.in_tag:
