@@ -190,3 +190,32 @@ def test_forged_copy_notes_hold_no_copy_slot(cloud, imsync_env, monkeypatch):
     assert {r["image_id"] for r in ignored} == {i.id for i in forged.values()}
     for image in [*forged.values(), stale, *honest]:
         assert len(live_copies(cloud, image)) == 1, image.tags
+
+
+def test_a_run_that_listed_the_source_before_another_run_copied_it_does_not_copy_again(cloud, imsync_env, monkeypatch):
+    # The DR run lists the source; before it asks IMS, an event run in another instance copies the image.
+    cloud.readings = LATE
+    image = golden(cloud)
+    dr_claims, event_claims = RecentCopies(), RecentCopies()
+    originals = {name: getattr(HuaweiImageStore, name) for name in ("get_image", "start_copy")}
+    pending = [True]
+
+    def other_run_first(name):
+        def call(self, *args, **kwargs):
+            if pending and pending.pop():  # the DR run's first look at the source, or its copy request
+                monkeypatch.setattr(bootstrap, "claims", event_claims)
+                handlers.replicate_on_create(load_event("cts_create_image.json", image_id=image.id))
+                monkeypatch.setattr(bootstrap, "claims", dr_claims)
+            return originals[name](self, *args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(bootstrap, "claims", dr_claims)
+    with monkeypatch.context() as racing:
+        for name in originals:
+            racing.setattr(HuaweiImageStore, name, other_run_first(name))
+        answer = handlers.scheduled_dr_copy(load_event("timer.json"))
+
+    assert not pending  # the event run did run in between
+    assert [r["outcome"] for r in answer["results"] if r["image_id"] == image.id] == ["waiting"], answer
+    assert len(settle(cloud, monkeypatch, image)) == 1
