@@ -138,7 +138,7 @@ class Copier:
         return True
 
     def _after_lost_answer(self, summary: Summary, estate: Estate, action: Action, exc: CloudError) -> None:
-        # A 5xx or no answer: the copy may have started (CONTRACT, "Unknown outcomes"). The note written before
+        # A 5xx or no answer: the copy may have started (the adapter does not retry it). The note written before
         # the request holds it; look in the destination so that a copy listed at once is reported as such.
         try:
             estate.refresh(action.region)
