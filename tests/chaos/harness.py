@@ -231,6 +231,8 @@ class ChaosRun:
         bootstrap.Retrier = _fast_retrier  # type: ignore[assignment,misc]
         # Waiting for a member job lets the emulated cloud's time pass, not the soak's.
         self._saved_pause, bootstrap.pause = bootstrap.pause, cloud.clock.advance
+        # Copy notes and stuck copies are timed by the emulated cloud's clock, which the steps move.
+        self._saved_wall_clock, bootstrap.wall_clock = bootstrap.wall_clock, cloud.clock.now
         self._tap = _LogTap(self._scan_log)
         self._handler = logger.registered_handler
         self._saved_stream = self._handler.setStream(self._tap)  # type: ignore[attr-defined]
@@ -244,6 +246,7 @@ class ChaosRun:
         self._handler.setStream(self._saved_stream)  # type: ignore[attr-defined]
         bootstrap.Retrier = self._saved_retrier  # type: ignore[misc]
         bootstrap.pause = self._saved_pause
+        bootstrap.wall_clock = self._saved_wall_clock
         bootstrap.claims = self._saved_claims
         for key, value in self._saved_env.items():
             if value is None:
@@ -583,6 +586,9 @@ class ChaosRun:
             for rec in cloud.region(region).images():
                 if rec.status in ("saving", "queued") and not rec.source_id():
                     cloud.region(region).set_status(rec.id, "active")
+        # A copy answered with a 5xx before IMS acted is noted as asked for: it is asked again once the
+        # wait for IMS to list it has passed (IMSYNC_UNLISTED_WAIT_MINUTES, default 30).
+        cloud.clock.advance(31 * 60)
         problems: list[str] = []
         for round_no in range(1, self.final_rounds + 1):
             cloud.run_until_idle()
