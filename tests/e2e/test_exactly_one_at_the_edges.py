@@ -4,6 +4,8 @@ Every test runs under a late-listing reading, with each run in a fresh instance 
 memory between invocations), and counts the live replicas once IMS lists everything.
 """
 
+import pytest
+
 from imsync import bootstrap
 from imsync.adapters.huawei_ims import HuaweiImageStore
 from imsync.emulator import readings
@@ -218,4 +220,23 @@ def test_a_run_that_listed_the_source_before_another_run_copied_it_does_not_copy
 
     assert not pending  # the event run did run in between
     assert [r["outcome"] for r in answer["results"] if r["image_id"] == image.id] == ["waiting"], answer
+    assert len(settle(cloud, monkeypatch, image)) == 1
+
+
+@pytest.mark.parametrize(("wait", "second_run"), [("0", "started"), ("30", "waiting")])
+def test_the_unlisted_wait_setting_decides_when_an_unanswered_copy_is_asked_again(
+    cloud, imsync_env, monkeypatch, wait, second_run
+):
+    # IMS answered 500 before doing anything: only the wait tells when to ask again; 0: the listing decides.
+    monkeypatch.setenv("IMSYNC_UNLISTED_WAIT_MINUTES", wait)
+    image = golden(cloud)
+    cloud.faults.add(status=500, method="POST", path="cross_region_copy")
+
+    handlers.replicate_on_create(load_event("cts_create_image.json", image_id=image.id))
+    cloud.clock.advance(60)
+    new_process(monkeypatch)
+    answer = handlers.scheduled_dr_copy(load_event("timer.json"))
+
+    assert [r["outcome"] for r in answer["results"] if r["image_id"] == image.id] == [second_run], answer
+    cloud.clock.advance(31 * 60)  # the wait is over either way: asked again once, at most
     assert len(settle(cloud, monkeypatch, image)) == 1
