@@ -32,11 +32,11 @@ def minimum_create(destinations: int) -> dict[str, int]:
         "list_images (read the source by id)": 1,
         "list_images (pages, 5 allowed regions)": len(DESTINATIONS) * pages(0),
         "copy_image_cross_region": destinations,
-        # each copy is noted on the source before it is asked for (the source read again before and after the
-        # note, so that two runs never both ask), then its job joins the note: no run copies again while IMS
-        # does not list it yet, whatever IMS answered
-        "list_images (the source, before and after each note)": 2 * destinations,
-        "batch_add_or_delete_tags (note each copy, then its job)": 2 * destinations,
+        # each copy is noted on the source before it is asked for, then its job joins the note: no run copies
+        # again while IMS does not list it yet, whatever IMS answered. Two runs never both ask: the source is
+        # read before the ask tag, after it and after the note (service/copy_notes.py, CopyNotes.ahead)
+        "list_images (the source, around the ask tag and the note)": 3 * destinations,
+        "batch_add_or_delete_tags (ask tag, note, then its job)": 3 * destinations,
     }
 
 
@@ -60,8 +60,8 @@ def minimum_sweep(images: int, missing_share: float) -> dict[str, int]:
         started = min(missing, COPY_LIMIT)
         minimum["copy_image_cross_region"] = started
         # each copy noted before it is asked for and completed with its job after (see minimum_create)
-        minimum["list_images (the source, before and after each note)"] = 2 * started
-        minimum["batch_add_or_delete_tags (note each copy, then its job)"] = 2 * started
+        minimum["list_images (the source, around the ask tag and the note)"] = 3 * started
+        minimum["batch_add_or_delete_tags (ask tag, note, then its job)"] = 3 * started
     return minimum
 
 

@@ -65,8 +65,8 @@ def test_create_events_copy_once_per_destination(quick: tuple[dict[str, Any], st
         d = row["params"]["destinations"]
         assert row["replicas_started"] == d == row["calls"]["copy_image_cross_region"]
         # one read of the source, each allowed region listed once (its replicas and the copies in flight), and
-        # the source read again before and after each copy's note
-        assert row["calls"]["list_images"] == 1 + len(DESTINATIONS) + 2 * d
+        # the source read again around each copy's ask tag and note
+        assert row["calls"]["list_images"] == 1 + len(DESTINATIONS) + 3 * d
 
 
 def test_completion_shares_in_batches_and_tags_each_replica_once(quick: tuple[dict[str, Any], str]) -> None:

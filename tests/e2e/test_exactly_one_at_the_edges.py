@@ -4,10 +4,13 @@ Every test runs under a late-listing reading, with each run in a fresh instance 
 memory between invocations), and counts the live replicas once IMS lists everything.
 """
 
+import threading
+
 import pytest
 
 from imsync import bootstrap
 from imsync.adapters.huawei_ims import HuaweiImageStore
+from imsync.domain.commands import CompletionTrigger, SweepTrigger
 from imsync.emulator import readings
 from imsync.notices import MARK
 from imsync.service.claims import RecentCopies
@@ -240,3 +243,38 @@ def test_the_unlisted_wait_setting_decides_when_an_unanswered_copy_is_asked_agai
     assert [r["outcome"] for r in answer["results"] if r["image_id"] == image.id] == [second_run], answer
     cloud.clock.advance(31 * 60)  # the wait is over either way: asked again once, at most
     assert len(settle(cloud, monkeypatch, image)) == 1
+
+
+def test_a_dr_run_and_a_poll_started_at_the_same_instant_never_both_copy(cloud, imsync_env, monkeypatch):
+    # Two instances (each its own claim table) on a barrier, 25 sources nobody copied yet: the ask tag and the
+    # note are two registers, and whatever the interleaving at most one run asks IMS.
+    cloud.readings = LATE
+    cloud.image_quota = 1000
+    duplicated = []
+    for _ in range(25):
+        image = golden(cloud)
+        runs = []
+        for _instance in range(2):
+            monkeypatch.setattr(bootstrap, "claims", RecentCopies())
+            runs.append(bootstrap.replicator())
+        barrier = threading.Barrier(2)
+
+        def dr(replicator=runs[0], barrier=barrier, image=image):
+            barrier.wait()
+            replicator.sweep(SweepTrigger(image_ids=(image.id,)))
+
+        def poll(replicator=runs[1], barrier=barrier):
+            barrier.wait()
+            replicator.complete(CompletionTrigger())
+
+        threads = [threading.Thread(target=dr), threading.Thread(target=poll)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if len(live_copies(cloud, image)) > 1:
+            duplicated.append(image.id)
+        cloud.clock.advance(VISIBLE_AFTER + 600)
+        cloud.run_until_idle()
+
+    assert duplicated == []

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from imsync.domain.errors import ImsyncError, NotFound, OutcomeUnknown, Unavailable
 from imsync.domain.model import (
+    COPY_ASK_PREFIX,
     COPY_CLAIM_PREFIX,
     MAX_TAGS,
     CopyNote,
@@ -38,6 +39,8 @@ from imsync.service.summary import Result, Summary
 # A note's minute may be ahead of this run's clock by this much (clocks of two instances differ a little);
 # further ahead, nobody wrote it at the time it says: it is ignored.
 CLOCK_SKEW_MINUTES = 5
+# An ask tag matters only while its run notes the copy (seconds); older ones are removed.
+ASK_MINUTES = 2
 MAX_DESCRIPTION = 1024  # [IMS API reference, "Updating image information"]: at most 1024 characters
 
 
@@ -50,10 +53,15 @@ class NotePlace:
     value: str
     in_tag: bool
     description_before: str = ""
+    asks: bool = False  # the run also wrote its ask tag (imsync-ask-<region>)
 
     @property
     def key(self) -> str:
         return COPY_CLAIM_PREFIX + self.region
+
+    @property
+    def ask_key(self) -> str:
+        return COPY_ASK_PREFIX + self.region
 
 
 class CopyNotes:
@@ -120,9 +128,19 @@ class CopyNotes:
             elif waiting:
                 unlisted[region] = waiting
         estate.unlisted += len(unlisted)
-        if ended and not summary.dry_run and not self._out_of_time():
-            self._remove(summary, source, ended)
+        asks = self._stale_asks(source)
+        if (ended or asks) and not summary.dry_run and not self._out_of_time():
+            self._remove(summary, source, ended, asks)
         return unlisted
+
+    def _stale_asks(self, source: Image) -> dict[str, str]:
+        """Ask tags no run can still be using (removing one only ever makes a run back off)."""
+        stale = {}
+        for key, value in source.tags.items():
+            note = CopyNote.read(value) if key.startswith(COPY_ASK_PREFIX) else None
+            if key.startswith(COPY_ASK_PREFIX) and (note is None or (note.minute or 0) <= self._minute() - ASK_MINUTES):
+                stale[key] = value
+        return stale
 
     def _waiting(
         self, source: Image, region: str, note: CopyNote, copies: MutableMapping[str, list[Image]]
@@ -162,13 +180,10 @@ class CopyNotes:
         lineage = image.lineage if image is not None else None
         return image if image is not None and lineage and lineage.source_id == source_id and not image.gone else None
 
-    def _remove(self, summary: Summary, source: Image, regions: set[str]) -> None:
+    def _remove(self, summary: Summary, source: Image, regions: set[str], asks: dict[str, str]) -> None:
         store = self._stores(source.region)
-        tags = {
-            COPY_CLAIM_PREFIX + r: source.tags[COPY_CLAIM_PREFIX + r]
-            for r in regions
-            if COPY_CLAIM_PREFIX + r in source.tags
-        }
+        keys = sorted({COPY_CLAIM_PREFIX + r for r in regions} & set(source.tags))
+        tags = {key: source.tags[key] for key in keys} | asks
         described = regions & set(source.described_claims)
         try:
             if tags:
@@ -183,7 +198,11 @@ class CopyNotes:
         """Note the copy on its source before it is asked for; where the note went, or None: do not ask.
 
         The source is read again first: a run that listed it before another run noted the same copy sees that
-        note now. After the write, a re-read must show this run's note (two runs that wrote at once: one asks).
+        note now. Where two tag slots are free (one more stays free), two runs noting the same copy at once
+        are kept apart by a second register, the ask tag (Lamport's fast mutual exclusion, without its
+        waiting: a run that finds itself in contention backs off): write the ask tag, read the note (another
+        run's live note: back off), write the note, read the ask tag (another run's: back off). Whatever the
+        interleaving, at most one of them asks IMS. Otherwise a re-read must show this run's note.
         """
         source, region = action.source, action.region
         fresh = self._read(source)
@@ -202,6 +221,12 @@ class CopyNotes:
             report(summary, action, Outcome.DEFERRED, why)
             return None
         try:
+            if place.asks:
+                asked = self._ask(place)
+                if asked is None or self._live(asked, region):
+                    why = "another run is noting this copy at this moment; it asks IMS"
+                    report(summary, action, Outcome.WAITING, why)
+                    return None
             self._write(place, fresh)
         except ImsyncError as exc:
             # A write answered with a 5xx or not at all may have been done: look before giving up.
@@ -212,10 +237,26 @@ class CopyNotes:
                 )
                 report(summary, action, Outcome.DEFERRED, why)
                 return None
-        if not self._shows(place, unread_is_ours=True):
+        if not self._shows(place, unread_is_ours=not place.asks):
             report(summary, action, Outcome.WAITING, "another run noted this copy at the same time; it asks IMS")
             return None
         return place
+
+    def _ask(self, place: NotePlace) -> Image | None:
+        """Write this run's ask tag, then read the source again: what it shows, or None when the tag is another's.
+
+        Raises when the write failed and the source does not show it done.
+        """
+        store = self._stores(place.source.region)
+        try:  # room for it, the note and one more tag, the notice mark counted (NotePlace.asks)
+            store.add_tags(place.source.id, {place.ask_key: place.value})
+        except ImsyncError:
+            again = self._read(place.source)
+            if again is None or again.tags.get(place.ask_key) != place.value:
+                raise
+            return again
+        again = self._read(place.source)
+        return again if again is not None and again.tags.get(place.ask_key) == place.value else None
 
     def _read(self, source: Image) -> Image | None:
         try:
@@ -232,10 +273,13 @@ class CopyNotes:
         return f"note {value}"
 
     def _place(self, fresh: Image, region: str, value: str) -> NotePlace | None:
-        key = COPY_CLAIM_PREFIX + region
+        key, ask = COPY_CLAIM_PREFIX + region, COPY_ASK_PREFIX + region
         others = len(fresh.tags) - (1 if MARK in fresh.tags else 0)  # the notice mark gives up its slot
         if key in fresh.tags or others < MAX_TAGS:
-            return NotePlace(fresh, region, value, in_tag=True)
+            # The ask tag only where it leaves a slot free for imsync's other marks after this run.
+            needed = (key not in fresh.tags) + (ask not in fresh.tags)
+            asks = others + needed + 1 <= MAX_TAGS
+            return NotePlace(fresh, region, value, in_tag=True, asks=asks)
         before = without_copy_notes(fresh.description, {region})
         if len(before) + 1 + len(copy_note_marker(region, value)) > MAX_DESCRIPTION:
             return None
@@ -246,16 +290,19 @@ class CopyNotes:
         if not place.in_tag:
             store.set_description(place.source.id, _described(place.description_before, place.region, place.value))
             return
-        if place.key not in fresh.tags and len(fresh.tags) >= MAX_TAGS:
+        if place.key not in fresh.tags and len(fresh.tags) >= MAX_TAGS and MARK in fresh.tags:
             # imsync's own mark of what was announced: without it a problem may be announced once more.
             store.delete_tags(place.source.id, {MARK: fresh.tags[MARK]})
         store.add_tags(place.source.id, {place.key: place.value})
 
     def _shows(self, place: NotePlace, unread_is_ours: bool = False) -> bool:
-        """Whether the source shows this run's note (`unread_is_ours`: when it cannot be read, assume so)."""
+        """Whether the source shows this run's note, or its ask tag and a note when it wrote one (`unread_is_ours`:
+        when it cannot be read, assume so)."""
         fresh = self._read(place.source)
         if fresh is None:
             return unread_is_ours
+        if place.asks:  # the ask tag decides (whichever note is there, it holds the copy)
+            return fresh.tags.get(place.ask_key) == place.value and place.region in fresh.copy_claims
         return fresh.copy_claims.get(place.region) == place.value
 
     def complete(self, summary: Summary, place: NotePlace, job_id: str) -> None:
@@ -286,7 +333,8 @@ class CopyNotes:
         store = self._stores(place.source.region)
         try:
             if place.in_tag:
-                store.delete_tags(place.source.id, {place.key: place.value})
+                asked = {place.ask_key: place.value} if place.asks else {}
+                store.delete_tags(place.source.id, {place.key: place.value} | asked)
             else:
                 store.set_description(place.source.id, place.description_before)
         except ImsyncError:
