@@ -17,9 +17,9 @@ TAG_SHARED = "imsync-shared"  # fingerprint of the projects an image was last sh
 COPY_CLAIM_PREFIX = "imsync-copy-"
 # The same note in the source's description, where no tag slot is free: "imsync:copy=<region>/<note>".
 COPY_NOTE_MARKER = "imsync:copy="
-# On a source, + a destination region: which run is about to note a copy there (its note's value); a second
-# register beside the note, so that of two runs noting the same copy at once at most one asks IMS.
-COPY_ASK_PREFIX = "imsync-ask-"
+# On a source: which run is about to note a copy (its note's value); a second register beside the notes,
+# so that of two runs noting the same copy at once at most one asks IMS (service/copy_notes.py).
+COPY_ASK_TAG = "imsync-ask"
 # What imsync writes stays within the stricter of IMS's two tag pages (10 tags, key <= 36, value <= 43,
 # letters, digits, _ - .), so it is valid whichever the cloud applies (docs/emulator.md, "Readings").
 MAX_TAGS = 10

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from imsync.domain.errors import ImsyncError, NotFound, OutcomeUnknown, Unavailable
 from imsync.domain.model import (
-    COPY_ASK_PREFIX,
+    COPY_ASK_TAG,
     COPY_CLAIM_PREFIX,
     MAX_TAGS,
     CopyNote,
@@ -53,7 +53,7 @@ class NotePlace:
     value: str
     in_tag: bool
     description_before: str = ""
-    asks: bool = False  # the run also wrote its ask tag (imsync-ask-<region>)
+    asks: bool = False  # the run also wrote its ask tag (imsync-ask)
 
     @property
     def key(self) -> str:
@@ -61,7 +61,7 @@ class NotePlace:
 
     @property
     def ask_key(self) -> str:
-        return COPY_ASK_PREFIX + self.region
+        return COPY_ASK_TAG
 
 
 class CopyNotes:
@@ -136,10 +136,10 @@ class CopyNotes:
     def _stale_asks(self, source: Image) -> dict[str, str]:
         """Ask tags no run can still be using (removing one only ever makes a run back off)."""
         stale = {}
-        for key, value in source.tags.items():
-            note = CopyNote.read(value) if key.startswith(COPY_ASK_PREFIX) else None
-            if key.startswith(COPY_ASK_PREFIX) and (note is None or (note.minute or 0) <= self._minute() - ASK_MINUTES):
-                stale[key] = value
+        value = source.tags.get(COPY_ASK_TAG)
+        note = CopyNote.read(value) if value is not None else None
+        if value is not None and (note is None or (note.minute or 0) <= self._minute() - ASK_MINUTES):
+            stale[COPY_ASK_TAG] = value
         return stale
 
     def _waiting(
@@ -273,7 +273,7 @@ class CopyNotes:
         return f"note {value}"
 
     def _place(self, fresh: Image, region: str, value: str) -> NotePlace | None:
-        key, ask = COPY_CLAIM_PREFIX + region, COPY_ASK_PREFIX + region
+        key, ask = COPY_CLAIM_PREFIX + region, COPY_ASK_TAG
         others = len(fresh.tags) - (1 if MARK in fresh.tags else 0)  # the notice mark gives up its slot
         if key in fresh.tags or others < MAX_TAGS:
             # The ask tag only where it leaves a slot free for imsync's other marks after this run.
