@@ -8,8 +8,9 @@ waits: until the replica is listed, or IMSYNC_UNLISTED_WAIT_MINUTES have passed 
 A job that ended FAIL ends its note; one that ended SUCCESS is not a listed replica, so its note stays.
 
 The note is the tag `imsync-copy-<region>`; where no tag slot is free (10 tags, the notice mark given up
-first), it is a marker `imsync:copy=<region>/<note>` in the source's description. A note that cannot be
-true (not a shape imsync writes, or a time in the future) is ignored, reported and removed.
+first), it is a marker `imsync:copy=<region>/<note>` in the source's description. Where slots allow, an ask
+tag (`imsync-ask`) written before the note keeps two runs from both asking (CopyNotes.ahead). A note that
+cannot be true (not a shape imsync writes, or a time in the future) is ignored, reported and removed.
 """
 
 from __future__ import annotations
@@ -224,13 +225,13 @@ class CopyNotes:
             if place.asks:
                 asked = self._ask(place)
                 if asked is None or self._live(asked, region):
-                    why = "another run is noting this copy at this moment; it asks IMS"
+                    why = "another run is noting this copy now: at most one asks IMS (else a run after the wait)"
                     report(summary, action, Outcome.WAITING, why)
                     return None
             self._write(place, fresh)
         except ImsyncError as exc:
             # A write answered with a 5xx or not at all may have been done: look before giving up.
-            done = isinstance(exc, (Unavailable, OutcomeUnknown)) and self._shows(place)
+            done = isinstance(exc, (Unavailable, OutcomeUnknown)) and self._shows(place, own_note=True)
             if not done:
                 why = (
                     f"noting the copy on the source failed ({exc}); not copied, so it cannot be made twice: a later run"
@@ -238,7 +239,8 @@ class CopyNotes:
                 report(summary, action, Outcome.DEFERRED, why)
                 return None
         if not self._shows(place, unread_is_ours=not place.asks):
-            report(summary, action, Outcome.WAITING, "another run noted this copy at the same time; it asks IMS")
+            why = "another run noted this copy at the same time: at most one asks IMS (else a run after the wait)"
+            report(summary, action, Outcome.WAITING, why)
             return None
         return place
 
@@ -295,15 +297,17 @@ class CopyNotes:
             store.delete_tags(place.source.id, {MARK: fresh.tags[MARK]})
         store.add_tags(place.source.id, {place.key: place.value})
 
-    def _shows(self, place: NotePlace, unread_is_ours: bool = False) -> bool:
-        """Whether the source shows this run's note, or its ask tag and a note when it wrote one (`unread_is_ours`:
-        when it cannot be read, assume so)."""
+    def _shows(self, place: NotePlace, unread_is_ours: bool = False, own_note: bool = False) -> bool:
+        """Whether the source shows this run's ask tag (when it wrote one) and a note: its own without an ask
+        tag, or when `own_note`; with one, whichever note is there holds the copy. `unread_is_ours`: when the
+        source cannot be read, assume so."""
         fresh = self._read(place.source)
         if fresh is None:
             return unread_is_ours
-        if place.asks:  # the ask tag decides (whichever note is there, it holds the copy)
-            return fresh.tags.get(place.ask_key) == place.value and place.region in fresh.copy_claims
-        return fresh.copy_claims.get(place.region) == place.value
+        note = fresh.copy_claims.get(place.region)
+        if not place.asks or own_note:
+            return note == place.value and (not place.asks or fresh.tags.get(place.ask_key) == place.value)
+        return fresh.tags.get(place.ask_key) == place.value and note is not None
 
     def complete(self, summary: Summary, place: NotePlace, job_id: str) -> None:
         """IMS accepted the copy: its job joins the note (a note without it holds the copy just as well)."""
