@@ -155,6 +155,8 @@ class CopyNotes:
         except NotFound:
             return None  # IMS knows no such job: nothing is copying
         except ImsyncError as exc:
+            if note.minute is None:  # an older note without a time: nothing bounds it but the job's answer
+                return None
             return f"a copy was started (job {note.job_id}); its state is unknown ({exc}): {bound}"
         if job.status == "FAIL":
             return None
