@@ -32,8 +32,11 @@ def minimum_create(destinations: int) -> dict[str, int]:
         "list_images (read the source by id)": 1,
         "list_images (pages, 5 allowed regions)": len(DESTINATIONS) * pages(0),
         "copy_image_cross_region": destinations,
-        # the copy jobs noted on the source, so no run copies again while IMS does not list them yet
-        "batch_add_or_delete_tags (note the jobs)": 1 if destinations else 0,
+        # each copy is noted on the source before it is asked for, then its job joins the note: no run copies
+        # again while IMS does not list it yet, whatever IMS answered. Two runs never both ask: the source is
+        # read before the ask tag, after it and after the note (service/copy_notes.py, CopyNotes.ahead)
+        "list_images (the source, around the ask tag and the note)": 3 * destinations,
+        "batch_add_or_delete_tags (ask tag, note, then its job)": 3 * destinations,
     }
 
 
@@ -54,10 +57,11 @@ def minimum_sweep(images: int, missing_share: float) -> dict[str, int]:
     minimum = {"list_images (pages, source + 5 destinations)": pages(images) + len(DESTINATIONS) * pages(present)}
     missing = len(DESTINATIONS) * (images - present)
     if missing:
-        minimum["copy_image_cross_region"] = min(missing, COPY_LIMIT)
-        # each source whose copies start gets its jobs noted in one tag write; seed_sweep spreads the missing
-        # replicas one per source, so every copy started is on a source of its own
-        minimum["batch_add_or_delete_tags (note the jobs)"] = min(missing, COPY_LIMIT)
+        started = min(missing, COPY_LIMIT)
+        minimum["copy_image_cross_region"] = started
+        # each copy noted before it is asked for and completed with its job after (see minimum_create)
+        minimum["list_images (the source, around the ask tag and the note)"] = 3 * started
+        minimum["batch_add_or_delete_tags (ask tag, note, then its job)"] = 3 * started
     return minimum
 
 

@@ -173,6 +173,13 @@ class FakeImageStore:
         image = self._own(image_id)
         self._images()[image_id] = replace(image, tags={k: v for k, v in image.tags.items() if k not in tags})
 
+    def set_description(self, image_id: str, description: str) -> None:
+        self._cloud.calls.append("set_description")
+        image = self._own(image_id)
+        if len(description) > 1024 or set("<>\r\n") & set(description):
+            raise Refused(f"describing {image_id}", "IMG.0001", "at most 1024 characters, no < > or line break")
+        self._images()[image_id] = replace(image, description=description)
+
     def start_copy(
         self, image_id: str, dest_region: str, name: str, description: str, agency: str, vault_id: str | None
     ) -> str:

@@ -64,8 +64,9 @@ def test_create_events_copy_once_per_destination(quick: tuple[dict[str, Any], st
     for row in quick[0]["sections"]["apicalls"]["rows"][:3]:
         d = row["params"]["destinations"]
         assert row["replicas_started"] == d == row["calls"]["copy_image_cross_region"]
-        # one read of the source, then each allowed region listed once (its replicas and the copies in flight)
-        assert row["calls"]["list_images"] == 1 + len(DESTINATIONS)
+        # one read of the source, each allowed region listed once (its replicas and the copies in flight), and
+        # the source read again around each copy's ask tag and note
+        assert row["calls"]["list_images"] == 1 + len(DESTINATIONS) + 3 * d
 
 
 def test_completion_shares_in_batches_and_tags_each_replica_once(quick: tuple[dict[str, Any], str]) -> None:

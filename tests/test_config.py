@@ -134,3 +134,18 @@ def test_tag_rules_and_windows_copies_are_settings_with_safe_defaults():
     assert (chosen.tag_rules, chosen.copy_windows) == ("relaxed", True)
     with pytest.raises(ConfigError, match="IMSYNC_TAG_RULES: 'loose' is not one of strict, relaxed"):
         Settings.from_env({**home, "IMSYNC_TAG_RULES": "loose"})
+
+
+@pytest.mark.parametrize(("raw", "minutes"), [(None, 30), ("0", 0), (" 45 ", 45), ("1440", 1440)])
+def test_the_unlisted_wait_is_whole_minutes_with_30_by_default(raw, minutes):
+    env = {} if raw is None else {"IMSYNC_UNLISTED_WAIT_MINUTES": raw}
+    assert Settings.from_env(env).unlisted_wait_minutes == minutes
+
+
+@pytest.mark.parametrize("raw", ["-1", "1441", "1.5", "30m", "\u0663\u0660", "1e3", "9" * 400])
+def test_a_bad_unlisted_wait_is_refused_without_echoing_it(raw):
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({"IMSYNC_UNLISTED_WAIT_MINUTES": raw})
+    message = str(err.value)
+    assert message.startswith("IMSYNC_UNLISTED_WAIT_MINUTES: expected a whole number of minutes from 0 to 1440")
+    assert raw not in message

@@ -371,6 +371,17 @@ variable "imsync_stuck_after_hours" {
   }
 }
 
+variable "imsync_unlisted_wait_minutes" {
+  description = "IMSYNC_UNLISTED_WAIT_MINUTES: minutes a copy asked for is not asked again while IMS does not list it; 0 = IMS lists copies at once."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.imsync_unlisted_wait_minutes >= 0 && var.imsync_unlisted_wait_minutes <= 1440 && floor(var.imsync_unlisted_wait_minutes) == var.imsync_unlisted_wait_minutes
+    error_message = "Use a whole number of minutes from 0 to 1440."
+  }
+}
+
 variable "imsync_share_wait_seconds" {
   description = "IMSYNC_SHARE_WAIT_SECONDS: seconds a run waits for IMS's member jobs before leaving them to the next run."
   type        = number

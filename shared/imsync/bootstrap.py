@@ -184,7 +184,7 @@ def wire_replicator(
         stores, notifier, log, settings.stuck_after_hours, now, left, open_shares, told=told, clock=clock
     )
     journal = Journal(log, announcer.notify)
-    notes = CopyNotes(stores, journal, now, left)
+    notes = CopyNotes(stores, journal, now, left, settings.unlisted_wait_minutes)
     copier = Copier(settings, stores, journal, notes, claims, clock, left, announcer.notify)
     sharer = Sharer(journal, settings.share_wait_seconds, deadline, sleep or (lambda seconds: pause(seconds)))
     finalizer = Finalizer(stores, journal, sharer, announcer.notify, left)

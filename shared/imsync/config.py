@@ -66,6 +66,7 @@ VARIABLES = (
     "IMSYNC_ACCEPT_SCHEDULE",
     "IMSYNC_TAG_RULES",
     "IMSYNC_COPY_WINDOWS",
+    "IMSYNC_UNLISTED_WAIT_MINUTES",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -97,6 +98,7 @@ class Settings:
     accept_every_seconds: float = 300.0  # how often accept_shares runs: each run announces the shares of its interval
     tag_rules: str = STRICT_TAGS.name  # which of IMS's two tag pages the cloud applies (domain/model.py TAG_RULES)
     copy_windows: bool = False  # ask IMS to copy Windows images (its copy page says it no longer does)
+    unlisted_wait_minutes: int = 30  # how long a copy asked for is waited for while IMS does not list it
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -128,6 +130,7 @@ class Settings:
             accept_every_seconds=_accept_every(env),
             tag_rules=_tag_rules(env),
             copy_windows=_bool(env, "IMSYNC_COPY_WINDOWS", False),
+            unlisted_wait_minutes=_unlisted_wait(env),
         )
 
     def require_home_region(self) -> str:
@@ -278,6 +281,22 @@ def _max_copies(env: Mapping[str, str]) -> int:
     if not 1 <= value <= MAX_IMS_CONCURRENT_COPIES:
         raise ConfigError(f"{name}: must be 1 to {MAX_IMS_CONCURRENT_COPIES} (IMS runs at most 5 copies per user)")
     return value
+
+
+MAX_UNLISTED_WAIT_MINUTES = 1440
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: int() also takes other scripts' digits
+
+
+def _unlisted_wait(env: Mapping[str, str]) -> int:
+    """Minutes a copy that was asked for is not asked again while IMS does not list it (0: the listing decides)."""
+    name = "IMSYNC_UNLISTED_WAIT_MINUTES"
+    raw = env.get(name, "").strip() or "30"
+    if not _DIGITS.fullmatch(raw) or int(raw) > MAX_UNLISTED_WAIT_MINUTES:
+        raise ConfigError(
+            f"{name}: expected a whole number of minutes from 0 to {MAX_UNLISTED_WAIT_MINUTES} ({len(raw)} characters "
+            "given): how long IMS may take to list a copy it accepted; 0 if it lists copies at once"
+        )
+    return int(raw)
 
 
 def _template(env: Mapping[str, str]) -> str:

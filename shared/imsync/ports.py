@@ -48,6 +48,10 @@ class ImageStore(Protocol):
         """Delete tags (key and current value) from an image, in one call."""
         ...
 
+    def set_description(self, image_id: str, description: str) -> None:
+        """Replace an own image's description (at most 1024 characters, no < > or line break)."""
+        ...
+
     def list_members(self, image_id: str) -> set[str]:
         """Project IDs the image is shared with."""
         ...

@@ -847,6 +847,9 @@ class ChaosRun:
             for rec in cloud.region(region).images():
                 if rec.status in ("saving", "queued") and not rec.source_id():
                     cloud.region(region).set_status(rec.id, "active")
+        # A copy answered with a 5xx before IMS acted is noted as asked for: it is asked again once the
+        # wait for IMS to list it has passed (IMSYNC_UNLISTED_WAIT_MINUTES, default 30).
+        cloud.clock.advance(31 * 60)
         problems: list[str] = []
         for round_no in range(1, self.final_rounds + 1):
             cloud.run_until_idle()

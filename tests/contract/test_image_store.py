@@ -140,6 +140,21 @@ def test_an_eleventh_tag_is_refused_and_nothing_is_written(backend):
     assert store.get_tags(image_id) == tags
 
 
+def test_a_description_is_replaced_and_read_back_and_a_forbidden_one_is_refused(backend):
+    image_id = backend.add(NORTH, description="golden image")
+    store = backend.store(NORTH)
+
+    store.set_description(image_id, "golden image imsync:copy=cn-east-3/p1c5a2b-0a1b2c3d")
+    with pytest.raises(Refused):
+        store.set_description(image_id, "<b>bold</b>")
+    with pytest.raises(Refused):
+        store.set_description(image_id, "x" * 1025)
+
+    image = store.get_image(image_id)
+    assert image is not None and image.description == "golden image imsync:copy=cn-east-3/p1c5a2b-0a1b2c3d"
+    assert image.copy_claims == {"cn-east-3": "p1c5a2b-0a1b2c3d"}
+
+
 def test_another_accounts_image_cannot_be_tagged_or_copied(backend):
     theirs = backend.add(NORTH, other_account=True)
     store = backend.store(NORTH)
@@ -148,6 +163,8 @@ def test_another_accounts_image_cannot_be_tagged_or_copied(backend):
         store.add_tags(theirs, {"team": "web"})
     with pytest.raises(Refused):
         store.start_copy(theirs, EAST, "copy", "", "imsync-copy", None)
+    with pytest.raises(Refused):
+        store.set_description(theirs, "mine now")
 
 
 def test_a_copy_is_listed_in_the_destination_while_it_runs_and_its_job_names_the_replica(backend):

@@ -23,6 +23,8 @@ from huaweicloudsdkims.v2 import (
     ListImageTagsRequest,
     ShowJobProgressRequest,
     TagKeyValue,
+    UpdateImageRequest,
+    UpdateImageRequestBody,
 )
 from huaweicloudsdkims.v2.region.ims_region import ImsRegion
 
@@ -214,6 +216,13 @@ class HuaweiImageStore:
         )
         request = BatchAddOrDeleteTagsRequest(image_id=image_id, body=body)
         self._call(operation, lambda c: c.batch_add_or_delete_tags(request))
+
+    def set_description(self, image_id: str, description: str) -> None:
+        # UpdateImage, PATCH /v2/cloudimages/{image_id}: the attribute path is "/__description" (as the Terraform
+        # provider's image resources send it).
+        body = [UpdateImageRequestBody(op="replace", path="/__description", value=description)]
+        request = UpdateImageRequest(image_id=image_id, body=body)
+        self._call(f"writing the description of {image_id}", lambda c: c.update_image(request))
 
     def list_members(self, image_id: str) -> set[str]:
         return set(self.member_statuses(image_id))

@@ -14,7 +14,7 @@ TAG_WHEN = "imsync-when"
 TAG_SOURCE = "imsync-source"
 TAG_SOURCE_REGION = "imsync-source-region"
 TAG_SHARED = "imsync-shared"  # fingerprint of the projects an image was last shared with
-# On a source, + a destination region: the copy job a run started there, until IMS lists the replica.
+# On a source, + a destination region: the copy a run asked for there (CopyNote), until IMS lists the replica.
 COPY_CLAIM_PREFIX = "imsync-copy-"
 # On a source: the destination regions (a short hash of each) IMS refused a copy to for a reason that does not
 # pass with time; imsync does not ask again until someone deletes the tag (README, "Tag an image").
@@ -54,6 +54,14 @@ TAG_RULES = {rules.name: rules for rules in (STRICT_TAGS, RELAXED_TAGS)}
 # What imsync writes itself stays within the strict reading (every strict tag is a relaxed one too), so it is
 # valid whichever the cloud applies; so does the tag count it plans for.
 MAX_TAGS = STRICT_TAGS.max_tags
+# The same note in the source's description, where no tag slot is free: "imsync:copy=<region>/<note>".
+COPY_NOTE_MARKER = "imsync:copy="
+# On a source: which run is about to note a copy (its note's value); a second register beside the notes,
+# so that of two runs noting the same copy at once at most one asks IMS (service/copy_notes.py).
+COPY_ASK_TAG = "imsync-ask"
+# What imsync writes stays within the stricter of IMS's two tag pages (10 tags, key <= 36, value <= 43,
+# letters, digits, _ - .), so it is valid whichever the cloud applies (docs/emulator.md, "Readings").
+MAX_TAGS = 10
 MAX_TAG_KEY = 36
 MAX_TAG_VALUE = 43
 
@@ -61,6 +69,7 @@ IN_PROGRESS = frozenset({"queued", "saving"})
 GONE = frozenset({"killed", "deleted"})
 
 _MARKER = re.compile(r"imsync:source=(?P<region>[a-z0-9-]+)/(?P<id>[A-Za-z0-9-]+)")
+_COPY_MARKER = re.compile(re.escape(COPY_NOTE_MARKER) + r"(?P<region>[a-z0-9-]+)/(?P<note>[A-Za-z0-9-]{1,43})")
 
 
 @dataclass(frozen=True)
@@ -132,8 +141,15 @@ class Image:
 
     @property
     def copy_claims(self) -> dict[str, str]:
-        """Destination region -> the copy job a run started there, for copies IMS may not list yet."""
-        return {k[len(COPY_CLAIM_PREFIX) :]: v for k, v in self.tags.items() if k.startswith(COPY_CLAIM_PREFIX)}
+        """Destination region -> the copy note a run left there (tag, else description marker), as written."""
+        claims = {m["region"]: m["note"] for m in _COPY_MARKER.finditer(self.description or "")}
+        claims.update((k[len(COPY_CLAIM_PREFIX) :], v) for k, v in self.tags.items() if k.startswith(COPY_CLAIM_PREFIX))
+        return claims
+
+    @property
+    def described_claims(self) -> dict[str, str]:
+        """The copy notes held in the description (region -> note), for the run that removes them."""
+        return {m["region"]: m["note"] for m in _COPY_MARKER.finditer(self.description or "")}
 
     @property
     def ims_refused(self) -> frozenset[str]:
@@ -150,6 +166,61 @@ class Image:
 def region_hash(region: str) -> str:
     """A short name for a region that fits a tag value six times over (imsync-refused)."""
     return hashlib.sha256(region.encode()).hexdigest()[:REGION_HASH_CHARS]
+
+
+def copy_note_marker(region: str, note: str) -> str:
+    """The description form of a copy note: no < > or line break, which IMS refuses in a description."""
+    return f"{COPY_NOTE_MARKER}{region}/{note}"
+
+
+def without_copy_notes(description: str, regions: set[str] | None = None) -> str:
+    """`description` without imsync's copy-note markers (of `regions`, or all), spacing as before them."""
+
+    def keep(match: re.Match[str]) -> str:
+        return match[0] if regions is not None and match["region"] not in regions else ""
+
+    return re.sub(r" ?" + _COPY_MARKER.pattern, keep, description or "")
+
+
+# [IMS API reference, cross-region copy and "Querying job status"]: job IDs are 32 hexadecimal characters
+# (e.g. 8a12fc664fb4daa3014fb4e581380005).
+_MINUTE = r"[0-9a-f]{1,8}"
+_NOTE = re.compile(
+    rf"(?:p(?P<asked>{_MINUTE})-(?P<owner>[0-9a-f]{{4,12}})"  # asked for; the run's token
+    rf"|j(?P<started>{_MINUTE})-(?P<job>[0-9a-f]{{32}})"  # IMS accepted it: its job
+    rf"|lost-(?P<lost>{_MINUTE})"  # older imsync: asked for, answer lost
+    r"|(?P<bare>[0-9a-f]{32}))"  # older imsync: the job alone
+)
+
+
+@dataclass(frozen=True)
+class CopyNote:
+    """A copy that a run asked IMS for, as noted on its source while IMS does not list the replica.
+
+    Values (all within IMS's strict tag rules): `p<minute>-<owner>` is written before the request (the run's
+    random token as owner), `j<minute>-<job ID>` once IMS accepted it; `<minute>` is the hexadecimal minute
+    of the Unix epoch the copy was asked for. Older imsync wrote `lost-<minute>` and the bare job ID.
+    """
+
+    minute: int | None  # None: an older note with a job and no time
+    job_id: str = ""
+    owner: str = ""
+
+    @property
+    def value(self) -> str:
+        minute = f"{self.minute or 0:x}"
+        return f"j{minute}-{self.job_id}" if self.job_id else f"p{minute}-{self.owner}"
+
+    @classmethod
+    def read(cls, value: str) -> CopyNote | None:
+        """The note a value holds, or None when it is no note imsync writes (malformed, forged)."""
+        match = _NOTE.fullmatch(value or "")
+        if match is None:
+            return None
+        if match["bare"]:
+            return cls(None, job_id=match["bare"])
+        minute = int(match["asked"] or match["started"] or match["lost"], 16)
+        return cls(minute, job_id=match["job"] or "", owner=match["owner"] or "")
 
 
 def writable_tag(key: str, value: str) -> bool:

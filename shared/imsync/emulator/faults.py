@@ -64,7 +64,10 @@ class Faults:
         after_effect: bool = False,
         slow: float | None = None,
     ) -> Fault:
-        """Add a rule; `count=None` fires without limit, `probability` draws from Random(seed)."""
+        """Add a rule; `count=None` fires without limit, `probability` draws from Random(seed).
+
+        `after_effect=True` answers `status` after carrying the request out (default: instead of it).
+        """
         if status is not None and status not in (429, 500, 502, 503, 504):
             raise ValueError("status must be 429 or a 5xx code")
         if path is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 
 from imsync.config import Settings
@@ -23,7 +22,7 @@ from imsync.domain.planner import Action
 from imsync.notices import FAILED
 from imsync.ports import ImageStore
 from imsync.service.claims import RecentCopies
-from imsync.service.copy_notes import LISTED, LOST, CopyNotes
+from imsync.service.copy_notes import CopyNotes
 from imsync.service.estate import Estate, RegionGivenUp
 from imsync.service.journal import OUT_OF_TIME, Journal, failure, write_failure
 from imsync.service.summary import Result, Summary
@@ -63,8 +62,6 @@ class Copier:
         if not copies:
             return
         budget = self._settings.max_concurrent_copies - self._in_flight(summary, estate)
-        started: dict[str, dict[str, str]] = defaultdict(dict)
-        asked: list[tuple[str, str]] = []  # copies requested in this run, settled once noted on their sources
         for action in copies:
             if budget <= 0:
                 limit = self._settings.max_concurrent_copies
@@ -78,20 +75,11 @@ class Copier:
             if self._out_of_time():
                 self._journal.report(summary, action, Outcome.DEFERRED, OUT_OF_TIME)
                 continue
-            job_id = self._start_copy(summary, estate, action)
-            if job_id is None:
+            asked = self._claimed_copy(summary, estate, action)
+            if asked is None:
                 budget = 0  # IMS says it runs all the copies it allows: the rest wait for a later run
-            elif job_id:
+            elif asked:
                 budget -= 1
-                asked.append((action.source.id, action.region))
-                if job_id != LISTED:
-                    started[action.source.id][action.region] = job_id
-        try:
-            self._notes.note(summary, started, {a.source.id: a.source for a in copies})
-        finally:
-            now = self._clock()
-            for key in asked:
-                self._claims.settle(key, now)
 
     def _in_flight(self, summary: Summary, estate: Estate) -> int:
         """imsync's copies in flight across every region it may copy to, not just this scope's."""
@@ -106,57 +94,78 @@ class Copier:
                 )
         return estate.in_flight()
 
-    def _start_copy(self, summary: Summary, estate: Estate, action: Action) -> str | None:
-        """Start one copy: its job ID, LOST when it may have started, "" when it did not, None when IMS is full."""
+    def _claimed_copy(self, summary: Summary, estate: Estate, action: Action) -> bool | None:
+        """Claim the copy in this process, start it, and settle the claim: whether it may have started."""
+        if not self._settings.agency:
+            why = "IMSYNC_AGENCY is not set: name the IAM agency IMS copies with"
+            self._journal.report(summary, action, Outcome.ERROR, why)
+            return False
+        key = (action.source.id, action.region)
+        if not self._claims.claim(key, estate.started_at):
+            why = "another invocation in this process just started this copy"
+            self._journal.report(summary, action, Outcome.WAITING, why)
+            return False
+        try:
+            asked = self._start_copy(summary, estate, action)
+        except BaseException:
+            self._claims.settle(key, self._clock())  # never leave the copy "in flight" in this process for ever
+            raise
+        if asked is False:
+            self._claims.release(key)  # not asked for: any run may ask
+        else:  # asked (or IMS is full and it was not): runs that read the destination from now on may act
+            self._claims.settle(key, self._clock())
+        return asked
+
+    def _start_copy(self, summary: Summary, estate: Estate, action: Action) -> bool | None:
+        """Note, then ask for one copy: whether it may have started (None: IMS runs all the copies it allows).
+
+        The note goes first (CopyNotes.ahead), so that a run cut off, a lost answer or a failed note write
+        never leaves a copy that no later run knows about.
+        """
         source, region = action.source, action.region
         report = self._journal.report
-        if not self._settings.agency:
-            report(summary, action, Outcome.ERROR, "IMSYNC_AGENCY is not set: name the IAM agency IMS copies with")
-            return ""
-        key = (source.id, region)
-        if not self._claims.claim(key, estate.started_at):
-            report(summary, action, Outcome.WAITING, "another invocation in this process just started this copy")
-            return ""
+        place = self._notes.ahead(summary, action, report)
+        if place is None:
+            return False
         lineage = Lineage(source.region, source.id)
         name = self._settings.replica_name(source.region, source.name, source.id)
         description = f"{lineage.marker} copied by imsync"
+        agency = self._settings.agency or ""  # checked before the claim
         try:
             job_id = self._stores(source.region).start_copy(
-                source.id, region, name, description, self._settings.agency, self._settings.vaults.get(region)
+                source.id, region, name, description, agency, self._settings.vaults.get(region)
             )
         except CopyLimitReached as exc:
-            self._claims.release(key)
+            self._notes.withdraw(place)
             report(summary, action, Outcome.DEFERRED, f"IMS runs as many copies as it allows ({exc}); a later run")
             return None
         except OutOfTime as exc:  # nothing was sent
-            self._claims.release(key)
+            self._notes.withdraw(place)
             report(summary, action, Outcome.DEFERRED, str(exc))
-            return ""
+            return False
         except (OutcomeUnknown, Unavailable) as exc:
-            return self._after_lost_answer(summary, estate, action, exc)
+            self._after_lost_answer(summary, estate, action, exc)
+            return True
         except Refused as exc:
-            self._claims.release(key)
+            self._notes.withdraw(place)
             if isinstance(exc, (AuthFailed, NotFound)) or exc.code in PASSING_REFUSALS:
                 report(summary, action, Outcome.ERROR, str(exc))
                 self._notify(FAILED, action, str(exc))
             else:
                 report(summary, action, Outcome.REFUSED, self._remember_refusal(source, region, exc))
-            return ""
+            return False
         except ImsyncError as exc:
-            self._claims.release(key)
+            self._notes.withdraw(place)
             outcome = write_failure(exc)
             if outcome is Outcome.DEFERRED:  # throttled after the retries: a later run asks again
                 report(summary, action, outcome, f"{exc}; a later run copies it")
-                return ""
+                return False
             report(summary, action, outcome, str(exc))
             self._notify(FAILED, action, str(exc))
-            return ""
-        except BaseException:
-            self._claims.settle(key, self._clock())  # never leave the copy "in flight" in this process for ever
-            raise
-        # Settled once the job is noted on the source (start_copies): IMS may not list the copy for a while.
+            return False
         report(summary, action, Outcome.STARTED, action.reason, job_id=job_id)
-        return job_id
+        self._notes.complete(summary, place, job_id)
+        return True
 
     def _remember_refusal(self, source: Image, region: str, exc: Refused) -> str:
         """Note on the source that IMS refuses copies to `region`, so later runs report it without asking."""
@@ -173,9 +182,9 @@ class Copier:
             "to try again"
         )
 
-    def _after_lost_answer(self, summary: Summary, estate: Estate, action: Action, exc: CloudError) -> str:
-        # The copy may have started: look in the destination before anything asks again. Not released:
-        # a run that started before now must not copy what may still appear (settled by start_copies).
+    def _after_lost_answer(self, summary: Summary, estate: Estate, action: Action, exc: CloudError) -> None:
+        # A 5xx or no answer: the copy may have started (the adapter does not retry it). The note written before
+        # the request holds it; look in the destination so that a copy listed at once is reported as such.
         try:
             estate.refresh(action.region)
             found = [r for r in estate.copies_of(action.source.id, action.region) if not r.gone]
@@ -185,9 +194,10 @@ class Copier:
             self._journal.report(
                 summary, action, Outcome.STARTED, f"{exc}, but the copy is there", replica_id=found[0].id
             )
-            return LISTED
-        reason = f"{exc}; no copy found, the next run looks again before copying"
-        self._journal.report(summary, action, Outcome.DEFERRED, reason)  # it may be running: no failure
-        # Counted against the limit either way: it may still appear. Without any answer it is noted on the
-        # source as asked for (IMS may list it late); an error answer (5xx) says the request was not done.
-        return LOST if isinstance(exc, OutcomeUnknown) else LISTED
+            return
+        wait = self._settings.unlisted_wait_minutes
+        reason = (
+            f"{exc}; the copy may have started: it is noted on the source and not asked for again until IMS lists "
+            f"it or {wait} min pass (IMSYNC_UNLISTED_WAIT_MINUTES)"
+        )
+        self._journal.report(summary, action, Outcome.WAITING, reason)

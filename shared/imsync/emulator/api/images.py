@@ -11,6 +11,7 @@ from .common import (
     Params,
     Result,
     bad_request,
+    find_own,
     find_visible,
     first,
     is_public,
@@ -199,3 +200,39 @@ def show_image_quota(cloud: Emulator, caller: Caller, params: Params, data: Any)
     used = private_count(cloud, caller.account, caller.region)
     res = {"type": "image", "used": used, "quota": cloud.image_quota, "min": 1, "max": cloud.image_quota}
     return 200, {"quotas": {"resources": [res]}}
+
+
+# [IMS API reference, "Updating image information" (ims_03_0604), PATCH /v2/cloudimages/{image_id}]: a list of
+# {op: add|replace|remove, path: "/<attribute>", value}; only active images may be changed. The description:
+# at most 1024 characters, no carriage return and no < > [same page; SDK UpdateImageRequestBody docstring].
+_UPDATABLE = {"/name", "/__description"}
+_DESCRIPTION_FORBIDDEN = set("<>\r\n")
+
+
+def update_image(cloud: Emulator, caller: Caller, params: Params, data: Any, image_id: str) -> Result:
+    """PATCH /v2/cloudimages/{image_id}: change an own image's name or description."""
+    rec = find_own(cloud, caller, image_id)
+    if not isinstance(data, list) or not data:
+        raise bad_request('body must be a list of {"op": "replace", "path": "/__description", "value": ...}')
+    if rec.status != "active":
+        raise bad_request(f"the image is {rec.status}; only active images can be changed", "IMG.0026")
+    for change in data:
+        if (
+            not isinstance(change, dict)
+            or change.get("op") not in ("add", "replace")
+            or change.get("path") not in _UPDATABLE
+        ):
+            raise bad_request("each change must replace /name or /__description")
+        value = change.get("value")
+        if not isinstance(value, str):
+            raise bad_request(f"{change['path']}: value must be a string")
+        if change["path"] == "/__description":
+            if len(value) > 1024 or _DESCRIPTION_FORBIDDEN & set(value):
+                raise bad_request("the description is at most 1024 characters, without < > or line breaks")
+            rec.description = value
+        else:
+            if len(value) > 128 or not value.strip() or value != value.strip():
+                raise bad_request("name must be 1-128 characters without a space at either end")
+            rec.name = value
+    rec.updated_ts = cloud.clock.now()
+    return 200, image_json(cloud, rec, caller)
