@@ -28,7 +28,7 @@ from imsync.ops.command_kit import (
     results_table,
 )
 from imsync.ops.runtime import Runtime, open_runtime
-from imsync.ops.views import in_flight, section_counts
+from imsync.ops.views import section_counts
 
 DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -173,7 +173,7 @@ def apply(
             checked_images(rt, images)
         rows = report.rows
         counts = section_counts(rows)
-        flying, limit = in_flight(rt.seen), rt.settings.max_concurrent_copies
+        flying, limit = report.copies_in_flight(rt.seen), rt.settings.max_concurrent_copies
         errors = result_errors(rows, [e for s in report.summaries for e in s.errors])
         if as_json:
             emit_json(
@@ -198,9 +198,13 @@ def apply(
             final = section_counts(report.final_rows())
             failed = f"{report.failed_copies} failed, " if report.failed_copies else ""
             rounds = "1 round" if report.rounds == 1 else f"{report.rounds} rounds"
-            console.print(f"{rounds}: {failed}{counts_line(final)}; copies in flight: {flying}/{limit}")
+            console.print(f"{rounds}: {failed}{counts_line(final)}; copies in flight: {_count(flying, limit)}")
         report_errors(rt, errors)
     _apply_exit(report, timeout)
+
+
+def _count(flying: int | None, limit: int) -> str:
+    return f"unknown/{limit} (IMS could not be read)" if flying is None else f"{flying}/{limit}"
 
 
 def _apply_tables(console: Console, rt: Runtime, report: Any) -> None:
