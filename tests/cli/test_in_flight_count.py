@@ -35,7 +35,8 @@ def test_apply_without_wait_counts_the_copies_it_started(cloud, env, run):
 
 def test_the_count_is_unknown_when_ims_stops_answering(cloud, env, run):
     cloud.region(HOME).add_image(name="golden", tags={"imsync-regions": "cn-east-3"}, size_gb=1)
-    cloud.faults.add(status=503, method="GET", path=r"/cloudimages/job/", count=None)  # the copy's job can no longer be read
+    # The copy's job can no longer be read: IMS stops answering while apply follows it.
+    cloud.faults.add(status=503, method="GET", path=r"/cloudimages/job/", count=None)
 
     result = run("apply", "--wait", "--poll", "0.01", "--timeout", "60")
 

@@ -13,6 +13,7 @@ from imsync.demo.estate import HOME, REGIONS, estate_table, seed_demo_estate, se
 from imsync.domain.outcomes import Outcome
 from imsync.emulator import Emulator
 from imsync.emulator.environment import environment
+from imsync.ops.command_kit import console_for, print_table, rule
 
 TICK = 60.0  # emulated seconds between steps
 POLL_EVERY = 2  # ticks between completion polls (deployed default: 5 minutes)
@@ -95,13 +96,13 @@ def run_demo(console: Console | None = None) -> int:
     from imsync.bootstrap import emulated_time
     from imsync.function_files import handler
 
-    console = console or Console()
+    console = console or console_for(False)
     with Emulator(regions=REGIONS) as cloud:
         estate = seed_demo_estate(cloud)
         seed_partner(cloud, estate)
         demo = Demo(console)
-        console.rule("imsync demo: seeded estate in cn-north-4 (emulated IMS, real SDK over HTTP)")
-        console.print(estate_table(cloud, estate))
+        rule(console, "imsync demo: seeded estate in cn-north-4 (emulated IMS, real SDK over HTTP)")
+        print_table(console, estate_table(cloud, estate))
         with environment({**estate.env, **QUIET}), emulated_time(cloud.clock.advance):
             for image_id in estate.with_events:
                 answer = handler("replicate_on_create")(_cts_create_event(image_id))
@@ -122,8 +123,8 @@ def run_demo(console: Console | None = None) -> int:
                 done = not cloud.in_flight() and not missing(cloud, estate) and not unaccepted(cloud, estate)
                 if demo.tick > BAKED_AT and done:
                     break
-        console.rule("end state")
-        console.print(end_table(cloud, estate))
+        rule(console, "end state")
+        print_table(console, end_table(cloud, estate))
         problems = missing(cloud, estate) + unaccepted(cloud, estate) + wrong(cloud, estate)
         console.print(
             f"most copies in flight at once: {cloud.max_in_flight} (IMS allows 5); "

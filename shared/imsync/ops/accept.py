@@ -10,14 +10,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from imsync.domain.commands import AcceptTrigger
 from imsync.domain.outcomes import Outcome
 from imsync.emulator.environment import environment
-from imsync.ops.command_kit import common_options
+from imsync.ops.command_kit import common_options, console_for, print_table
 from imsync.ops.runtime import Runtime, open_runtime
 
 COLOURS = {
@@ -95,7 +94,7 @@ def _without_function(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def _show(answer: dict[str, Any]) -> None:
-    console = Console(highlight=False, soft_wrap=False)
+    console = console_for(False)
     title = "imsync accept" + (" (dry run: nothing is changed)" if answer["dry_run"] else "")
     table = Table("image", "region", "owner", "outcome", "reason", title=title, title_justify="left")
     for result in answer["results"]:
@@ -108,6 +107,6 @@ def _show(answer: dict[str, Any]) -> None:
             f"[{colour}]{result['outcome']}[/{colour}]",
             escape(result.get("reason", "")),
         )
-    console.print(table)
+    print_table(console, table)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in answer["counts"].items()) or "no pending shares"
     console.print(counts)

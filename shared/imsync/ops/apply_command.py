@@ -23,6 +23,7 @@ from imsync.ops.command_kit import (
     console_for,
     counts_line,
     emit_json,
+    print_table,
     report_errors,
     result_errors,
     results_table,
@@ -208,7 +209,7 @@ def _count(flying: int | None, limit: int) -> str:
 
 
 def _apply_tables(console: Console, rt: Runtime, report: Any) -> None:
-    console.print(results_table("imsync apply", report.final_rows()))
+    print_table(console, results_table("imsync apply", report.final_rows()))
     if not report.jobs:
         return
     jobs = Table("job", "image", "to", "status", "progress", "replica", "reason", title="copies followed")
@@ -224,7 +225,7 @@ def _apply_tables(console: Console, rt: Runtime, report: Any) -> None:
             job.replica_id,
             escape(job.read_error or " ".join(x for x in (job.error_code, job.fail_reason) if x)),
         )
-    console.print(jobs)
+    print_table(console, jobs)
 
 
 def _apply_exit(report: Any, timeout: float) -> None:

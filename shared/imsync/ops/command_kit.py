@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from imsync.config import REGION_ID
 from imsync.domain.errors import AuthFailed, ConfigError, ImsyncError, OutcomeUnknown, Throttled, Unavailable
@@ -156,6 +157,44 @@ def console_for(as_json: bool) -> Console:
     if not console.is_terminal:
         console = Console(stderr=as_json, highlight=False, soft_wrap=False, width=UNBOUNDED)
     return console
+
+
+def _plain(cell: Any) -> str:
+    """A cell's text without markup, on one line (a second line would break grep), "-" when empty."""
+    if isinstance(cell, str):
+        cell = Text.from_markup(cell)
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    return " ".join(text.split()) or "-"
+
+
+def plain_table(table: Table) -> list[str]:
+    """The table as kubectl prints one: a header line and one line per row, columns aligned by spaces.
+
+    No box drawing, no cell cut or wrapped, no line padded beyond its last column.
+    """
+    columns = [[_plain(column.header), *(_plain(cell) for cell in column.cells)] for column in table.columns]
+    widths = [max(len(cell) for cell in column) for column in columns]
+    rows = zip(*columns, strict=True) if columns else iter(())
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    title = _plain(table.title) if table.title else ""
+    return ([title] if title and title != "-" else []) + lines
+
+
+def print_table(console: Console, table: Table) -> None:
+    """A rich table on a terminal; off one (pipes, CI, cron, logs) plain text lines that grep and awk read whole."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    for line in plain_table(table):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def rule(console: Console, title: str) -> None:
+    """A section heading: a rule across a terminal, a plain line off one."""
+    if console.is_terminal:
+        console.rule(title)
+    else:
+        console.print(f"== {title} ==", markup=False, soft_wrap=True)
 
 
 def emit_json(data: dict[str, Any]) -> None:

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
-from imsync.ops.command_kit import EXIT_CODES, UsageProblem, common_options, console_for, emit_json
+from imsync.ops.command_kit import EXIT_CODES, UsageProblem, common_options, console_for, emit_json, print_table
 from imsync.ops.runtime import open_runtime
 
 SAMPLES = Path("events")
@@ -86,15 +87,10 @@ def _show(answer: dict[str, Any]) -> None:
     console = console_for(False)
     table = Table("image", "region", "action", "outcome", "reason", title=f"{answer['function']}", title_justify="left")
     for result in answer.get("results", []):
-        table.add_row(
-            result.get("image_id", ""),
-            result.get("region", ""),
-            result.get("action", ""),
-            result.get("outcome", ""),
-            result.get("reason", ""),
-        )
+        keys = ("image_id", "region", "action", "outcome", "reason")
+        table.add_row(*(escape(str(result.get(key, ""))) for key in keys))
     if answer.get("results"):
-        console.print(table, markup=False)
+        print_table(console, table)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in answer.get("counts", {}).items()) or "no results"
     dry = " (dry run)" if answer.get("dry_run") else ""
     console.print(f"ok: {str(answer.get('ok')).lower()}{dry}; {counts}", markup=False)

@@ -15,6 +15,7 @@ from imsync.ops.command_kit import (
     console_for,
     counts_line,
     emit_json,
+    print_table,
     report_errors,
     result_errors,
     results_table,
@@ -58,7 +59,7 @@ def plan(
             )
         else:
             console = console_for(False)
-            console.print(results_table("imsync plan (nothing is changed)", rows))
+            print_table(console, results_table("imsync plan (nothing is changed)", rows))
             console.print(f"{counts_line(counts)}; copies in flight: {flying}/{limit}")
         warn(warnings)
         report_errors(rt, errors)

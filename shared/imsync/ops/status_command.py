@@ -18,6 +18,7 @@ from imsync.ops.command_kit import (
     common_options,
     console_for,
     emit_json,
+    print_table,
     report_errors,
     warn,
 )
@@ -112,7 +113,7 @@ def _status_table(rows: list[StatusRow], columns: list[str], flying: int, limit:
         table.add_row(
             escape(status_row.image.name or status_row.image.id), *cells, *(["\n".join(notes)] if extra else [])
         )
-    console.print(table)
+    print_table(console, table)
     console.print(f"copies in flight: {flying}/{limit}")
 
 
