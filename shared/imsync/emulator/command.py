@@ -44,6 +44,36 @@ def export_lines(cloud: Emulator, agency: str | None) -> list[str]:
     return [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
 
 
+EMULATED_VAULT = "0000000000-emulated-cbr-vault"  # the emulator accepts any vault ID for a whole-ECS image
+OWNER_ONLY = ("IMSYNC_SOURCE_REGIONS", "IMSYNC_ALLOWED_REGIONS", "IMSYNC_AGENCY", "IMSYNC_SHARE_TARGETS")
+
+
+def partner_lines(cloud: Emulator) -> list[str]:
+    """The partner account's settings: the recipient of the owner's shares, which `imsync accept` runs as.
+
+    Sourced after the owner's lines, they replace its keys and drop the settings only the owner uses.
+    """
+    partner = cloud.recipient
+    env = {
+        **cloud.env,
+        "HUAWEICLOUD_SDK_AK": partner.ak,
+        "HUAWEICLOUD_SDK_SK": partner.sk,
+        "HUAWEICLOUD_SDK_DOMAIN_ID": partner.domain_id,
+        "IMSYNC_HOME_REGION": cloud.regions[0],
+        "IMSYNC_ACCEPT_REGIONS": ",".join(cloud.regions),
+        "IMSYNC_TRUSTED_OWNERS": ",".join(cloud.owner.projects[r] for r in cloud.regions),
+        "IMSYNC_VAULTS": json.dumps({r: EMULATED_VAULT for r in cloud.regions}, separators=(",", ":")),
+    }
+    return [f"unset {' '.join(OWNER_ONLY)}", *(f"export {k}={shlex.quote(v)}" for k, v in env.items())]
+
+
+def _write_partner_file(cloud: Emulator, path: Path) -> None:
+    try:
+        path.write_text("\n".join(partner_lines(cloud)) + "\n", encoding="utf-8")
+    except OSError as exc:
+        _refuse("--partner-env", f"{path}: cannot write it ({exc.strerror})")
+
+
 def _refuse(option: str, message: str) -> NoReturn:
     """One line and exit 2: a bad option or seed is the operator's to fix, never a traceback."""
     click.echo(f"error: {option}: {message}", err=True)
@@ -89,8 +119,8 @@ def _seed(cloud: Emulator, seed: Any, seed_file: Path | None, empty: bool) -> st
     return f"the demo estate ({len(estate.names) + 1} images in {REGIONS[0]}; --empty for none)"
 
 
-def next_steps(cloud: Emulator, env_file: str = "/tmp/imsync-emulator.env") -> list[str]:
-    """What to try next, as shell comments: where the exports go, then tag, plan and apply."""
+def next_steps(cloud: Emulator, env_file: str = "/tmp/imsync-emulator.env", partner_file: str = "") -> list[str]:
+    """What to try next, as shell comments: where the exports go, then tag, plan and apply, then accept."""
     targets = ",".join(cloud.regions[1:3])
     partners = [name for name in cloud.accounts if name != "owner"]
     share = f" --share {partners[0]}" if partners else ""
@@ -102,6 +132,11 @@ def next_steps(cloud: Emulator, env_file: str = "/tmp/imsync-emulator.env") -> l
         f"#   imsync tag {tagged} --regions {targets}{share}",
         "#   imsync plan",
         "#   imsync apply --wait --poll 2s",
+        *(
+            [f"# then, as the partner account (the recipient): . {partner_file}; imsync accept"]
+            if partner_file
+            else ["# the recipient's side (imsync accept as the partner account): start with --partner-env FILE"]
+        ),
     ]
 
 
@@ -117,7 +152,15 @@ def next_steps(cloud: Emulator, env_file: str = "/tmp/imsync-emulator.env") -> l
 @click.option("--speed", default=60.0, show_default=True, type=float, help="Emulated seconds per real second.")
 @click.option("--agency", default="imsync-copy", show_default=True, help="Owner's IAM agency created at start.")
 @click.option("--quota", default=50, show_default=True, type=int, help="Private images per region per account.")
-def emulator(regions: str, seed_file: Path | None, empty: bool, speed: float, agency: str, quota: int) -> None:
+@click.option(
+    "--partner-env",
+    "partner_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the partner account's settings (the recipient, for `imsync accept`) to this file.",
+)
+def emulator(
+    regions: str, seed_file: Path | None, empty: bool, speed: float, agency: str, quota: int, partner_file: Path | None
+) -> None:
     """Serve the IMS and IAM APIs locally until interrupted; prints `export` lines first, then what to try."""
     names = _regions(regions)
     if not speed > 0 or speed > 1e6:
@@ -133,11 +176,13 @@ def emulator(regions: str, seed_file: Path | None, empty: bool, speed: float, ag
         for line in export_lines(cloud, agency or None):
             click.echo(line)
         sys.stdout.flush()
+        if partner_file is not None:
+            _write_partner_file(cloud, partner_file)
         click.echo(
             f"# imsync emulator: {len(names)} regions, IAM at {cloud.endpoints['iam']}, with {seeded}; Ctrl-C stops",
             err=True,
         )
-        for line in next_steps(cloud):
+        for line in next_steps(cloud, partner_file=str(partner_file or "")):
             click.echo(line, err=True)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
