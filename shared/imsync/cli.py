@@ -71,7 +71,8 @@ def main() -> None:
             command = next((a for a in sys.argv[1:] if a in COMMANDS), "")
             error = {"command": command, "ok": False, "error": exc.format_message(), "exit_code": exc.exit_code}
             click.echo(json.dumps({"version": 1, **error}, indent=2))
-        sys.exit(exc.exit_code)
+        # with --detailed-exitcode (terraform's meaning) 2 says "changes pending": a usage error is 1 there
+        sys.exit(1 if "--detailed-exitcode" in sys.argv[1:] else exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):  # pragma: no cover - interactive only
         click.echo("interrupted", err=True)
         sys.exit(130)

@@ -25,8 +25,10 @@ from imsync.ops.command_kit import (
     emit_json,
     print_table,
     report_errors,
+    resolved_images,
     result_errors,
     results_table,
+    wide_option,
 )
 from imsync.ops.runtime import Runtime, open_runtime
 from imsync.ops.views import section_counts
@@ -116,7 +118,7 @@ class PlainLog:
 
 @click.command("apply", epilog=EXIT_CODES)
 @click.option("--region", "regions", multiple=True, help="Source region to reconcile (repeatable; default all).")
-@click.option("--image", "images", multiple=True, help="Source image ID (repeatable; default every opted-in image).")
+@click.option("--image", "images", multiple=True, help="Source image name or ID (repeatable; default all opted in).")
 @click.option(
     "--wait",
     is_flag=True,
@@ -130,6 +132,7 @@ class PlainLog:
     show_default=True,
     help="How long --wait follows copies (90s, 30m, 6h) before it stops following.",
 )
+@wide_option
 @common_options
 def apply(
     regions: tuple[str, ...],
@@ -137,6 +140,7 @@ def apply(
     wait: bool,
     poll_seconds: float,
     timeout: float,
+    wide: bool,
     as_json: bool,
     use_emulator: bool,
     config: str | None,
@@ -148,6 +152,7 @@ def apply(
     bars_wanted = not as_json and console.is_terminal
     with open_runtime(config, use_emulator) as rt, _apply_progress(console, bars_wanted) as progress:
         checked_scope(rt, regions)
+        images = resolved_images(rt, images, regions)
         scan = progress.add_task("reconciling", total=None, state="")
         seen = {"n": 0}
         bars: dict[int, TaskID] = {}
@@ -195,7 +200,7 @@ def apply(
                 }
             )
         else:
-            _apply_tables(console, rt, report)
+            _apply_tables(console, rt, report, wide)
             final = section_counts(report.final_rows())
             failed = f"{report.failed_copies} failed, " if report.failed_copies else ""
             rounds = "1 round" if report.rounds == 1 else f"{report.rounds} rounds"
@@ -208,8 +213,8 @@ def _count(flying: int | None, limit: int) -> str:
     return f"unknown/{limit} (IMS could not be read)" if flying is None else f"{flying}/{limit}"
 
 
-def _apply_tables(console: Console, rt: Runtime, report: Any) -> None:
-    print_table(console, results_table("imsync apply", report.final_rows()))
+def _apply_tables(console: Console, rt: Runtime, report: Any, wide: bool) -> None:
+    print_table(console, results_table("imsync apply", report.final_rows(), wide))
     if not report.jobs:
         return
     jobs = Table("job", "image", "to", "status", "progress", "replica", "reason", title="copies followed")

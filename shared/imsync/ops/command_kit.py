@@ -115,7 +115,9 @@ def common_options(command: F) -> F:
         except ImsyncError as exc:
             if debug:
                 raise
-            fail(str(exc), _fix_for(exc), 2 if isinstance(exc, ConfigError) else 1)
+            # terraform's --detailed-exitcode keeps 2 for "changes pending": every error is 1 there
+            settings_code = 1 if kwargs.get("detailed_exitcode") else 2
+            fail(str(exc), _fix_for(exc), settings_code if isinstance(exc, ConfigError) else 1)
         except KeyboardInterrupt:
             if debug:
                 raise
@@ -201,9 +203,9 @@ def emit_json(data: dict[str, Any]) -> None:
     click.echo(json.dumps({"version": JSON_VERSION, **data}, indent=2, sort_keys=False))
 
 
-def results_table(title: str, rows: list[dict[str, Any]]) -> Table:
+def results_table(title: str, rows: list[dict[str, Any]], wide: bool = False) -> Table:
     table = Table(title=title, title_justify="left", show_lines=False)
-    for column in ("section", "image", "from", "region", "outcome", "reason"):
+    for column in ("section", "image", *(["image id"] if wide else []), "from", "region", "outcome", "reason"):
         table.add_column(column, overflow="fold")
     order = {s: n for n, s in enumerate(SECTIONS)}
     for item in sorted(rows, key=lambda r: (order[r["section"]], r["name"], r["image_id"], r["region"])):
@@ -214,6 +216,7 @@ def results_table(title: str, rows: list[dict[str, Any]]) -> Table:
         table.add_row(
             f"[{colour}]{item['section']}[/{colour}]",
             escape(name),
+            *([item["image_id"]] if wide else []),
             item["source_region"],
             item["region"],
             f"{item['action']} {item['outcome']}",
@@ -269,6 +272,44 @@ def checked_scope(rt: Runtime, regions: tuple[str, ...]) -> None:
                 f"--region {region} is not a source region{shape}; source regions: {', '.join(known)}",
                 "name a source region, or add it to IMSYNC_SOURCE_REGIONS (source_regions in imsync.toml)",
             )
+
+
+IMAGE_ID = re.compile(r"^[0-9a-fA-F-]{32,36}$")
+
+
+def resolved_images(rt: Runtime, images: tuple[str, ...], regions: tuple[str, ...]) -> tuple[str, ...]:
+    """Each --image as an image ID: an ID as given, a name looked up among the source images in scope.
+
+    A name no source image has exits 1; a name several have exits 2 with the candidates' IDs.
+    """
+    if all(IMAGE_ID.match(value) for value in images):
+        return images
+    where = regions or rt.settings.source_regions
+    sources = [i for region in where for i in rt.store(region).list_own_images() if not i.is_replica]
+    ids = []
+    for value in images:
+        named = [i for i in sources if i.name == value]
+        if IMAGE_ID.match(value):
+            ids.append(value)
+        elif len(named) == 1:
+            ids.append(named[0].id)
+        elif not named:
+            raise NotFoundHere(
+                f"--image {value}: no source image has this name or ID in {', '.join(where)}",
+                "check the name (`imsync status` lists the opted-in images; --wide shows their IDs)",
+            )
+        else:
+            candidates = ", ".join(f"{i.id} ({i.region})" for i in sorted(named, key=lambda i: (i.region, i.id)))
+            raise UsageProblem(
+                f"--image {value}: {len(named)} source images have this name: {candidates}",
+                "give the ID of the one you mean",
+            )
+    return tuple(dict.fromkeys(ids))
+
+
+def wide_option(command: F) -> F:
+    """--wide: the tables show image IDs too (names are what IMS lets several images share)."""
+    return click.option("--wide", is_flag=True, help="Show image IDs in the table too.")(command)
 
 
 def checked_images(rt: Runtime, images: tuple[str, ...]) -> None:
