@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+import click
+
 from imsync.config import Settings
 from imsync.domain.errors import ConfigError
 from imsync.domain.model import Image
 from imsync.emulator.environment import environment
 from imsync.ops.profile import profile_credentials
-from imsync.settings_file import file_and_environment, located
+from imsync.settings_file import file_and_environment, located, unknown_variables
 
 if TYPE_CHECKING:
     from imsync.adapters.credentials import Credentials
@@ -117,6 +119,8 @@ def open_runtime(config: str | None, use_emulator: bool) -> Iterator[Runtime]:
     """A Runtime over the real settings, or over a fresh emulator seeded with the demo estate."""
     if not use_emulator:
         env, origins = file_and_environment(config)
+        for line in unknown_variables(env):
+            click.echo(f"warning: {line}", err=True)
         yield Runtime(env, origins=origins)
         return
     from imsync.bootstrap import emulated_time
