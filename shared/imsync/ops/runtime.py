@@ -16,7 +16,7 @@ from imsync.domain.errors import ConfigError
 from imsync.domain.model import Image
 from imsync.emulator.environment import environment
 from imsync.ops.profile import profile_credentials
-from imsync.settings_file import file_and_environment, located, unknown_variables
+from imsync.settings_file import file_and_environment, find_settings_file, located, set_variables, unknown_variables
 
 if TYPE_CHECKING:
     from imsync.adapters.credentials import Credentials
@@ -35,6 +35,8 @@ class Runtime:
     emulator: Emulator | None = None
     origins: Mapping[str, str] = field(default_factory=dict)  # variable -> "FILE: key" when imsync.toml set it
     seen: dict[str, Image] = field(default_factory=dict)  # every image the stores listed or read
+    settings_file: str = ""  # the imsync.toml read, "" when none
+    file_problem: str = ""  # why the settings file could not be used (only when the command asked to go on)
     _stores: dict[str, OperatorImageStore] = field(default_factory=dict)
 
     @cached_property
@@ -115,13 +117,23 @@ class Runtime:
 
 
 @contextmanager
-def open_runtime(config: str | None, use_emulator: bool) -> Iterator[Runtime]:
-    """A Runtime over the real settings, or over a fresh emulator seeded with the demo estate."""
+def open_runtime(config: str | None, use_emulator: bool, lenient: bool = False) -> Iterator[Runtime]:
+    """A Runtime over the real settings, or over a fresh emulator seeded with the demo estate.
+
+    `lenient` (doctor): a settings file that cannot be read is noted in `file_problem`, and the environment
+    alone is used, so that every other check still runs.
+    """
     if not use_emulator:
-        env, origins = file_and_environment(config)
+        path, problem = find_settings_file(config), ""
+        try:
+            env, origins = file_and_environment(config)
+        except ConfigError as exc:
+            if not lenient:
+                raise
+            env, origins, problem = set_variables(os.environ), {}, str(exc)
         for line in unknown_variables(env):
             click.echo(f"warning: {line}", err=True)
-        yield Runtime(env, origins=origins)
+        yield Runtime(env, origins=origins, settings_file=str(path or ""), file_problem=problem)
         return
     from imsync.bootstrap import emulated_time
     from imsync.demo.estate import REGIONS, seed_demo_estate
