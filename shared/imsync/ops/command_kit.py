@@ -74,8 +74,9 @@ class NotFoundHere(ImsyncError):
 
 
 def _fix_for(exc: ImsyncError) -> str:
-    if isinstance(exc, (UsageProblem, NotFoundHere)):
-        return exc.fix
+    fix = getattr(exc, "fix", "")  # an error that knows its own fix (UsageProblem, NotFoundHere, ...)
+    if isinstance(fix, str) and fix:
+        return fix
     if isinstance(exc, ConfigError):
         return "fix the setting named above (environment variable or imsync.toml); `imsync doctor` checks them all"
     if isinstance(exc, AuthFailed):

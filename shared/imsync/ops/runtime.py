@@ -27,6 +27,15 @@ if TYPE_CHECKING:
     from imsync.service import Replicator, Result
 
 
+class NoCredentials(ConfigError):
+    """No access keys anywhere the CLI looks (a settings error: exit 2)."""
+
+    fix = (
+        "export HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (credentials never go in imsync.toml); "
+        "`imsync doctor` then checks them"
+    )
+
+
 @dataclass
 class Runtime:
     """Settings and adapters for one command, built lazily so that `doctor` can check each piece."""
@@ -58,7 +67,7 @@ class Runtime:
                 raise
             found = profile_credentials(self.env)
             if found is None:
-                raise ConfigError(
+                raise NoCredentials(
                     "no Huawei Cloud credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or write them to "
                     "the SDK's profile file (~/.huaweicloud/credentials, [basic] ak = ..., sk = ...); "
                     "or try everything locally with --emulator"
