@@ -142,7 +142,9 @@ def run_demo(console: Console | None = None) -> int:
     return 0
 
 
-@click.command("demo")
+@click.command(
+    "demo", epilog="Exit codes: 0 the end state is right; 1 it is not (each problem is printed); 130 interrupted."
+)
 def demo_command() -> None:
     """Run the whole story on the embedded emulator: copies, limits, refusals, shares, the partner accepting."""
     raise SystemExit(run_demo())

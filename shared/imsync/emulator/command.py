@@ -140,7 +140,10 @@ def next_steps(cloud: Emulator, env_file: str = "/tmp/imsync-emulator.env", part
     ]
 
 
-@click.command("emulator")
+@click.command(
+    "emulator",
+    epilog="Exit codes: 0 stopped (Ctrl-C or SIGTERM); 2 a bad option or seed file (nothing was started).",
+)
 @click.option(
     "--regions",
     default=",".join(DEFAULT_REGIONS),

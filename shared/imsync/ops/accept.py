@@ -65,8 +65,19 @@ def seed_recipient_inbox(cloud: Any, home: str = "cn-north-4") -> dict[str, str]
     return env
 
 
-@click.command("accept")
-@click.option("--region", "regions", multiple=True, help="Region to accept shares in (repeatable; default all).")
+ACCEPT_EXIT_CODES = (
+    "Exit codes: 0 done; 1 a read or an accept failed; 2 a settings or usage error (nothing was done); "
+    "130 interrupted (Ctrl-C)."
+)
+
+
+@click.command("accept", epilog=ACCEPT_EXIT_CODES)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="Region to accept shares in (repeatable; default IMSYNC_ACCEPT_REGIONS, else the home region).",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be accepted; change nothing.")
 @common_options
 def accept(regions: tuple[str, ...], dry_run: bool, as_json: bool, use_emulator: bool, config: str | None) -> None:

@@ -25,7 +25,7 @@ from imsync.ops.runtime import Runtime
 from imsync.ops.views import SECTIONS
 
 EXIT_CODES = (
-    "Exit codes: 0 done (for doctor: every check passed); 1 a result, a check or a copy failed; "
+    "Exit codes: 0 done; 1 a result or a copy failed; "
     "2 a settings or usage error (nothing was done); 130 interrupted (Ctrl-C)."
 )
 
