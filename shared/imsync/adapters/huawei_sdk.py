@@ -66,7 +66,7 @@ def translated(operation: str, service: str = "IMS") -> Iterator[None]:
     except SdkException as exc:
         # e.g. the SDK's own IAM project look-up failing; its text carries the HTTP status, never the keys.
         message = str(getattr(exc, "error_msg", "") or exc)
-        if message.startswith("Failed to get project id of region"):
+        if "Confirm that the project exists" in message:
             # huaweicloudsdkcore auth/credentials.py: IAM listed no project by the region's name. Its advice
             # (BasicCredentials(ak, sk, project_id)) is for SDK code, not for an imsync operator.
             raise NotFound(
