@@ -51,3 +51,22 @@ def test_a_dry_run_announces_no_refusal(cloud, env, run, monkeypatch, tmp_path):
     assert dry.exit_code == 0 and "refused" in dry.stdout
     assert "imsync.copy.refused" not in dry.stderr
     assert "imsync.copy.refused" in real.stderr  # the same refusals, for real, are announced
+
+
+def test_the_event_can_come_from_standard_input(run, monkeypatch, tmp_path):
+    """`imsync invoke FUNCTION -` reads the event from stdin (issue 23, point 13)."""
+    from click.testing import CliRunner
+
+    from imsync.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(
+        cli, ["invoke", "scheduled_dr_copy", "-", "--emulator", "--json"], input='{"dry_run": true}'
+    )
+    broken = CliRunner().invoke(cli, ["invoke", "scheduled_dr_copy", "-"], input="{nope")
+
+    assert result.exit_code == 0, result.output
+    data = as_json(result)
+    assert data["dry_run"] is True and data["counts"]["planned"] > 0 and "started" not in data["counts"]
+    assert broken.exit_code == 2 and "standard input: not valid JSON" in broken.stderr

@@ -45,7 +45,9 @@ def _function(name: str) -> Callable[..., dict[str, Any]]:
 
 
 def _event(path: str) -> Any:
-    """The event document: a file, or the name of a sample in ./events (timer, direct_sweep, ...)."""
+    """The event document: a file, "-" for standard input, or the name of a sample in ./events (timer, ...)."""
+    if path == "-":
+        return _parsed(sys.stdin.read(), "standard input")
     file = Path(path)
     if not file.is_file() and (SAMPLES / f"{path}.json").is_file():
         file = SAMPLES / f"{path}.json"
@@ -53,9 +55,17 @@ def _event(path: str) -> Any:
         samples = ", ".join(sorted(p.stem for p in SAMPLES.glob("*.json"))) or "none here"
         raise UsageProblem(f"{path}: no such event file", f"give a JSON file; samples in ./events: {samples}")
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         raise UsageProblem(f"{file}: not valid JSON ({exc})", "give the event as one JSON document") from None
+    return _parsed(text, str(file))
+
+
+def _parsed(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageProblem(f"{source}: not valid JSON ({exc})", "give the event as one JSON document") from None
 
 
 @click.command("invoke", epilog=EXIT_CODES)
@@ -66,7 +76,7 @@ def _event(path: str) -> Any:
 def invoke(
     function_name: str, event_file: str, logs: bool, as_json: bool, use_emulator: bool, config: str | None
 ) -> None:
-    """Run a function's handler locally on an event (a file, or a sample name from events/) and print its summary."""
+    """Run a function's handler locally on an event (a file, - for stdin, or a sample name from events/)."""
     handler = _function(function_name)
     event = _event(event_file)
     with open_runtime(config, use_emulator) as rt:
