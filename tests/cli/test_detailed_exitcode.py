@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 from imsync.demo.estate import seed_demo_estate
 from tests.cli.conftest import HOME
 
@@ -40,3 +44,13 @@ def test_every_error_exits_1(cloud, env, run, monkeypatch):
     assert (usage.exit_code, failed.exit_code, settings.exit_code) == (1, 1, 1)
     assert "error: --region cn-nowhere-9 is not a source region" in usage.stderr
     assert "error: no source region" in settings.stderr
+
+
+def test_an_option_the_parser_refuses_exits_1_too(tmp_path):
+    code = "from imsync.cli import main; main()"
+    args = [sys.executable, "-c", code, "plan", "--detailed-exitcode", "--json", "--no-such-option"]
+
+    done = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, timeout=60)
+
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)["exit_code"] == 1
