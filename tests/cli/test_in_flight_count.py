@@ -42,3 +42,23 @@ def test_the_count_is_unknown_when_ims_stops_answering(cloud, env, run):
 
     assert result.exit_code == 1
     assert "copies in flight: unknown/5 (IMS could not be read)" in result.stdout
+
+
+def test_ctrl_c_while_following_still_counts_the_copies(cloud, env):
+    from imsync.ops.apply import run_apply
+    from imsync.ops.runtime import open_runtime
+
+    seed_demo_estate(cloud)
+
+    def interrupt(job):
+        raise KeyboardInterrupt  # Ctrl-C at the first progress report
+
+    def ignore(*_):
+        return None
+
+    with open_runtime(None, False) as rt:
+        report = run_apply(rt, (), (), True, ignore, ignore, interrupt, poll_seconds=0.01)
+        flying = report.copies_in_flight(rt.seen)
+
+    assert report.interrupted is True
+    assert flying == 5 == len(cloud.in_flight())
