@@ -19,10 +19,22 @@ from imsync.cli import cli
 REGIONS = "cn-north-4,cn-east-3,cn-south-1,ap-southeast-1"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_ports(count: int = 5) -> int:
+    """A port with the `count` - 1 ports after it free too (IAM, then one per region)."""
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+        if port + count > 65535:
+            continue
+        try:
+            for offset in range(count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port + offset))
+        except OSError:
+            continue
+        return port
+    raise AssertionError("no 5 consecutive free ports")
 
 
 def serve(port: int, exports: Path, hints: Path) -> subprocess.Popen:
@@ -56,7 +68,7 @@ def test_saved_exports_survive_a_restart_on_the_same_port(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     for name in [n for n in os.environ if n.startswith(("IMSYNC_", "HUAWEICLOUD_"))]:
         monkeypatch.delenv(name)
-    port, exports, hints = free_port(), tmp_path / "emulator.env", tmp_path / "hints.txt"
+    port, exports, hints = free_ports(), tmp_path / "emulator.env", tmp_path / "hints.txt"
     stop(serve(port, exports, hints))
     saved = exports.read_text()
 
@@ -74,12 +86,10 @@ def test_saved_exports_survive_a_restart_on_the_same_port(tmp_path, monkeypatch)
 
 
 def test_a_taken_port_is_one_line(tmp_path):
-    from imsync.emulator.command import emulator
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
-        result = CliRunner().invoke(emulator, ["--port", str(sock.getsockname()[1]), "--empty"])
+        result = CliRunner().invoke(cli, ["emulator", "--port", str(sock.getsockname()[1]), "--empty"])
 
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --port: ports ") and "choose another --port" in result.stderr
