@@ -67,11 +67,13 @@ def main() -> None:
         code = cli.main(standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
+        # with --detailed-exitcode (terraform's meaning) 2 says "changes pending": a usage error is 1 there
+        exit_code = 1 if "--detailed-exitcode" in sys.argv[1:] else exc.exit_code
         if "--json" in sys.argv[1:]:  # a script asked for JSON: a usage error is one JSON document too
             command = next((a for a in sys.argv[1:] if a in COMMANDS), "")
-            error = {"command": command, "ok": False, "error": exc.format_message(), "exit_code": exc.exit_code}
+            error = {"command": command, "ok": False, "error": exc.format_message(), "exit_code": exit_code}
             click.echo(json.dumps({"version": 1, **error}, indent=2))
-        sys.exit(exc.exit_code)
+        sys.exit(exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):  # pragma: no cover - interactive only
         click.echo("interrupted", err=True)
         sys.exit(130)

@@ -19,11 +19,21 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
 Handler = Callable[..., dict[str, Any]]
 
 
+class NoCheckout(ConfigError):
+    """The handler files are not beside the package: it was installed without a clone (pip install .)."""
+
+    fix = (
+        "run it from a clone of the imsync repository, installed with `pip install -e .` there "
+        "(the handlers are the files a deployment ships, functions/<name>/handler.py, not part of the package)"
+    )
+
+
 def names() -> list[str]:
     """The functions of this checkout, by directory name."""
     if not FUNCTIONS_DIR.is_dir():
-        raise ConfigError(
-            f"no functions/ directory at {FUNCTIONS_DIR}: run this from a clone of the repository (pip install -e .)"
+        raise NoCheckout(
+            f"the function handlers are not installed: there is no functions/ directory at {FUNCTIONS_DIR} "
+            "(imsync was installed without its repository, e.g. by `pip install .`)"
         )
     return sorted(p.parent.name for p in FUNCTIONS_DIR.glob("*/handler.py"))
 

@@ -8,6 +8,7 @@ takes, so Settings.from_env() validates file and environment alike. Reading the 
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
@@ -23,6 +24,8 @@ FILE_VARIABLE = "IMSYNC_CONFIG"
 KEYS = {name.removeprefix("IMSYNC_").lower(): name for name in VARIABLES}
 TABLES = {"share_targets", "vaults"}
 LISTS = {"source_regions", "allowed_regions", "accept_regions", "trusted_owners"}
+# IMSYNC_* variables read outside the settings table: the file's name, the event bus, the log level, a test switch.
+OTHER_VARIABLES = ("IMSYNC_CONFIG", "IMSYNC_EVENT_BUS", "IMSYNC_LOG_LEVEL", "IMSYNC_NETWORK_TESTS")
 
 
 def _load_toml(text: str, path: Path) -> dict[str, Any]:
@@ -96,6 +99,30 @@ def find_settings_file(explicit: str | None, env: Mapping[str, str] | None = Non
     return default if default.is_file() else None
 
 
+def set_variables(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment without the IMSYNC_* variables that are set but empty: those count as unset.
+
+    `IMSYNC_AGENCY=` in a shell must not hide the file's agency and then read as "not set".
+    """
+    return {k: v for k, v in env.items() if not (k.startswith("IMSYNC_") and not v.strip())}
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """A line per IMSYNC_* variable imsync does not read (a misspelling), naming the closest known one."""
+    known = [*VARIABLES, *OTHER_VARIABLES]
+    lines = []
+    for name in sorted(n for n in env if n.startswith("IMSYNC_") and n not in known):
+        # Compared without the prefix they all share, so that only the part that differs counts.
+        close = difflib.get_close_matches(name.removeprefix("IMSYNC_"), [k.removeprefix("IMSYNC_") for k in known], 1)
+        hint = (
+            f"; did you mean IMSYNC_{close[0]}?"
+            if close
+            else " (no setting has a similar name: see the README's table)"
+        )
+        lines.append(f"{name} is not an imsync setting and is ignored{hint}")
+    return lines
+
+
 def merged_environment(explicit: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, str]:
     """The file's settings overlaid by the environment (environment variables win)."""
     return file_and_environment(explicit, env)[0]
@@ -105,7 +132,7 @@ def file_and_environment(
     explicit: str | None = None, env: Mapping[str, str] | None = None
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The merged settings, and where each variable the file supplied came from ("FILE: key")."""
-    env = dict(os.environ if env is None else env)
+    env = set_variables(os.environ if env is None else env)
     path = find_settings_file(explicit, env)
     if path is None:
         return env, {}

@@ -205,7 +205,7 @@ def test_every_command_names_an_unreachable_endpoint(env, run, monkeypatch):
     monkeypatch.setenv("HUAWEICLOUD_SDK_REGION_IMS_CN_NORTH_4", url)
     monkeypatch.setenv("IMSYNC_HTTP_TIMEOUT", "2")
 
-    result = run("tag", "golden", "--region", HOME)
+    result = run("tag", "golden", "--region", HOME, "--when", "schedule")
 
     assert result.exit_code == 1
     assert f"  cause: {url}: connection refused" in result.stderr.splitlines()

@@ -63,3 +63,22 @@ def test_a_failed_run_is_shown_with_its_summary_and_exit_code_1(run, monkeypatch
 
     assert shown.exit_code == 1 and "ok: false; 1 error" in shown.stdout and "Traceback" not in shown.output
     assert answer["ok"] is False and answer["counts"] == {"error": 1} and "does not exist" in json.dumps(answer)
+
+
+def test_the_event_can_come_from_standard_input(run, monkeypatch, tmp_path):
+    """`imsync invoke FUNCTION -` reads the event from stdin (issue 23, point 13)."""
+    from click.testing import CliRunner
+
+    from imsync.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(
+        cli, ["invoke", "scheduled_dr_copy", "-", "--emulator", "--json"], input='{"dry_run": true}'
+    )
+    broken = CliRunner().invoke(cli, ["invoke", "scheduled_dr_copy", "-"], input="{nope")
+
+    assert result.exit_code == 0, result.output
+    data = as_json(result)
+    assert data["dry_run"] is True and data["counts"]["planned"] > 0 and "started" not in data["counts"]
+    assert broken.exit_code == 2 and "standard input: not valid JSON" in broken.stderr

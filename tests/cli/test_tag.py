@@ -73,3 +73,16 @@ def test_tag_on_the_emulator_option(run, monkeypatch, tmp_path):
     result = run("tag", "web-base", "--regions", "cn-east-3", "--emulator", "--json")
 
     assert as_json(result)["tags"]["imsync-regions"] == "cn-east-3"
+
+
+def test_region_without_anything_to_write_is_refused_as_a_likely_slip(cloud, env, run):
+    """--region (where the image is) alone is --regions missing its "s" (issue 23, point 14)."""
+    image = cloud.region(HOME).add_image(name="web-base")
+
+    slip = run("tag", "web-base", "--region", "cn-east-3")
+    elsewhere = run("tag", "web-base", "--region", "cn-east-3", "--share", "partner")
+
+    assert slip.exit_code == 2 and cloud.region(HOME).image(image.id).tags == {}
+    assert "error: --region cn-east-3 only says where web-base is, and nothing was asked to be written" in slip.stderr
+    assert "fix: to replicate it there: imsync tag web-base --regions cn-east-3" in slip.stderr
+    assert elsewhere.exit_code == 1 and "--regions cn-east-3 what to replicate to" in elsewhere.stderr

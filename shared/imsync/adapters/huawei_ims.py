@@ -109,7 +109,7 @@ class ImsClients:
         builder = ImsClient.new_builder().with_http_config(config).with_credentials(credentials)
         # with_region and no project ID: the SDK looks the region's project up in IAM (GET /v3/projects?name=),
         # (README, "Configure"), and caches it per key and region for the process.
-        with translated(f"finding the project of {region} in IAM"):
+        with translated(f"finding the project of {region} in IAM", service="IAM"):
             return builder.with_region(endpoint).build()
 
 

@@ -66,6 +66,15 @@ def translated(operation: str, service: str = "IMS") -> Iterator[None]:
     except SdkException as exc:
         # e.g. the SDK's own IAM project look-up failing; its text carries the HTTP status, never the keys.
         message = str(getattr(exc, "error_msg", "") or exc)
+        if "Confirm that the project exists" in message:
+            # huaweicloudsdkcore auth/credentials.py: IAM listed no project by the region's name. Its advice
+            # (BasicCredentials(ak, sk, project_id)) is for SDK code, not for an imsync operator.
+            raise NotFound(
+                operation,
+                "no-project",
+                "IAM lists no project by this region's name: check the region ID, and that the account has a "
+                "project there (IAM console > Projects)",
+            ) from None
         if any(marker in message for marker in ("401", "403", "Unauthorized", "Forbidden")):
             raise AuthFailed(
                 operation,

@@ -14,6 +14,7 @@ from imsync.domain.errors import RunFailed
 from imsync.domain.outcomes import Outcome
 from imsync.emulator import Emulator
 from imsync.emulator.environment import environment
+from imsync.ops.command_kit import console_for, print_table, rule
 
 TICK = 60.0  # emulated seconds between steps
 POLL_EVERY = 2  # ticks between completion polls (deployed default: 5 minutes)
@@ -105,13 +106,13 @@ def run_demo(console: Console | None = None) -> int:
     """Run the demo; 0 when the end state is right."""
     from imsync.bootstrap import emulated_time
 
-    console = console or Console()
+    console = console or console_for(False)
     with Emulator(regions=REGIONS) as cloud:
         estate = seed_demo_estate(cloud)
         seed_partner(cloud, estate)
         demo = Demo(console)
-        console.rule("imsync demo: seeded estate in cn-north-4 (emulated IMS, real SDK over HTTP)")
-        console.print(estate_table(cloud, estate))
+        rule(console, "imsync demo: seeded estate in cn-north-4 (emulated IMS, real SDK over HTTP)")
+        print_table(console, estate_table(cloud, estate))
         with environment({**estate.env, **QUIET}), emulated_time(cloud.clock.advance):
             for image_id in estate.with_events:
                 answer = _invoke("replicate_on_create", _cts_create_event(image_id))
@@ -132,8 +133,8 @@ def run_demo(console: Console | None = None) -> int:
                 done = not cloud.in_flight() and not missing(cloud, estate) and not unaccepted(cloud, estate)
                 if demo.tick > BAKED_AT and done:
                     break
-        console.rule("end state")
-        console.print(end_table(cloud, estate))
+        rule(console, "end state")
+        print_table(console, end_table(cloud, estate))
         problems = missing(cloud, estate) + unaccepted(cloud, estate) + wrong(cloud, estate)
         console.print(
             f"most copies in flight at once: {cloud.max_in_flight} (IMS allows 5); "
@@ -151,7 +152,9 @@ def run_demo(console: Console | None = None) -> int:
     return 0
 
 
-@click.command("demo")
+@click.command(
+    "demo", epilog="Exit codes: 0 the end state is right; 1 it is not (each problem is printed); 130 interrupted."
+)
 def demo_command() -> None:
     """Run the whole story on the embedded emulator: copies, limits, refusals, shares, the partner accepting."""
     raise SystemExit(run_demo())

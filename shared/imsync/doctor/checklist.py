@@ -23,14 +23,46 @@ def _regions(settings: Settings) -> list[str]:
     return list(dict.fromkeys([*settings.source_regions, *sorted(settings.allowed_regions)]))
 
 
+SETTINGS_CHECKS = ("settings file", "settings")  # a failure of these is a settings error: exit 2, as for plan
+
+
+def check_settings_file(rt: Runtime) -> list[Check]:
+    """The settings file could be read (when it cannot, the other checks use the environment alone)."""
+    if not rt.file_problem:
+        return []
+    return [
+        Check(
+            "settings file",
+            FAIL,
+            f"{rt.file_problem}; the checks below use the environment variables only",
+            "correct the file (imsync.toml.example shows every key), or point --config elsewhere",
+        )
+    ]
+
+
 def check_settings(rt: Runtime) -> Check:
-    """The IMSYNC_* settings (file and environment) parse and validate."""
+    """The IMSYNC_* settings (file and environment) parse and validate, and name at least a source region."""
     try:
         settings = rt.settings
     except ImsyncError as exc:
         return Check("settings", FAIL, str(exc), "correct that variable (or its key in imsync.toml)")
-    where = ", ".join(r for r in _regions(settings)) or "no regions"
+    if not settings.source_regions:
+        return Check(
+            "settings",
+            FAIL,
+            "neither IMSYNC_SOURCE_REGIONS nor IMSYNC_HOME_REGION is set: no region is scanned",
+            "set IMSYNC_HOME_REGION (the region the functions run in), or home_region in imsync.toml",
+        )
+    where = ", ".join(r for r in _regions(settings))
     return Check("settings", PASS, f"IMSYNC_* settings are valid ({where})")
+
+
+def settings_parse(rt: Runtime) -> bool:
+    try:
+        rt.settings  # noqa: B018 - raises when a value is invalid
+    except ImsyncError:
+        return False
+    return True
 
 
 def check_consistency(settings: Settings) -> Iterator[Check]:
@@ -49,14 +81,7 @@ def check_consistency(settings: Settings) -> Iterator[Check]:
             "IMSYNC_AGENCY is not set: IMS needs an agency to copy across regions",
             "create an IAM agency for the IMS service and set IMSYNC_AGENCY to its name",
         )
-    if not settings.source_regions:
-        yield Check(
-            "source regions",
-            FAIL,
-            "neither IMSYNC_SOURCE_REGIONS nor IMSYNC_HOME_REGION is set: no region is scanned",
-            "set IMSYNC_HOME_REGION (the region the functions run in)",
-        )
-    elif settings.home_region and settings.home_region not in settings.source_regions:
+    if settings.source_regions and settings.home_region and settings.home_region not in settings.source_regions:
         yield Check(
             "home region",
             FAIL,
@@ -90,10 +115,11 @@ def check_credentials(rt: Runtime) -> Check:
         origin = str(rt.credentials)
         count = rt.directory.check_credentials()
     except AuthFailed as exc:
+        url = iam_endpoint_of(rt.env, rt.settings.home_region)
         return Check(
             "credentials",
             FAIL,
-            f"the credentials were not accepted ({exc.code or exc})",
+            f"the credentials were not accepted by IAM at {url} ({exc.code or exc})",
             "check HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (an active key pair of the account), "
             "and HUAWEICLOUD_SDK_SECURITY_TOKEN when the keys are temporary",
         )
@@ -199,11 +225,12 @@ def run_checks(rt: Runtime, report: Callable[[Check], None] | None = None) -> li
             if report:
                 report(item)
 
-    settings_check = check_settings(rt)
-    add("settings", lambda: [settings_check])
-    if settings_check.passed:
+    add("settings file", lambda: check_settings_file(rt))
+    add("settings", lambda: [check_settings(rt)])
+    parsed = settings_parse(rt)
+    if parsed:
         add("settings", lambda: check_consistency(rt.settings))
-    credentials = check_credentials(rt) if settings_check.passed else None
+    credentials = check_credentials(rt) if parsed else None
     if credentials is not None:
         add("credentials", lambda: [credentials])
     if credentials is None or not credentials.passed:

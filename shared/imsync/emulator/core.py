@@ -36,6 +36,7 @@ class Emulator:
         host: str = "127.0.0.1",
         start: bool = True,
         readings: Readings | None = None,
+        port: int = 0,
     ) -> None:
         self.regions: tuple[str, ...] = tuple(regions)
         self.readings = readings or Readings()
@@ -47,6 +48,7 @@ class Emulator:
         self.copy_base_seconds = copy_base_seconds
         self.copy_seconds_per_gb = copy_seconds_per_gb
         self.host = host
+        self.port = port  # IAM's port, the regions' the ones after it; 0: free ports
         self.faults = Faults()
         self.requests: list[RequestRecord] = []
         self.counters: collections.Counter[str] = collections.Counter()
@@ -78,11 +80,15 @@ class Emulator:
 
         if self._servers:
             return self
-        for region in self.regions:
-            srv = start_server(self, region, self.host)
-            self._servers.append(srv)
-            self._endpoints[region] = f"http://{self.host}:{srv.server_address[1]}"
-        srv = start_server(self, "iam", self.host)
+        try:
+            for number, region in enumerate(self.regions, start=1):
+                srv = start_server(self, region, self.host, self.port + number if self.port else 0)
+                self._servers.append(srv)
+                self._endpoints[region] = f"http://{self.host}:{srv.server_address[1]}"
+            srv = start_server(self, "iam", self.host, self.port)
+        except OSError:
+            self.close()  # a fixed port is taken: release the ones already bound
+            raise
         self._servers.append(srv)
         self._endpoints["iam"] = f"http://{self.host}:{srv.server_address[1]}"
         return self

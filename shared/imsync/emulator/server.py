@@ -34,10 +34,10 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
 
-    def __init__(self, cloud: Emulator, region: str, host: str) -> None:
+    def __init__(self, cloud: Emulator, region: str, host: str, port: int = 0) -> None:
         self.cloud = cloud
         self.region = region
-        super().__init__((host, 0), _Handler)
+        super().__init__((host, port), _Handler)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -140,11 +140,11 @@ class _Handler(BaseHTTPRequestHandler):
             log.debug("client went away before the answer (%s)", self.path)
 
 
-def start_server(cloud: Emulator, region: str, host: str) -> _Server:
-    """Bind a free port on `host` and serve in a daemon thread."""
+def start_server(cloud: Emulator, region: str, host: str, port: int = 0) -> _Server:
+    """Bind `port` (0: a free one) on `host` and serve in a daemon thread."""
     import threading
 
-    srv = _Server(cloud, region, host)
+    srv = _Server(cloud, region, host, port)
     thread = threading.Thread(target=srv.serve_forever, args=(0.05,), name=f"emulator-{region}", daemon=True)
     thread.start()
     return srv

@@ -10,14 +10,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from imsync.domain.commands import AcceptTrigger
 from imsync.domain.outcomes import Outcome
 from imsync.emulator.environment import environment
-from imsync.ops.command_kit import common_options
+from imsync.ops.command_kit import common_options, console_for, print_table
 from imsync.ops.runtime import Runtime, open_runtime
 
 COLOURS = {
@@ -66,8 +65,19 @@ def seed_recipient_inbox(cloud: Any, home: str = "cn-north-4") -> dict[str, str]
     return env
 
 
-@click.command("accept")
-@click.option("--region", "regions", multiple=True, help="Region to accept shares in (repeatable; default all).")
+ACCEPT_EXIT_CODES = (
+    "Exit codes: 0 done; 1 a read or an accept failed; 2 a settings or usage error (nothing was done); "
+    "130 interrupted (Ctrl-C)."
+)
+
+
+@click.command("accept", epilog=ACCEPT_EXIT_CODES)
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="Region to accept shares in (repeatable; default IMSYNC_ACCEPT_REGIONS, else the home region).",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be accepted; change nothing.")
 @common_options
 def accept(regions: tuple[str, ...], dry_run: bool, as_json: bool, use_emulator: bool, config: str | None) -> None:
@@ -95,7 +105,7 @@ def _without_function(answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def _show(answer: dict[str, Any]) -> None:
-    console = Console(highlight=False, soft_wrap=False)
+    console = console_for(False)
     title = "imsync accept" + (" (dry run: nothing is changed)" if answer["dry_run"] else "")
     table = Table("image", "region", "owner", "outcome", "reason", title=title, title_justify="left")
     for result in answer["results"]:
@@ -108,6 +118,6 @@ def _show(answer: dict[str, Any]) -> None:
             f"[{colour}]{result['outcome']}[/{colour}]",
             escape(result.get("reason", "")),
         )
-    console.print(table)
+    print_table(console, table)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in answer["counts"].items()) or "no pending shares"
     console.print(counts)

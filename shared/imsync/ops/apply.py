@@ -89,6 +89,27 @@ class ApplyReport:
     def failed_copies(self) -> int:
         return sum(1 for j in self.jobs if j.status == "FAIL")
 
+    def copies_in_flight(self, seen: dict[str, Image]) -> int | None:
+        """imsync's copies still being made as IMS last showed them, or None when IMS could not be read.
+
+        The copies this run started are counted by their job (their replicas are not listed yet), the others
+        by their replica's status; a copy whose last read failed makes the count unknown.
+        """
+        replicas = {i.id for i in seen.values() if i.lineage and i.in_progress}
+        jobs_without_replica = 0
+        followed = {j.job_id: j for j in self.jobs if j.job_id}
+        started = [j for s in self.summaries for j in _started(s) if j.job_id not in followed]
+        for job in [*self.jobs, *started]:
+            if job.read_error:
+                return None
+            if job.finished:
+                replicas.discard(job.replica_id)
+            elif job.replica_id:
+                replicas.add(job.replica_id)
+            else:
+                jobs_without_replica += 1
+        return len(replicas) + jobs_without_replica
+
 
 def _started(summary: Summary) -> list[FollowedJob]:
     return [

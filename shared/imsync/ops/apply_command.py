@@ -23,12 +23,15 @@ from imsync.ops.command_kit import (
     console_for,
     counts_line,
     emit_json,
+    print_table,
     report_errors,
+    resolved_images,
     result_errors,
     results_table,
+    wide_option,
 )
 from imsync.ops.runtime import Runtime, open_runtime
-from imsync.ops.views import in_flight, section_counts
+from imsync.ops.views import section_counts
 
 DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -115,7 +118,7 @@ class PlainLog:
 
 @click.command("apply", epilog=EXIT_CODES)
 @click.option("--region", "regions", multiple=True, help="Source region to reconcile (repeatable; default all).")
-@click.option("--image", "images", multiple=True, help="Source image ID (repeatable; default every opted-in image).")
+@click.option("--image", "images", multiple=True, help="Source image name or ID (repeatable; default all opted in).")
 @click.option(
     "--wait",
     is_flag=True,
@@ -129,6 +132,7 @@ class PlainLog:
     show_default=True,
     help="How long --wait follows copies (90s, 30m, 6h) before it stops following.",
 )
+@wide_option
 @common_options
 def apply(
     regions: tuple[str, ...],
@@ -136,6 +140,7 @@ def apply(
     wait: bool,
     poll_seconds: float,
     timeout: float,
+    wide: bool,
     as_json: bool,
     use_emulator: bool,
     config: str | None,
@@ -147,6 +152,7 @@ def apply(
     bars_wanted = not as_json and console.is_terminal
     with open_runtime(config, use_emulator) as rt, _apply_progress(console, bars_wanted) as progress:
         checked_scope(rt, regions)
+        images = resolved_images(rt, images, regions)
         scan = progress.add_task("reconciling", total=None, state="")
         seen = {"n": 0}
         bars: dict[int, TaskID] = {}
@@ -173,7 +179,7 @@ def apply(
             checked_images(rt, images)
         rows = report.rows
         counts = section_counts(rows)
-        flying, limit = in_flight(rt.seen), rt.settings.max_concurrent_copies
+        flying, limit = report.copies_in_flight(rt.seen), rt.settings.max_concurrent_copies
         errors = result_errors(rows, [e for s in report.summaries for e in s.errors])
         if as_json:
             emit_json(
@@ -194,17 +200,21 @@ def apply(
                 }
             )
         else:
-            _apply_tables(console, rt, report)
+            _apply_tables(console, rt, report, wide)
             final = section_counts(report.final_rows())
             failed = f"{report.failed_copies} failed, " if report.failed_copies else ""
             rounds = "1 round" if report.rounds == 1 else f"{report.rounds} rounds"
-            console.print(f"{rounds}: {failed}{counts_line(final)}; copies in flight: {flying}/{limit}")
+            console.print(f"{rounds}: {failed}{counts_line(final)}; copies in flight: {_count(flying, limit)}")
         report_errors(rt, errors)
     _apply_exit(report, timeout)
 
 
-def _apply_tables(console: Console, rt: Runtime, report: Any) -> None:
-    console.print(results_table("imsync apply", report.final_rows()))
+def _count(flying: int | None, limit: int) -> str:
+    return f"unknown/{limit} (IMS could not be read)" if flying is None else f"{flying}/{limit}"
+
+
+def _apply_tables(console: Console, rt: Runtime, report: Any, wide: bool) -> None:
+    print_table(console, results_table("imsync apply", report.final_rows(), wide))
     if not report.jobs:
         return
     jobs = Table("job", "image", "to", "status", "progress", "replica", "reason", title="copies followed")
@@ -220,7 +230,7 @@ def _apply_tables(console: Console, rt: Runtime, report: Any) -> None:
             job.replica_id,
             escape(job.read_error or " ".join(x for x in (job.error_code, job.fail_reason) if x)),
         )
-    console.print(jobs)
+    print_table(console, jobs)
 
 
 def _apply_exit(report: Any, timeout: float) -> None:

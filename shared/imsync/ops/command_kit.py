@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from imsync.config import REGION_ID
 from imsync.domain.errors import AuthFailed, ConfigError, ImsyncError, OutcomeUnknown, Throttled, Unavailable
@@ -24,7 +25,7 @@ from imsync.ops.runtime import Runtime
 from imsync.ops.views import SECTIONS
 
 EXIT_CODES = (
-    "Exit codes: 0 done (for doctor: every check passed); 1 a result, a check or a copy failed; "
+    "Exit codes: 0 done; 1 a result or a copy failed; "
     "2 a settings or usage error (nothing was done); 130 interrupted (Ctrl-C)."
 )
 
@@ -73,8 +74,9 @@ class NotFoundHere(ImsyncError):
 
 
 def _fix_for(exc: ImsyncError) -> str:
-    if isinstance(exc, (UsageProblem, NotFoundHere)):
-        return exc.fix
+    fix = getattr(exc, "fix", "")  # an error that knows its own fix (UsageProblem, NotFoundHere, ...)
+    if isinstance(fix, str) and fix:
+        return fix
     if isinstance(exc, ConfigError):
         return "fix the setting named above (environment variable or imsync.toml); `imsync doctor` checks them all"
     if isinstance(exc, AuthFailed):
@@ -114,7 +116,9 @@ def common_options(command: F) -> F:
         except ImsyncError as exc:
             if debug:
                 raise
-            fail(str(exc), _fix_for(exc), 2 if isinstance(exc, ConfigError) else 1)
+            # terraform's --detailed-exitcode keeps 2 for "changes pending": every error is 1 there
+            settings_code = 1 if kwargs.get("detailed_exitcode") else 2
+            fail(str(exc), _fix_for(exc), settings_code if isinstance(exc, ConfigError) else 1)
         except KeyboardInterrupt:
             if debug:
                 raise
@@ -158,13 +162,51 @@ def console_for(as_json: bool) -> Console:
     return console
 
 
+def _plain(cell: Any) -> str:
+    """A cell's text without markup, on one line (a second line would break grep), "-" when empty."""
+    if isinstance(cell, str):
+        cell = Text.from_markup(cell)
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    return " ".join(text.split()) or "-"
+
+
+def plain_table(table: Table) -> list[str]:
+    """The table as kubectl prints one: a header line and one line per row, columns aligned by spaces.
+
+    No box drawing, no cell cut or wrapped, no line padded beyond its last column.
+    """
+    columns = [[_plain(column.header), *(_plain(cell) for cell in column.cells)] for column in table.columns]
+    widths = [max(len(cell) for cell in column) for column in columns]
+    rows = zip(*columns, strict=True) if columns else iter(())
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    title = _plain(table.title) if table.title else ""
+    return ([title] if title and title != "-" else []) + lines
+
+
+def print_table(console: Console, table: Table) -> None:
+    """A rich table on a terminal; off one (pipes, CI, cron, logs) plain text lines that grep and awk read whole."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    for line in plain_table(table):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def rule(console: Console, title: str) -> None:
+    """A section heading: a rule across a terminal, a plain line off one."""
+    if console.is_terminal:
+        console.rule(title)
+    else:
+        console.print(f"== {title} ==", markup=False, soft_wrap=True)
+
+
 def emit_json(data: dict[str, Any]) -> None:
     click.echo(json.dumps({"version": JSON_VERSION, **data}, indent=2, sort_keys=False))
 
 
-def results_table(title: str, rows: list[dict[str, Any]]) -> Table:
+def results_table(title: str, rows: list[dict[str, Any]], wide: bool = False) -> Table:
     table = Table(title=title, title_justify="left", show_lines=False)
-    for column in ("section", "image", "from", "region", "outcome", "reason"):
+    for column in ("section", "image", *(["image id"] if wide else []), "from", "region", "outcome", "reason"):
         table.add_column(column, overflow="fold")
     order = {s: n for n, s in enumerate(SECTIONS)}
     for item in sorted(rows, key=lambda r: (order[r["section"]], r["name"], r["image_id"], r["region"])):
@@ -175,6 +217,7 @@ def results_table(title: str, rows: list[dict[str, Any]]) -> Table:
         table.add_row(
             f"[{colour}]{item['section']}[/{colour}]",
             escape(name),
+            *([item["image_id"]] if wide else []),
             item["source_region"],
             item["region"],
             f"{item['action']} {item['outcome']}",
@@ -230,6 +273,44 @@ def checked_scope(rt: Runtime, regions: tuple[str, ...]) -> None:
                 f"--region {region} is not a source region{shape}; source regions: {', '.join(known)}",
                 "name a source region, or add it to IMSYNC_SOURCE_REGIONS (source_regions in imsync.toml)",
             )
+
+
+IMAGE_ID = re.compile(r"^[0-9a-fA-F-]{32,36}$")
+
+
+def resolved_images(rt: Runtime, images: tuple[str, ...], regions: tuple[str, ...]) -> tuple[str, ...]:
+    """Each --image as an image ID: an ID as given, a name looked up among the source images in scope.
+
+    A name no source image has exits 1; a name several have exits 2 with the candidates' IDs.
+    """
+    if all(IMAGE_ID.match(value) for value in images):
+        return images
+    where = regions or rt.settings.source_regions
+    sources = [i for region in where for i in rt.store(region).list_own_images() if not i.is_replica]
+    ids = []
+    for value in images:
+        named = [i for i in sources if i.name == value]
+        if IMAGE_ID.match(value):
+            ids.append(value)
+        elif len(named) == 1:
+            ids.append(named[0].id)
+        elif not named:
+            raise NotFoundHere(
+                f"--image {value}: no source image has this name or ID in {', '.join(where)}",
+                "check the name (`imsync status` lists the opted-in images; --wide shows their IDs)",
+            )
+        else:
+            candidates = ", ".join(f"{i.id} ({i.region})" for i in sorted(named, key=lambda i: (i.region, i.id)))
+            raise UsageProblem(
+                f"--image {value}: {len(named)} source images have this name: {candidates}",
+                "give the ID of the one you mean",
+            )
+    return tuple(dict.fromkeys(ids))
+
+
+def wide_option(command: F) -> F:
+    """--wide: the tables show image IDs too (names are what IMS lets several images share)."""
+    return click.option("--wide", is_flag=True, help="Show image IDs in the table too.")(command)
 
 
 def checked_images(rt: Runtime, images: tuple[str, ...]) -> None:

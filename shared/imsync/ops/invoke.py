@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from imsync.domain.errors import RunFailed
-from imsync.ops.command_kit import EXIT_CODES, UsageProblem, common_options, console_for, emit_json
+from imsync.ops.command_kit import EXIT_CODES, UsageProblem, common_options, console_for, emit_json, print_table
 from imsync.ops.runtime import open_runtime
 
 SAMPLES = Path("events")
@@ -45,7 +46,9 @@ def _function(name: str) -> Callable[..., dict[str, Any]]:
 
 
 def _event(path: str) -> Any:
-    """The event document: a file, or the name of a sample in ./events (timer, direct_sweep, ...)."""
+    """The event document: a file, "-" for standard input, or the name of a sample in ./events (timer, ...)."""
+    if path == "-":
+        return _parsed(sys.stdin.read(), "standard input")
     file = Path(path)
     if not file.is_file() and (SAMPLES / f"{path}.json").is_file():
         file = SAMPLES / f"{path}.json"
@@ -53,9 +56,17 @@ def _event(path: str) -> Any:
         samples = ", ".join(sorted(p.stem for p in SAMPLES.glob("*.json"))) or "none here"
         raise UsageProblem(f"{path}: no such event file", f"give a JSON file; samples in ./events: {samples}")
     try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         raise UsageProblem(f"{file}: not valid JSON ({exc})", "give the event as one JSON document") from None
+    return _parsed(text, str(file))
+
+
+def _parsed(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageProblem(f"{source}: not valid JSON ({exc})", "give the event as one JSON document") from None
 
 
 @click.command("invoke", epilog=EXIT_CODES)
@@ -66,7 +77,7 @@ def _event(path: str) -> Any:
 def invoke(
     function_name: str, event_file: str, logs: bool, as_json: bool, use_emulator: bool, config: str | None
 ) -> None:
-    """Run a function's handler locally on an event (a file, or a sample name from events/) and print its summary."""
+    """Run a function's handler locally on an event (a file, - for stdin, or a sample name from events/)."""
     handler = _function(function_name)
     event = _event(event_file)
     with open_runtime(config, use_emulator) as rt:
@@ -90,15 +101,10 @@ def _show(answer: dict[str, Any]) -> None:
     console = console_for(False)
     table = Table("image", "region", "action", "outcome", "reason", title=f"{answer['function']}", title_justify="left")
     for result in answer.get("results", []):
-        table.add_row(
-            result.get("image_id", ""),
-            result.get("region", ""),
-            result.get("action", ""),
-            result.get("outcome", ""),
-            result.get("reason", ""),
-        )
+        keys = ("image_id", "region", "action", "outcome", "reason")
+        table.add_row(*(escape(str(result.get(key, ""))) for key in keys))
     if answer.get("results"):
-        console.print(table, markup=False)
+        print_table(console, table)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in answer.get("counts", {}).items()) or "no results"
     dry = " (dry run)" if answer.get("dry_run") else ""
     console.print(f"ok: {str(answer.get('ok')).lower()}{dry}; {counts}", markup=False)

@@ -15,25 +15,41 @@ from imsync.ops.command_kit import (
     console_for,
     counts_line,
     emit_json,
+    print_table,
     report_errors,
+    resolved_images,
     result_errors,
     results_table,
     warn,
+    wide_option,
 )
 from imsync.ops.runtime import open_runtime
-from imsync.ops.views import in_flight, misspelled_policy_tags, row, section_counts
+from imsync.ops.views import in_flight, misspelled_policy_tags, pending_changes, row, section_counts
 
 
-@click.command("plan", epilog=EXIT_CODES)
+@click.command("plan", epilog=f"{EXIT_CODES} With --detailed-exitcode: 0 nothing to do, 2 changes pending, 1 an error.")
 @click.option("--region", "regions", multiple=True, help="Source region to reconcile (repeatable; default all).")
-@click.option("--image", "images", multiple=True, help="Source image ID (repeatable; default every opted-in image).")
+@click.option("--image", "images", multiple=True, help="Source image name or ID (repeatable; default all opted in).")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to do, 2 when changes are pending, 1 on any error (as terraform plan).",
+)
+@wide_option
 @common_options
 def plan(
-    regions: tuple[str, ...], images: tuple[str, ...], as_json: bool, use_emulator: bool, config: str | None
+    regions: tuple[str, ...],
+    images: tuple[str, ...],
+    detailed_exitcode: bool,
+    wide: bool,
+    as_json: bool,
+    use_emulator: bool,
+    config: str | None,
 ) -> None:
     """What the functions would do now: copies, deferrals, refusals, finalizing, shares, drift. Changes nothing."""
     with open_runtime(config, use_emulator) as rt:
         checked_scope(rt, regions)
+        images = resolved_images(rt, images, regions)
         trigger = SweepTrigger(regions=regions, image_ids=images, dry_run=True)
         summary = rt.replicator().sweep(trigger)
         checked_images(rt, images)
@@ -58,9 +74,11 @@ def plan(
             )
         else:
             console = console_for(False)
-            console.print(results_table("imsync plan (nothing is changed)", rows))
+            print_table(console, results_table("imsync plan (nothing is changed)", rows, wide))
             console.print(f"{counts_line(counts)}; copies in flight: {flying}/{limit}")
         warn(warnings)
         report_errors(rt, errors)
     if not summary.ok:
         sys.exit(1)
+    if detailed_exitcode and pending_changes(rows):
+        sys.exit(2)

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+import click
+
 from imsync.config import Settings
 from imsync.domain.errors import ConfigError
 from imsync.domain.model import Image
 from imsync.emulator.environment import environment
 from imsync.ops.profile import profile_credentials
-from imsync.settings_file import file_and_environment, located
+from imsync.settings_file import file_and_environment, find_settings_file, located, set_variables, unknown_variables
 
 if TYPE_CHECKING:
     from imsync.adapters.credentials import Credentials
@@ -25,6 +27,15 @@ if TYPE_CHECKING:
     from imsync.service import Replicator, Result
 
 
+class NoCredentials(ConfigError):
+    """No access keys anywhere the CLI looks (a settings error: exit 2)."""
+
+    fix = (
+        "export HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (credentials never go in imsync.toml); "
+        "`imsync doctor` then checks them"
+    )
+
+
 @dataclass
 class Runtime:
     """Settings and adapters for one command, built lazily so that `doctor` can check each piece."""
@@ -33,6 +44,8 @@ class Runtime:
     emulator: Emulator | None = None
     origins: Mapping[str, str] = field(default_factory=dict)  # variable -> "FILE: key" when imsync.toml set it
     seen: dict[str, Image] = field(default_factory=dict)  # every image the stores listed or read
+    settings_file: str = ""  # the imsync.toml read, "" when none
+    file_problem: str = ""  # why the settings file could not be used (only when the command asked to go on)
     _stores: dict[str, OperatorImageStore] = field(default_factory=dict)
 
     @cached_property
@@ -54,7 +67,7 @@ class Runtime:
                 raise
             found = profile_credentials(self.env)
             if found is None:
-                raise ConfigError(
+                raise NoCredentials(
                     "no Huawei Cloud credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, or write them to "
                     "the SDK's profile file (~/.huaweicloud/credentials, [basic] ak = ..., sk = ...); "
                     "or try everything locally with --emulator"
@@ -113,11 +126,23 @@ class Runtime:
 
 
 @contextmanager
-def open_runtime(config: str | None, use_emulator: bool) -> Iterator[Runtime]:
-    """A Runtime over the real settings, or over a fresh emulator seeded with the demo estate."""
+def open_runtime(config: str | None, use_emulator: bool, lenient: bool = False) -> Iterator[Runtime]:
+    """A Runtime over the real settings, or over a fresh emulator seeded with the demo estate.
+
+    `lenient` (doctor): a settings file that cannot be read is noted in `file_problem`, and the environment
+    alone is used, so that every other check still runs.
+    """
     if not use_emulator:
-        env, origins = file_and_environment(config)
-        yield Runtime(env, origins=origins)
+        path, problem = find_settings_file(config), ""
+        try:
+            env, origins = file_and_environment(config)
+        except ConfigError as exc:
+            if not lenient:
+                raise
+            env, origins, problem = set_variables(os.environ), {}, str(exc)
+        for line in unknown_variables(env):
+            click.echo(f"warning: {line}", err=True)
+        yield Runtime(env, origins=origins, settings_file=str(path or ""), file_problem=problem)
         return
     from imsync.bootstrap import emulated_time
     from imsync.demo.estate import REGIONS, seed_demo_estate

@@ -18,8 +18,11 @@ from imsync.ops.command_kit import (
     common_options,
     console_for,
     emit_json,
+    print_table,
     report_errors,
+    resolved_images,
     warn,
+    wide_option,
 )
 from imsync.ops.runtime import open_runtime
 from imsync.ops.views import Cell, StatusRow, in_flight, misspelled_policy_tags, share_targets_of, status_rows
@@ -35,14 +38,16 @@ def _share_summary(shares: dict[str, dict[str, str]]) -> str:
 
 @click.command("status", epilog=EXIT_CODES)
 @click.option("--region", "regions", multiple=True, help="Source region to show (repeatable; default all).")
-@click.option("--image", "images", multiple=True, help="Source image ID (repeatable; default every opted-in image).")
+@click.option("--image", "images", multiple=True, help="Source image name or ID (repeatable; default all opted in).")
+@wide_option
 @common_options
 def status(
-    regions: tuple[str, ...], images: tuple[str, ...], as_json: bool, use_emulator: bool, config: str | None
+    regions: tuple[str, ...], images: tuple[str, ...], wide: bool, as_json: bool, use_emulator: bool, config: str | None
 ) -> None:
     """The image x region matrix: replicas, copies in flight, shares per alias, refusals and deferrals."""
     with open_runtime(config, use_emulator) as rt:
         checked_scope(rt, regions)
+        images = resolved_images(rt, images, regions)
         settings = rt.settings
         summary = rt.replicator().sweep(SweepTrigger(regions=regions, image_ids=images, dry_run=True))
         checked_images(rt, images)
@@ -85,19 +90,20 @@ def status(
                 }
             )
         else:
-            _status_table(rows, columns, flying, limit)
+            _status_table(rows, columns, flying, limit, wide)
         warn(warnings)
         report_errors(rt, errors)
     if not summary.ok:
         sys.exit(1)
 
 
-def _status_table(rows: list[StatusRow], columns: list[str], flying: int, limit: int) -> None:
+def _status_table(rows: list[StatusRow], columns: list[str], flying: int, limit: int, wide: bool) -> None:
     console = console_for(False)
     # Refusals of the whole image (a region or alias the settings do not allow) get the last column.
     refusals = {r.image.id: [n.removeprefix("refuse: ") for n in r.notes if n.startswith("refuse")] for r in rows}
     extra = ["refused"] if any(refusals.values()) else []
-    table = Table("image", *columns, *extra, title="imsync status", title_justify="left")
+    ids = ["image id"] if wide else []
+    table = Table("image", *ids, *columns, *extra, title="imsync status", title_justify="left")
     for column in table.columns:
         column.overflow = "fold"
     for status_row in rows:
@@ -110,9 +116,12 @@ def _status_table(rows: list[StatusRow], columns: list[str], flying: int, limit:
             cells.append(_cell_text(found))
         notes = [f"[yellow]{escape(note)}[/yellow]" for note in refusals[status_row.image.id]]
         table.add_row(
-            escape(status_row.image.name or status_row.image.id), *cells, *(["\n".join(notes)] if extra else [])
+            escape(status_row.image.name or status_row.image.id),
+            *([status_row.image.id] if wide else []),
+            *cells,
+            *(["\n".join(notes)] if extra else []),
         )
-    console.print(table)
+    print_table(console, table)
     console.print(f"copies in flight: {flying}/{limit}")
 
 

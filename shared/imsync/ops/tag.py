@@ -69,9 +69,10 @@ def find_image(rt: Runtime, image: str, region: str | None) -> Image:
     if len(named) > 1:
         ids = ", ".join(f"{i.id} ({i.region})" for i in named)
         raise UsageProblem(f"{len(named)} images are named {image}: {ids}", "give the image ID instead of its name")
+    slip = f"; --region is where the image is, --regions {region} what to replicate to" if region else ""
     raise NotFoundHere(
         f"no private image with the ID or name {image} in {', '.join(regions)}",
-        "check the ID or name (`imsync status` lists opted-in images); give --region when it is elsewhere",
+        f"check the ID or name (`imsync status` lists opted-in images); give --region when it is elsewhere{slip}",
     )
 
 
@@ -85,7 +86,10 @@ def _describe(tags: dict[str, str]) -> str:
 @click.option("--share", help="Share aliases (IMSYNC_SHARE_TARGETS), comma-separated (writes imsync-share).")
 @click.option("--when", type=click.Choice(WHEN_VALUES), help="Copy on the create event, or only on the schedule.")
 @click.option("--remove", is_flag=True, help="Remove every imsync policy tag (the image opts out).")
-@click.option("--region", help="The region the image is in (default: the source, then the allowed regions).")
+@click.option(
+    "--region",
+    help="Where the image is (default: search the source, then the allowed regions); not what to replicate to.",
+)
 @common_options
 def tag(
     image: str,
@@ -102,6 +106,12 @@ def tag(
     tags = wanted_tags(regions, share, when)
     if remove and tags:
         raise UsageProblem("--remove takes no other tag option", "run `imsync tag IMAGE --remove` on its own")
+    if region and not tags and not remove:
+        # --region (where the image is) alone is most likely --regions (what to replicate to) missing its "s".
+        raise UsageProblem(
+            f"--region {region} only says where {image} is, and nothing was asked to be written",
+            f"to replicate it there: imsync tag {image} --regions {region}; to show its tags: imsync tag {image}",
+        )
     with open_runtime(config, use_emulator) as rt:
         rt.credentials  # noqa: B018 - missing keys are a settings error (exit 2) before any look-up
         found = find_image(rt, image, region)

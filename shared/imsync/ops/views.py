@@ -113,6 +113,15 @@ def section_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     return counts
 
 
+def pending_changes(rows: Iterable[Mapping[str, Any]]) -> int:
+    """How many results `imsync apply` would act on now: copies to start, replicas to finalize, shares, drift."""
+    return sum(
+        1
+        for item in rows
+        if item["section"] in ("copy", "finalize", "share") or (item["section"] == "drift" and item["action"] != "fail")
+    )
+
+
 def in_flight(seen: Mapping[str, Image]) -> int:
     """imsync's copies that IMS shows as still being made (as the engine counts them)."""
     return sum(1 for image in seen.values() if image.lineage and image.in_progress)

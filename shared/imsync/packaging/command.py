@@ -1,24 +1,29 @@
-"""The click command `imsync package`: its options, and a PackagingError shown as a plain error message."""
+"""The click command `imsync package`: its options; usage errors and a PackagingError as error: and fix: lines."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from imsync.packaging import PackagingError
 from imsync.packaging.build import PLATFORMS, PYTHONS, build_packages
 
+EXIT_CODES = "Exit codes: 0 the zips were built; 1 the build failed; 2 a usage error (nothing was built)."
 
-@click.command("package")
-@click.option("--platform", "platform", type=click.Choice(PLATFORMS), required=True, help="Where to deploy.")
+
+def _fail(message: str, fix: str, code: int) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    click.echo(f"  fix: {fix}", err=True)
+    sys.exit(code)
+
+
+@click.command("package", epilog=EXIT_CODES)
+@click.option("--platform", "platform", metavar="|".join(PLATFORMS), help="Where to deploy (required).")
 @click.option(
-    "--python",
-    "python",
-    type=click.Choice(PYTHONS),
-    default="3.12",
-    show_default=True,
-    help="Runtime version.",
+    "--python", "python", metavar="|".join(PYTHONS), default="3.12", show_default=True, help="Runtime version."
 )
 @click.option(
     "--out",
@@ -36,9 +41,15 @@ from imsync.packaging.build import PLATFORMS, PYTHONS, build_packages
     help="Python interpreter of the target version used to precompile .pyc (found automatically if omitted).",
 )
 def package_command(
-    platform: str, python: str, out: Path, no_deps: bool, no_compile: bool, compile_with: str | None
+    platform: str | None, python: str, out: Path, no_deps: bool, no_compile: bool, compile_with: str | None
 ) -> None:
     """Build the deployment zip(s) for FunctionGraph or AWS Lambda and print their sizes."""
+    # Checked here rather than by click, so that a usage error reads like every other imsync error.
+    if platform not in PLATFORMS:
+        given = "--platform is missing" if platform is None else f"--platform {platform} is not a platform imsync knows"
+        _fail(given, f"add --platform {' or --platform '.join(PLATFORMS)}", 2)
+    if python not in PYTHONS:
+        _fail(f"--python {python} is not a supported runtime", f"use --python {' or '.join(PYTHONS)}", 2)
     try:
         build_packages(
             platform,
@@ -50,4 +61,4 @@ def package_command(
             echo=click.echo,
         )
     except PackagingError as exc:
-        raise click.ClickException(str(exc)) from None
+        _fail(str(exc), "correct what the message names and run `imsync package` again", 1)
