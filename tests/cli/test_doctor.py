@@ -127,7 +127,7 @@ def test_a_trailing_newline_in_the_share_targets_fails_the_doctor(cloud, env, ru
 
     result = run("doctor", "--json")
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a settings failure, as plan says it
     found = checks(result)
     assert found["settings"]["status"] == "fail"
     assert "IMSYNC_SHARE_TARGETS" in found["settings"]["detail"] and "line breaks" in found["settings"]["detail"]
