@@ -42,6 +42,8 @@ VARIABLES = (
     "IMSYNC_SMN_TOPIC_URN",
     "IMSYNC_STUCK_AFTER_HOURS",
     "IMSYNC_ACCEPT_SCHEDULE",
+    "IMSYNC_RETAIN",
+    "IMSYNC_RETAIN_GRACE_DAYS",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -71,6 +73,8 @@ class Settings:
     smn_topic_urn: str | None = None
     stuck_after_hours: float = 12.0
     accept_every_seconds: float = 300.0  # how often accept_shares runs: each run announces the shares of its interval
+    retain: str = "keep"  # the retention rule of sources without an imsync-retain tag (README, "Retention")
+    retain_grace_days: int = 7
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +108,8 @@ class Settings:
                 env, "IMSYNC_STUCK_AFTER_HOURS", 12.0, "hours", lambda v: 0 < v < float("inf"), "a positive number of"
             ),
             accept_every_seconds=_accept_every(env),
+            retain=_retain(env),
+            retain_grace_days=_grace_days(env),
         )
 
     def require_home_region(self) -> str:
@@ -296,3 +302,25 @@ def _accept_every(env: Mapping[str, str]) -> float:
             "runs at (a cron expression has no fixed interval), so that each untrusted share is announced by one run"
         )
     return int(match["n"]) * _UNIT_SECONDS[match["unit"][0]]
+
+
+def _retain(env: Mapping[str, str]) -> str:
+    value = env.get("IMSYNC_RETAIN", "").strip().lower() or "keep"
+    if value not in ("keep", "follow"):
+        raise ConfigError(
+            f"IMSYNC_RETAIN: {value[:20]!r} is not keep or follow; keep (the default) never deletes a replica, "
+            "follow deletes a replica after the grace period once its source is gone"
+        )
+    return value
+
+
+def _grace_days(env: Mapping[str, str]) -> int:
+    raw = env.get("IMSYNC_RETAIN_GRACE_DAYS", "").strip()
+    if not raw:
+        return 7
+    if not raw.isdigit() or int(raw) > 3650:
+        raise ConfigError(
+            f"IMSYNC_RETAIN_GRACE_DAYS: {raw[:20]!r} is not a whole number of days from 0 to 3650 "
+            "(0: the DR run after the one that first saw the replica orphaned)"
+        )
+    return int(raw)

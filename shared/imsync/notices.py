@@ -22,6 +22,8 @@ STUCK = "imsync.copy.stuck"
 READY = "imsync.replica.ready"
 DIGEST = "imsync.digest"
 UNTRUSTED = "imsync.share.untrusted"
+ORPHANED = "imsync.replica.orphaned"  # retention: first sighting, with the date it will go (delete_on)
+DELETED = "imsync.replica.deleted"  # retention: deleted, with the projects that had accepted it
 PROBLEMS = frozenset({REFUSED, FAILED, STUCK})  # what needs a person, announced once per source
 
 Notice = Mapping[str, object]

@@ -43,13 +43,19 @@ class Readings:
     # [IMS user guide, current]: the copy agency needs the replication rights in the destination region
     # ("destination"). [the older guide page imsync started from]: in source and destination ("both").
     agency_regions: str = "destination"
+    # unknown: [IMS API reference, "Deleting an image"] names no precondition about members, and no source says
+    # whether IMS deletes an image that is still shared ("allowed": recipients lose it) or refuses ("refused").
+    # imsync removes the members first, so it is right under both.
+    delete_shared: str = "allowed"
 
 
 #: The readings the end-to-end and chaos suites run under, by name.
 PROFILES: dict[str, Readings] = {
     "documented": Readings(),
     "sdk-page-info": Readings(page_info=True, owner_shared_type="private", eps_need_parameter=False),
-    "late-copy": Readings(copy_visible_after=30.0, member_job_seconds=20.0, agency_regions="both"),
+    "late-copy": Readings(
+        copy_visible_after=30.0, member_job_seconds=20.0, agency_regions="both", delete_shared="refused"
+    ),
     "relaxed-tags": Readings(tag_rules=RELAXED_TAGS, page_cap=1000),
 }
 

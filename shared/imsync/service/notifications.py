@@ -59,6 +59,10 @@ class Announcer:
         with self._held_lock:
             self._held.append(notice)
 
+    def hold(self, notice: Notice) -> None:
+        """Hold a notice that is its own fact (retention's): sent once, when the run ends, never in the digest."""
+        self._hold(notice)
+
     def announce(
         self,
         summary: Summary,

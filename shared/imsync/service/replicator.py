@@ -14,6 +14,7 @@ from imsync.ports import ImageStore
 from imsync.service.estate import Estate
 from imsync.service.notifications import Announcer
 from imsync.service.reconcile import Reconciler
+from imsync.service.retention import Retainer
 from imsync.service.scope import Scope
 from imsync.service.summary import Summary
 
@@ -29,6 +30,7 @@ class Replicator:
         scope: Scope,
         reconciler: Reconciler,
         announcer: Announcer,
+        retainer: Retainer | None = None,
     ) -> None:
         self.settings = settings
         self._stores = stores
@@ -36,6 +38,7 @@ class Replicator:
         self._scope = scope
         self._reconciler = reconciler
         self._announcer = announcer
+        self._retainer = retainer
 
     def replicate(self, trigger: ImageTrigger, dry_run: bool | None = None) -> Summary:
         """An image was created or tagged: bring that image's replicas in line with its tags."""
@@ -47,10 +50,12 @@ class Replicator:
         return summary
 
     def sweep(self, trigger: SweepTrigger) -> Summary:
-        """The scheduled DR run: every opted-in image of the source regions gets its missing replicas."""
+        """The DR run: every opted-in image gets its missing replicas; replicas that follow a gone source go."""
         summary, estate = self._summary("scheduled_dr_copy", trigger.dry_run), self._estate()
         sources = self._scope.opted_in(summary, estate, trigger.regions, trigger.image_ids)
         self._reconciler.reconcile(summary, estate, sources)
+        if self._retainer is not None and not trigger.image_ids:  # retention judges the whole estate, only
+            self._retainer.retain(summary, estate)
         self._announcer.announce(summary, estate, sources, as_digest=True)
         return summary
 
