@@ -121,3 +121,19 @@ def test_bad_recipient_and_notification_settings_name_the_variable(env, message)
     with pytest.raises(ConfigError) as err:
         Settings.from_env(env)
     assert message in str(err.value)
+
+
+def test_retention_keeps_by_default_and_reads_follow_and_the_grace_period():
+    default = Settings.from_env({"IMSYNC_HOME_REGION": "cn-north-4"})
+    assert (default.retain, default.retain_grace_days) == ("keep", 7)
+    chosen = Settings.from_env({"IMSYNC_RETAIN": " Follow ", "IMSYNC_RETAIN_GRACE_DAYS": "0"})
+    assert (chosen.retain, chosen.retain_grace_days) == ("follow", 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("IMSYNC_RETAIN", "delete"), ("IMSYNC_RETAIN_GRACE_DAYS", "-1"), ("IMSYNC_RETAIN_GRACE_DAYS", "1.5")],
+)
+def test_a_bad_retention_setting_names_its_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
