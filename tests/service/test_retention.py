@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from typing import ClassVar
 
 import pytest
 
@@ -187,7 +188,7 @@ class FailingListing(FakeImageStore):
 class LateListing(FakeImageStore):
     """A listing that misses the images `hidden` names (IMS lists them late); reads by ID still find them."""
 
-    hidden: set[str] = set()
+    hidden: ClassVar[set[str]] = set()
 
     def list_own_images(self) -> list[Image]:
         return [i for i in super().list_own_images() if i.id not in self.hidden]
