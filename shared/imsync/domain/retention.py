@@ -157,3 +157,11 @@ def deletion_allowed(
     """Whether the rules allow deleting `replica` now (the chaos suite's invariant asks the same)."""
     verdict = judge(replica, source, today, grace_days, default_rule)
     return verdict is not None and verdict.kind == DUE
+
+
+GB = 1024**3
+
+
+def storage_gb(image: Image) -> float:
+    """The storage an image takes, in GB: IMS's __image_size, else its min_disk (what the README promises)."""
+    return image.size_bytes / GB if image.size_bytes else float(image.min_disk_gb)

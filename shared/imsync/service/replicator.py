@@ -54,7 +54,8 @@ class Replicator:
         summary, estate = self._summary("scheduled_dr_copy", trigger.dry_run), self._estate()
         sources = self._scope.opted_in(summary, estate, trigger.regions, trigger.image_ids)
         self._reconciler.reconcile(summary, estate, sources)
-        if self._retainer is not None and not trigger.image_ids:  # retention judges the whole estate, only
+        # Retention judges the whole estate, never a few named images (their replicas' sources may be anywhere).
+        if self._retainer is not None and trigger.retain and not trigger.image_ids:
             self._retainer.retain(summary, estate)
         self._announcer.announce(summary, estate, sources, as_digest=True)
         return summary

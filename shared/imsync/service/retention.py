@@ -31,7 +31,9 @@ from imsync.service.estate import Estate
 from imsync.service.journal import OUT_OF_TIME, Journal, failure
 from imsync.service.summary import Result, Summary
 
-RETAIN, DELETE = "retain", "delete"
+# Result actions: a replica recorded (or still) orphaned, deleted, or whose record was removed; RETAIN: a listing.
+RETAIN, ORPHANED_ACTION, DELETE, UNORPHAN = "retain", "orphan", "delete", "unorphan"
+ACTION_OF = {ORPHAN: ORPHANED_ACTION, DUE: DELETE, CLEAR: UNORPHAN}
 
 
 def utc_date(seconds: float) -> date:
@@ -94,33 +96,32 @@ class Retainer:
         if verdict.kind in (ORPHAN, DUE, CLEAR) and summary.dry_run:
             would = {ORPHAN: f"would record it orphaned, to be deleted on {due}", DUE: "would delete it"}
             record(
-                DELETE if verdict.kind == DUE else RETAIN,
+                ACTION_OF[verdict.kind],
                 Outcome.PLANNED,
                 f"{verdict.reason}: " + would.get(verdict.kind, "would remove its orphan record"),
             )
             return
         if verdict.kind not in (ORPHAN, DUE, CLEAR):  # pending: nothing to write
             when = f"; deleted on or after {due}" if due else ""
-            record(
-                RETAIN, Outcome.WAITING, f"orphaned since {replica.tags.get(TAG_ORPHANED, '?')}: {verdict.reason}{when}"
-            )
+            since = replica.tags.get(TAG_ORPHANED, "not recorded")
+            record(ORPHANED_ACTION, Outcome.WAITING, f"orphaned since {since}: {verdict.reason}{when}")
             return
         if self._out_of_time():
-            record(DELETE if verdict.kind == DUE else RETAIN, Outcome.DEFERRED, OUT_OF_TIME)
+            record(ACTION_OF[verdict.kind], Outcome.DEFERRED, OUT_OF_TIME)
             return
         store = self._stores(replica.region)
         try:
             if verdict.kind == ORPHAN:
                 store.add_tags(replica.id, {TAG_ORPHANED: today.isoformat()})
-                record(RETAIN, Outcome.DONE, f"orphaned: {verdict.reason}; deleted on or after {due}")
+                record(ORPHANED_ACTION, Outcome.DONE, f"orphaned: {verdict.reason}; deleted on or after {due}")
                 self._notice(ORPHANED, replica, source_region, source_id, verdict.reason, due=due)
             elif verdict.kind == CLEAR:
                 store.delete_tags(replica.id, {TAG_ORPHANED: replica.tags[TAG_ORPHANED]})
-                record(RETAIN, Outcome.DONE, f"orphan record removed: {verdict.reason}")
+                record(UNORPHAN, Outcome.DONE, f"orphan record removed: {verdict.reason}")
             else:
                 self._delete(store, replica, source_region, source_id, verdict, record)
         except ImsyncError as exc:
-            record(DELETE if verdict.kind == DUE else RETAIN, failure(exc), str(exc))
+            record(ACTION_OF[verdict.kind], failure(exc), str(exc))
 
     def _delete(
         self,
