@@ -266,3 +266,35 @@ def test_a_deletion_whose_answer_is_lost_is_read_back_and_not_repeated(cloud):
     world.dr_run()
     assert current(world, replica).status == "deleted" and cloud.calls.count("delete") == 1
     assert summary.ok and len(world.inbox.of("imsync.replica.deleted")) == 1
+
+
+class BrokenNotifier(Inbox):
+    def publish(self, events: Iterable[Mapping[str, object]]) -> None:
+        raise RuntimeError("SMN is unavailable")
+
+
+def test_an_orphan_record_whose_notice_was_not_published_is_withdrawn_and_told_again(world):
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    told = world.inbox
+    world.inbox = BrokenNotifier()
+    summary = world.dr_run()
+    assert TAG_ORPHANED not in current(world, replica).tags  # never "announced" without the announcement
+    assert [r.outcome for r in summary.results if r.action == "orphan"] == ["done", "deferred"]
+    world.inbox = told
+    world.dr_run()
+    assert TAG_ORPHANED in current(world, replica).tags and len(told.of("imsync.replica.orphaned")) == 1
+
+
+def test_a_replica_outside_the_policy_drops_follow_when_its_source_says_keep_and_outlives_it(world):
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    world.changes["allowed_regions"] = frozenset({EAST, "cn-south-1"})
+    retag(world.cloud, source, **{"imsync-regions": "cn-south-1", TAG_RETAIN: "keep"})
+    world.dr_run()
+    assert TAG_RETAIN not in current(world, replica).tags
+    delete_source(world, source)
+    world.days(30)
+    world.dr_run()
+    world.days(30)
+    world.dr_run()
+    assert current(world, replica).status == "active"

@@ -105,6 +105,20 @@ def orphaned_because(replica: Image, source: SourceView, default_rule: str) -> s
     return None
 
 
+def _stale_rule(replica: Image, source: SourceView, default_rule: str) -> bool:
+    """A replica outside its source's policy that still carries `follow` while the source says keep.
+
+    Replicas inside the policy get their rule from the finalize step; this one would otherwise keep the old
+    rule and follow the source later, against what the source said last.
+    """
+    image = source.image
+    if image is None or source.gone or replica.tags.get(TAG_RETAIN) != FOLLOW:
+        return False
+    return rule_of(image.tags, default_rule) != FOLLOW and replica.region not in split_list(
+        image.tags.get(TAG_REGIONS, "")
+    )
+
+
 def recorded(replica: Image) -> date | None:
     """The date the orphan record on the replica names (None: no record, or not one imsync wrote)."""
     value = replica.tags.get(TAG_ORPHANED, "")
@@ -123,6 +137,7 @@ class Verdict:
     kind: str
     reason: str
     due: date | None = None
+    drop_rule: bool = False  # CLEAR: also remove the replica's imsync-retain=follow (its source says keep now)
 
 
 def judge(replica: Image, source: SourceView, today: date, grace_days: int, default_rule: str = KEEP) -> Verdict | None:
@@ -138,8 +153,12 @@ def judge(replica: Image, source: SourceView, today: date, grace_days: int, defa
     shield = protection(replica)
     why = None if shield else orphaned_because(replica, source, default_rule)
     if why is None:
-        if TAG_ORPHANED in replica.tags and replica.owned and made_by_imsync(replica):
-            return Verdict(CLEAR, f"no longer orphaned ({shield or 'its source and policy want it'})")
+        stale = _stale_rule(replica, source, default_rule)
+        if (TAG_ORPHANED in replica.tags or stale) and replica.owned and made_by_imsync(replica):
+            if TAG_ORPHANED not in replica.tags:
+                return Verdict(CLEAR, "its source says keep now: the replica's follow rule is removed", drop_rule=True)
+            why_not = "its source says keep" if stale else shield or "its source and policy want it"
+            return Verdict(CLEAR, f"no longer orphaned ({why_not})", drop_rule=stale)
         return None
     if since is None:
         if TAG_ORPHANED not in replica.tags and len(replica.tags) >= MAX_TAGS:

@@ -70,8 +70,10 @@ class Announcer:
         sources: Iterable[Image],
         as_digest: bool = False,
         on_event: bool = False,
-    ) -> None:
+    ) -> bool:
         """Send what this run found that nobody was told yet; the DR run sends one digest of all that is open.
+
+        Returns False when the notifier failed: what this run recorded as told (retention's orphan records) must go.
 
         Each source's announced problems are listed in its imsync-noticed tag (docs/reliability.md).
         """
@@ -80,7 +82,7 @@ class Announcer:
         with self._held_lock:
             held, self._held = self._held, []
         if summary.dry_run or self._notifier is None:  # nobody is told: no mark may say otherwise
-            return
+            return True
         problems: dict[str, list[Notice]] = defaultdict(list)
         rest: list[Notice] = []
         for notice in held:
@@ -107,7 +109,7 @@ class Announcer:
             items += self._open_shares()
         if as_digest and items:
             rest.append(digest(summary.function, items))
-        self._publish(rest)
+        return self._publish(rest)
 
     def _remember(
         self, source: Image, problems: list[Notice], partial: bool, copy_regions: set[str], on_event: bool
@@ -181,11 +183,14 @@ class Announcer:
                 }
             )
 
-    def _publish(self, notices: list[Notice]) -> None:
+    def _publish(self, notices: list[Notice]) -> bool:
+        """Send `notices`; False when the notifier failed (True when there was nothing to send)."""
         if self._notifier is None or not notices:
-            return
+            return True
         try:
             self._notifier.publish(notices)
         except Exception as exc:  # a notification never undoes or stops the work it reports
             kinds = ", ".join(sorted({str(n["type"]) for n in notices}))
             self._log(Result("", "", "notify", Outcome.ERROR, f"{kinds}: {exc}"))
+            return False
+        return True

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from imsync.config import Settings
 from imsync.domain.commands import CompletionTrigger, ImageTrigger, SweepTrigger
+from imsync.domain.model import Image
 from imsync.ports import ImageStore
 from imsync.service.estate import Estate
 from imsync.service.notifications import Announcer
@@ -54,10 +55,14 @@ class Replicator:
         summary, estate = self._summary("scheduled_dr_copy", trigger.dry_run), self._estate()
         sources = self._scope.opted_in(summary, estate, trigger.regions, trigger.image_ids)
         self._reconciler.reconcile(summary, estate, sources)
+        recorded: list[Image] = []
         # Retention judges the whole estate, never a few named images (their replicas' sources may be anywhere).
         if self._retainer is not None and trigger.retain and not trigger.image_ids:
-            self._retainer.retain(summary, estate)
-        self._announcer.announce(summary, estate, sources, as_digest=True)
+            recorded = self._retainer.retain(summary, estate)
+        told = self._announcer.announce(summary, estate, sources, as_digest=True)
+        if recorded and not told and self._retainer is not None:
+            # An orphan record says "announced": without the notice it goes, so the next DR run announces it again.
+            self._retainer.withdraw(summary, recorded)
         return summary
 
     def complete(self, trigger: CompletionTrigger) -> Summary:

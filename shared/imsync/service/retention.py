@@ -6,6 +6,7 @@ source by its ID, and carries out the verdicts through the ports. Never called b
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timezone
 
@@ -59,15 +60,20 @@ class Retainer:
         self._hold = hold  # a notice for the end of the run (Announcer.hold)
         self._wall_clock = wall_clock
         self._out_of_time = out_of_time
+        self._recorded: list[Image] = []  # this run's new orphan records, for withdraw()
 
     def regions(self) -> list[str]:
         """Where replicas can be: every region a tag may name, and the source regions."""
         return sorted(set(self._settings.allowed_regions) | set(self._settings.source_regions))
 
-    def retain(self, summary: Summary, estate: Estate, regions: Iterable[str] | None = None) -> None:
-        """Judge every replica that carries `follow` or an orphan record, and act on the verdict."""
+    def retain(self, summary: Summary, estate: Estate, regions: Iterable[str] | None = None) -> list[Image]:
+        """Judge every replica that carries `follow` or an orphan record, and act on the verdict.
+
+        Returns the replicas this run recorded as orphaned (with their record), for withdraw().
+        """
         today = utc_date(self._wall_clock())
         sources = _Sources(estate, self._stores)
+        self._recorded = []
         for region in regions if regions is not None else self.regions():
             try:
                 images = estate.images(region)
@@ -84,6 +90,26 @@ class Retainer:
                 verdict = judge(replica, view, today, self._settings.retain_grace_days, self._settings.retain)
                 if verdict is not None:
                     self._act(summary, replica, lineage.source_region, lineage.source_id, verdict, today)
+        return self._recorded
+
+    def withdraw(self, summary: Summary, recorded: Iterable[Image]) -> None:
+        """Remove the orphan records this run wrote, because their notice could not be published."""
+        for replica in recorded:
+            lineage = replica.lineage
+            result = Result(
+                lineage.source_id if lineage else "",
+                replica.region,
+                ORPHANED_ACTION,
+                Outcome.DEFERRED,
+                "the orphaned notice could not be published: the record is withdrawn; the next DR run tells again",
+                lineage.source_region if lineage else "",
+                replica.id,
+            )
+            try:
+                self._stores(replica.region).delete_tags(replica.id, {TAG_ORPHANED: replica.tags[TAG_ORPHANED]})
+            except ImsyncError as exc:
+                result.outcome, result.reason = failure(exc), f"withdrawing the orphan record: {exc}"
+            self._journal.record(summary, result)
 
     def _act(
         self, summary: Summary, replica: Image, source_region: str, source_id: str, verdict: Verdict, today: date
@@ -113,10 +139,15 @@ class Retainer:
         try:
             if verdict.kind == ORPHAN:
                 store.add_tags(replica.id, {TAG_ORPHANED: today.isoformat()})
+                self._recorded.append(
+                    dataclasses.replace(replica, tags={**replica.tags, TAG_ORPHANED: today.isoformat()})
+                )
                 record(ORPHANED_ACTION, Outcome.DONE, f"orphaned: {verdict.reason}; deleted on or after {due}")
                 self._notice(ORPHANED, replica, source_region, source_id, verdict.reason, due=due)
             elif verdict.kind == CLEAR:
-                store.delete_tags(replica.id, {TAG_ORPHANED: replica.tags[TAG_ORPHANED]})
+                stale = {TAG_RETAIN: FOLLOW} if verdict.drop_rule else {}
+                record_tag = {TAG_ORPHANED: replica.tags[TAG_ORPHANED]} if TAG_ORPHANED in replica.tags else {}
+                store.delete_tags(replica.id, {**record_tag, **stale})
                 record(UNORPHAN, Outcome.DONE, f"orphan record removed: {verdict.reason}")
             else:
                 self._delete(store, replica, source_region, source_id, verdict, record)
