@@ -298,3 +298,13 @@ def test_a_replica_outside_the_policy_drops_follow_when_its_source_says_keep_and
     world.days(30)
     world.dr_run()
     assert current(world, replica).status == "active"
+
+
+def test_a_region_retention_cannot_list_is_left_for_a_later_run_and_the_run_stays_ok(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.stores = lambda region: FailingListing(cloud, region) if region == EAST else cloud.store(region)
+    summary = world.dr_run()
+    assert summary.ok and [r.outcome for r in summary.results if r.region == EAST] == ["deferred"]
+    assert TAG_ORPHANED not in current(world, replica).tags

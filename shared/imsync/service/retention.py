@@ -78,7 +78,10 @@ class Retainer:
             try:
                 images = estate.images(region)
             except ImsyncError as exc:
-                self._journal.record(summary, Result("", region, RETAIN, failure(exc), f"listing {region}: {exc}"))
+                # Deferred, not an error: the replicas there are judged by a later run (a copy's listing of the
+                # region reports its own error), and an unreadable region decides nothing.
+                why = f"retention could not list {region} ({exc}); its replicas are judged by a later DR run"
+                self._journal.record(summary, Result("", region, RETAIN, Outcome.DEFERRED, why))
                 continue
             for replica in images:
                 if replica.tags.get(TAG_RETAIN) != FOLLOW and TAG_ORPHANED not in replica.tags:
