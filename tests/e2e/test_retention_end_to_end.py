@@ -71,6 +71,9 @@ def test_a_shared_replica_follows_its_deleted_source_after_the_grace_period(clou
     assert orphaned["replica_id"] == deleted["replica_id"] == replica.id and orphaned["delete_on"]
     assert deleted["accepted_members"] == [partner]
     assert cloud.counters.get("glance_delete_image", 0) == 1
+    (message,) = [m for m in cloud.smn.messages(topic) if "deleted" in m.subject]
+    assert message.subject == f"imsync: replica deleted for image {source.id} in {EAST}"
+    assert "can no longer launch from it" in message.text("email")
 
 
 def test_an_event_run_and_a_poll_never_delete(cloud, imsync_env, monkeypatch):

@@ -27,6 +27,10 @@ ACTIONS = {
     "imsync.copy.failed": "imsync tries again on its next run. If it fails again, `imsync doctor` checks the agency, "
     "the quota and the credentials.",
     "imsync.replica.ready": "Nothing to do: the replica is active, tagged and shared as its source's tags ask.",
+    "imsync.replica.orphaned": "It follows its source (imsync-retain=follow) and is deleted by the first DR run on or "
+    "after delete_on. To keep it, tag the replica imsync-keep, or set imsync-retain=keep on its source.",
+    "imsync.replica.deleted": "Nothing to do for imsync. The projects in accepted_members can no longer launch from "
+    "it: tell them if they still need it.",
     "imsync.copy.stuck": "Look at the copy job in the IMS console of the source region. If IMS will not finish it, "
     "delete the replica: the next run copies the image again.",
     "imsync.digest": "`imsync status` shows where every image stands. Each open item still needs a person; this "
