@@ -216,13 +216,14 @@ class FakeImageStore:
         return dict(self._cloud.members.get(image_id, {}))
 
     def remove_members(self, image_ids: Sequence[str], project_ids: Sequence[str]) -> str:
-        # As the emulator: a job that is SUCCESS at once (docs/emulator.md).
+        # IMS documents the removal as asynchronous (a job): here the members go at once but the job ends after
+        # job_seconds, so imsync must wait for it (the emulator ends it at once, docs/emulator.md).
         self._cloud.calls.append("remove_members")
         for image_id in image_ids:
             self._own(image_id)
             for project in project_ids:
                 self._cloud.members.get(image_id, {}).pop(project, None)
-        return self._job(Job(self._new_id(), "RUNNING"), 0)
+        return self._job(Job(self._new_id(), "RUNNING"), self._cloud.job_seconds)
 
     def delete_image(self, image_id: str) -> None:
         self._cloud.calls.append("delete")

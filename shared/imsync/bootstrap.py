@@ -175,7 +175,7 @@ def wire_replicator(
     sharer = Sharer(journal, settings.share_wait_seconds, deadline, sleep or (lambda seconds: pause(seconds)))
     finalizer = Finalizer(stores, journal, sharer, announcer.notify, left)
     reconciler = Reconciler(settings, stores, journal, notes, copier, finalizer)
-    retainer = Retainer(settings, stores, journal, announcer.hold, now, left)
+    retainer = Retainer(settings, stores, journal, announcer.hold, now, left, sleep or (lambda seconds: pause(seconds)))
     return Replicator(settings, stores, clock, Scope(settings, stores, journal), reconciler, announcer, retainer)
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 
 from imsync.config import Settings
 from imsync.domain.errors import ImsyncError, OutcomeUnknown
-from imsync.domain.model import Image
+from imsync.domain.model import Image, Job
 from imsync.domain.outcomes import Outcome
 from imsync.domain.retention import (
     CLEAR,
@@ -53,6 +53,7 @@ class Retainer:
         hold: Callable[[Notice], None],
         wall_clock: Callable[[], float],
         out_of_time: Callable[[], bool],
+        sleep: Callable[[float], None] = lambda seconds: None,
     ) -> None:
         self._settings = settings
         self._stores = stores
@@ -60,6 +61,7 @@ class Retainer:
         self._hold = hold  # a notice for the end of the run (Announcer.hold)
         self._wall_clock = wall_clock
         self._out_of_time = out_of_time
+        self._sleep = sleep  # between looks at a member job (bootstrap.pause: tests move an emulator's clock)
         self._recorded: list[Image] = []  # this run's new orphan records, for withdraw()
 
     def regions(self) -> list[str]:
@@ -169,7 +171,7 @@ class Retainer:
         """Members first (recipients are named in the notice), then the image; a lost answer is read back."""
         members = store.member_statuses(replica.id)
         if members:
-            job = store.get_job(store.remove_members([replica.id], sorted(members)))
+            job = self._finished(store, store.remove_members([replica.id], sorted(members)))
             if job.status != "SUCCESS":
                 # Not deleted while shared: the next DR run finds the members gone (or tries again) and deletes.
                 why = job.fail_reason or f"job {job.id} is {job.status}"
@@ -193,6 +195,16 @@ class Retainer:
         )
         record(DELETE, Outcome.DONE, f"deleted: {verdict.reason}{lost}")
         self._notice(DELETED, replica, source_region, source_id, verdict.reason, accepted=accepted)
+
+    def _finished(self, store: ImageStore, job_id: str) -> Job:
+        """The member job, read until it ends, within IMSYNC_SHARE_WAIT_SECONDS and the time the run has left."""
+        waited, pause = 0.0, 0.5
+        while True:
+            job = store.get_job(job_id)
+            if job.finished or waited + pause > self._settings.share_wait_seconds or self._out_of_time():
+                return job
+            self._sleep(pause)
+            waited, pause = waited + pause, min(pause * 2, 8.0)
 
     def _notice(
         self,
