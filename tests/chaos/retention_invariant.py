@@ -1,10 +1,11 @@
 """The chaos suite's retention invariant: nothing is deleted that the rules keep.
 
 Independent of imsync's own reading of IMS: it judges each deletion on the emulator's TRUE state just before
-the step that deleted it (every image, deleted or not, whatever the listings showed), with the pure rules of
-imsync.domain.retention. A deletion is imsync's when a DELETE /v2/images/{id} request reached the emulator
-during the step (answered or deliberately lost) and the image is deleted after it; the harness's own
-deletions (its `delete_replica` mutation) go through Region.delete_image and never appear here.
+the step that deleted it (every image, deleted or not, whatever the listings showed), with the rules of the
+README ("Retention") written here on their own, not imsync.domain.retention's code. A deletion is imsync's
+when a DELETE /v2/images/{id} request reached the emulator during the step (answered or deliberately lost)
+and the image is deleted after it; the harness's own deletions (its `delete_replica` mutation) go through
+Region.delete_image and never appear here.
 
 Use (tests/chaos/harness.py, owned by another branch):
 
@@ -20,12 +21,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from imsync.domain.model import Image
-from imsync.domain.retention import TAG_ORPHANED, SourceView, judge
+from imsync.domain.retention import TAG_ORPHANED
 from imsync.service.retention import utc_date
 
 DELETE_OPERATION = "glance_delete_image"
@@ -78,18 +80,32 @@ class RetentionInvariant:
         return problems
 
     def refusal(self, replica: Image) -> str | None:
-        """Why the rules kept `replica` in the state before the step (None: its deletion was allowed)."""
-        lineage = replica.lineage
-        if lineage is None:
-            return "it has no lineage"
-        source = self._before.get(lineage.source_id)
-        if source is not None and source.region != lineage.source_region:
-            source = None
-        view = SourceView(known=True, image=source if source is not None and not source.gone else None)
-        verdict = judge(replica, view, self._today(), self._grace_days, self._default_rule)
-        if verdict is not None and verdict.kind == "due":
-            return None
-        return f"the rules said {verdict.kind if verdict else 'nothing to do'} ({verdict.reason if verdict else ''})"
+        """Why the rules kept `replica` in the state before the step (None: its deletion was allowed).
+
+        Written from README "Retention" on its own, not with imsync.domain.retention: an oracle that shares the
+        engine's code would agree with its bugs.
+        """
+        tags = replica.tags
+        marker = re.search(r"imsync:source=([a-z0-9-]+)/([A-Za-z0-9-]+)", replica.description or "")
+        if not replica.owned:
+            return "another account's image"
+        if not marker or (tags.get("imsync-source-region"), tags.get("imsync-source")) != marker.groups():
+            return "not a replica imsync made (marker and lineage tags must agree)"
+        if "imsync-regions" in tags or "imsync-keep" in tags or tags.get("imsync-retain") != "follow":
+            return "a source, tagged imsync-keep, or not carrying imsync-retain=follow"
+        since = tags.get("imsync-orphaned", "")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
+            return "no orphan record before the run that deleted it"
+        if date.fromisoformat(since) + timedelta(days=self._grace_days) > self._today():
+            return f"orphaned since {since}: its grace period of {self._grace_days} day(s) was not over"
+        source = self._before.get(marker.group(2))
+        if source is None or source.region != marker.group(1) or source.status in ("deleted", "killed"):
+            return None  # truly gone
+        rule = source.tags.get("imsync-retain", self._default_rule).strip().lower()
+        regions = re.split(r"[_,+; ]+", source.tags.get("imsync-regions", ""))
+        if rule == "follow" and replica.region not in regions:
+            return None  # its region truly left a follow source's policy
+        return f"its source {source.id} is there and wants it (rule {rule}, regions {regions})"
 
     def _image(self, rec: Any) -> Image:
         return Image(
