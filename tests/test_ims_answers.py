@@ -40,3 +40,12 @@ def test_tags_are_split_at_the_first_dot_and_sizes_read_from_image_size():
     assert not image.tags_exact  # "team.web.v2" may as well be the key "team.web" with the value "v2"
     assert image.size_bytes == 1024
     assert image_from_api({"id": "i", "tags": ["team.web"]}, "r").tags_exact
+
+
+def test_storage_is_the_image_size_else_its_min_disk():
+    from imsync.domain.retention import storage_gb
+
+    sized = image_from_api({"id": "i", "__image_size": str(3 * 1024**3), "min_disk": 40}, "r", OWN)
+    unsized = image_from_api({"id": "i", "min_disk": "40"}, "r", OWN)
+    assert (storage_gb(sized), storage_gb(unsized)) == (3.0, 40.0)
+    assert image_from_api({"id": "i", "min_disk": "n/a"}, "r", OWN).min_disk_gb == 0
