@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from imsync.domain.errors import CopyLimitReached, NotFound, Refused
+from imsync.domain.errors import CopyLimitReached, NotFound, OutcomeUnknown, Refused
 from imsync.domain.model import Image, Job
 
 MAX_COPIES = 5
@@ -47,6 +47,7 @@ class FakeCloud:
     jobs: dict[str, _Job] = field(default_factory=dict)
     fail_member_jobs: list[str] = field(default_factory=list)  # reasons for the next member jobs
     partial_member_jobs: bool = False  # like the emulator's member_job_partial: the last pair of a job fails
+    lose_delete_answers: int = 0  # the next deletions take effect, but their answer is lost (OutcomeUnknown)
     calls: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -222,6 +223,30 @@ class FakeImageStore:
         partial = self._cloud.partial_member_jobs and not reason and len(image_ids) * len(project_ids) > 1
         failed = (image_ids[-1], project_ids[-1]) if partial else None
         return self._job(job, self._cloud.job_seconds, members=(tuple(image_ids), tuple(project_ids)), failed=failed)
+
+    def member_statuses(self, image_id: str) -> dict[str, str]:
+        self._cloud.calls.append("members")
+        self._own(image_id)
+        return dict(self._cloud.members.get(image_id, {}))
+
+    def remove_members(self, image_ids: Sequence[str], project_ids: Sequence[str]) -> str:
+        # IMS documents the removal as asynchronous (a job): here the members go at once but the job ends after
+        # job_seconds, so imsync must wait for it (the emulator ends it at once, docs/emulator.md).
+        self._cloud.calls.append("remove_members")
+        for image_id in image_ids:
+            self._own(image_id)
+            for project in project_ids:
+                self._cloud.members.get(image_id, {}).pop(project, None)
+        return self._job(Job(self._new_id(), "RUNNING"), self._cloud.job_seconds)
+
+    def delete_image(self, image_id: str) -> None:
+        self._cloud.calls.append("delete")
+        image = self._own(image_id)
+        self._images()[image_id] = replace(image, status="deleted")
+        self._cloud.members.pop(image_id, None)
+        if self._cloud.lose_delete_answers:
+            self._cloud.lose_delete_answers -= 1
+            raise OutcomeUnknown(f"deleting image {image_id}", "ReadTimeout", "no answer from IMS")
 
     def _new_id(self) -> str:
         return f"{next(self._cloud._ids):032x}"

@@ -149,3 +149,19 @@ def test_a_bad_unlisted_wait_is_refused_without_echoing_it(raw):
     message = str(err.value)
     assert message.startswith("IMSYNC_UNLISTED_WAIT_MINUTES: expected a whole number of minutes from 0 to 1440")
     assert raw not in message
+
+
+def test_retention_keeps_by_default_and_reads_follow_and_the_grace_period():
+    default = Settings.from_env({"IMSYNC_HOME_REGION": "cn-north-4"})
+    assert (default.retain, default.retain_grace_days) == ("keep", 7)
+    chosen = Settings.from_env({"IMSYNC_RETAIN": " Follow ", "IMSYNC_RETAIN_GRACE_DAYS": "0"})
+    assert (chosen.retain, chosen.retain_grace_days) == ("follow", 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("IMSYNC_RETAIN", "delete"), ("IMSYNC_RETAIN_GRACE_DAYS", "-1"), ("IMSYNC_RETAIN_GRACE_DAYS", "1.5")],
+)
+def test_a_bad_retention_setting_names_its_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})

@@ -20,6 +20,7 @@ def test_demo_reaches_the_right_end_state():
     assert "copy deferred" in text and "refused" in text and "shared with 1 project" in text
     assert "accept_shares" in text and "accept accepted" in text and "accept untrusted" in text
     assert "accepted by the partner; the stranger's share is still pending" in text
+    assert "orphan done" in text and "delete done" in text and "followed its deleted source" in text
 
 
 def test_demo_command_exits_zero_and_prints_its_timeline_without_the_functions_json_logs():

@@ -84,3 +84,12 @@ def test_page_info_decides_even_on_a_full_page():
     answer = {"images": [{"id": f"i-{n}"} for n in range(PAGE_SIZE)], "page_info": {}}
 
     assert len(all_pages(lambda marker: answer, "images", "id", "listing")) == PAGE_SIZE
+
+
+def test_storage_is_the_image_size_else_its_min_disk():
+    from imsync.domain.retention import storage_gb
+
+    sized = image_from_api({"id": "i", "__image_size": str(3 * 1024**3), "min_disk": 40}, "r", OWN)
+    unsized = image_from_api({"id": "i", "min_disk": "40"}, "r", OWN)
+    assert (storage_gb(sized), storage_gb(unsized)) == (3.0, 40.0)
+    assert image_from_api({"id": "i", "min_disk": "n/a"}, "r", OWN).min_disk_gb == 0

@@ -36,6 +36,8 @@ locals {
     IMSYNC_ACCEPT_REGIONS        = join(",", var.imsync_accept_regions)
     IMSYNC_STUCK_AFTER_HOURS     = tostring(var.imsync_stuck_after_hours)
     IMSYNC_UNLISTED_WAIT_MINUTES = tostring(var.imsync_unlisted_wait_minutes)
+    IMSYNC_RETAIN                = var.imsync_retain
+    IMSYNC_RETAIN_GRACE_DAYS     = tostring(var.imsync_retain_grace_days)
     IMSYNC_ACCEPT_SCHEDULE       = var.accept_schedule # the accept timer's own rate: one run per interval
     IMSYNC_SHARE_WAIT_SECONDS    = tostring(var.imsync_share_wait_seconds)
     IMSYNC_SMN_TOPIC_URN         = local.smn_topic_urn

@@ -382,6 +382,28 @@ variable "imsync_unlisted_wait_minutes" {
   }
 }
 
+variable "imsync_retain" {
+  description = "IMSYNC_RETAIN: the retention rule of sources without an imsync-retain tag; keep never deletes a replica."
+  type        = string
+  default     = "keep"
+
+  validation {
+    condition     = contains(["keep", "follow"], var.imsync_retain)
+    error_message = "Use keep or follow."
+  }
+}
+
+variable "imsync_retain_grace_days" {
+  description = "IMSYNC_RETAIN_GRACE_DAYS: days between the first sighting of an orphaned replica and its deletion (0: the next DR run)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.imsync_retain_grace_days >= 0 && var.imsync_retain_grace_days <= 3650 && floor(var.imsync_retain_grace_days) == var.imsync_retain_grace_days
+    error_message = "Use a whole number of days from 0 to 3650."
+  }
+}
+
 variable "imsync_share_wait_seconds" {
   description = "IMSYNC_SHARE_WAIT_SECONDS: seconds a run waits for IMS's member jobs before leaving them to the next run."
   type        = number

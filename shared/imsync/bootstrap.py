@@ -24,6 +24,7 @@ from imsync.service.finalize import Finalizer
 from imsync.service.journal import Journal, out_of_time
 from imsync.service.notifications import Announcer
 from imsync.service.reconcile import Reconciler
+from imsync.service.retention import Retainer
 from imsync.service.scope import Scope
 from imsync.service.sharing import Sharer
 
@@ -189,7 +190,8 @@ def wire_replicator(
     sharer = Sharer(journal, settings.share_wait_seconds, deadline, sleep or (lambda seconds: pause(seconds)))
     finalizer = Finalizer(stores, journal, sharer, announcer.notify, left)
     reconciler = Reconciler(settings, stores, journal, notes, copier, finalizer)
-    return Replicator(settings, stores, clock, Scope(settings, stores, journal), reconciler, announcer)
+    retainer = Retainer(settings, stores, journal, announcer.hold, now, left, sleep or (lambda seconds: pause(seconds)))
+    return Replicator(settings, stores, clock, Scope(settings, stores, journal), reconciler, announcer, retainer)
 
 
 def inboxes(settings: Settings, credentials: Credentials, deadline: Deadline) -> Callable[[str], ShareInbox]:

@@ -67,6 +67,8 @@ VARIABLES = (
     "IMSYNC_TAG_RULES",
     "IMSYNC_COPY_WINDOWS",
     "IMSYNC_UNLISTED_WAIT_MINUTES",
+    "IMSYNC_RETAIN",
+    "IMSYNC_RETAIN_GRACE_DAYS",
 )
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -99,6 +101,8 @@ class Settings:
     tag_rules: str = STRICT_TAGS.name  # which of IMS's two tag pages the cloud applies (domain/model.py TAG_RULES)
     copy_windows: bool = False  # ask IMS to copy Windows images (its copy page says it no longer does)
     unlisted_wait_minutes: int = 30  # how long a copy asked for is waited for while IMS does not list it
+    retain: str = "keep"  # the retention rule of sources without an imsync-retain tag (README, "Retention")
+    retain_grace_days: int = 7
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -131,6 +135,8 @@ class Settings:
             tag_rules=_tag_rules(env),
             copy_windows=_bool(env, "IMSYNC_COPY_WINDOWS", False),
             unlisted_wait_minutes=_unlisted_wait(env),
+            retain=_retain(env),
+            retain_grace_days=_grace_days(env),
         )
 
     def require_home_region(self) -> str:
@@ -421,3 +427,25 @@ def _accept_every(env: Mapping[str, str]) -> float:
     if seconds > MAX_ACCEPT_EVERY_SECONDS:
         raise ConfigError(f"{name}: at most every 7 days (a share waits for a person meanwhile)")
     return seconds
+
+
+def _retain(env: Mapping[str, str]) -> str:
+    value = env.get("IMSYNC_RETAIN", "").strip().lower() or "keep"
+    if value not in ("keep", "follow"):
+        raise ConfigError(
+            f"IMSYNC_RETAIN: {shape(value)} is not keep or follow; keep (the default) never deletes a replica, "
+            "follow deletes a replica after the grace period once its source is gone"
+        )
+    return value
+
+
+def _grace_days(env: Mapping[str, str]) -> int:
+    raw = env.get("IMSYNC_RETAIN_GRACE_DAYS", "").strip()
+    if not raw:
+        return 7
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > 3650:
+        raise ConfigError(
+            f"IMSYNC_RETAIN_GRACE_DAYS: {shape(raw)} is not a whole number of days from 0 to 3650 "
+            "(0: the DR run after the one that first saw the replica orphaned)"
+        )
+    return int(raw)

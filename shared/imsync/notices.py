@@ -22,9 +22,11 @@ STUCK = "imsync.copy.stuck"
 READY = "imsync.replica.ready"
 DIGEST = "imsync.digest"
 UNTRUSTED = "imsync.share.untrusted"
+ORPHANED = "imsync.replica.orphaned"  # retention: first sighting, with the date it will go (delete_on)
+DELETED = "imsync.replica.deleted"  # retention: deleted, with the projects that had accepted it
 PROBLEMS = frozenset({REFUSED, FAILED, STUCK})  # what needs a person, announced once per source
 # Every type a notice can have, in one place: each notifier (SMN, EventBridge, the log) takes each of them.
-NOTICE_TYPES = (REFUSED, FAILED, STUCK, READY, DIGEST, UNTRUSTED)
+NOTICE_TYPES = (REFUSED, FAILED, STUCK, READY, DIGEST, UNTRUSTED, ORPHANED, DELETED)
 
 Notice = Mapping[str, object]
 

@@ -60,6 +60,18 @@ class ImageStore(Protocol):
         """Ask IMS to share images with projects of this region; returns the job that does it (asynchronous)."""
         ...
 
+    def member_statuses(self, image_id: str) -> dict[str, str]:
+        """Project ID -> pending | accepted | rejected, for every project the image is shared with."""
+        ...
+
+    def remove_members(self, image_ids: Sequence[str], project_ids: Sequence[str]) -> str:
+        """Ask IMS to stop sharing images with projects; returns the job that does it (asynchronous)."""
+        ...
+
+    def delete_image(self, image_id: str) -> None:
+        """Delete one of the account's images (IMS answers at once; the image leaves the listings)."""
+        ...
+
 
 class Notifier(Protocol):
     """Tells the outside world what needs a person (once), and that a replica is ready."""

@@ -7,7 +7,19 @@ import json
 from imsync.demo.estate import seed_demo_estate
 from tests.cli.support import as_json, writes
 
-SECTION_KEYS = {"copy", "deferred", "refused", "finalize", "share", "drift", "waiting", "in_sync", "error", "other"}
+SECTION_KEYS = {
+    "copy",
+    "deferred",
+    "refused",
+    "finalize",
+    "share",
+    "drift",
+    "waiting",
+    "in_sync",
+    "retention",
+    "error",
+    "other",
+}
 ROW_KEYS = {
     "section",
     "image_id",

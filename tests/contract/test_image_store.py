@@ -251,3 +251,37 @@ def test_sharing_with_the_accounts_own_project_is_refused(backend):
 
     with pytest.raises(Refused):
         backend.store(NORTH).add_members([image_id], [backend.own_project(NORTH)])
+
+
+def test_member_statuses_name_each_projects_answer(backend):
+    partner, other = f"{1:032x}", f"{2:032x}"
+    image_id = backend.add(NORTH, members={partner: "accepted", other: "pending"})
+
+    assert backend.store(NORTH).member_statuses(image_id) == {partner: "accepted", other: "pending"}
+
+
+def test_members_are_removed_by_a_job_and_the_image_is_then_deleted(backend):
+    partner = f"{1:032x}"
+    image_id = backend.add(NORTH, members={partner: "accepted"})
+    store = backend.store(NORTH)
+
+    job_id = store.remove_members([image_id], [partner])
+    backend.advance(MEMBER_JOB_TIME)
+    assert store.get_job(job_id).status == "SUCCESS" and store.list_members(image_id) == set()
+    store.delete_image(image_id)
+
+    assert store.get_image(image_id) is None
+    assert image_id not in {i.id for i in store.list_own_images()}
+
+
+def test_another_accounts_image_cannot_be_deleted(backend):
+    image_id = backend.add(NORTH, other_account=True)
+
+    with pytest.raises(Refused):
+        backend.store(NORTH).delete_image(image_id)
+    assert backend.store(NORTH).get_image(image_id) is not None
+
+
+def test_deleting_an_image_that_is_gone_is_not_found(backend):
+    with pytest.raises(NotFound):
+        backend.store(NORTH).delete_image("00000000-0000-4000-8000-00000000dead")

@@ -137,3 +137,26 @@ def test_member_status_without_visibility_shared_is_refused_unless_the_lenient_r
     cloud.readings = with_changes(cloud.readings, member_status_needs_visibility=False)
     lenient = partner.list_images(ListImagesRequest(imagetype="shared", member_status="pending")).images
     assert [i.id for i in lenient] == [rec.id]
+
+
+def test_deleting_a_shared_image_under_each_reading(cloud, ims):
+    """DELETE /v2/images/{id}: "allowed", the recipient loses the image with it; "refused", members must go first."""
+    from huaweicloudsdkims.v2 import GlanceDeleteImageRequest
+
+    from imsync.emulator import Readings
+
+    partner_pid = cloud.recipient.projects[NORTH]
+    owner, partner = ims(NORTH), ims(NORTH, cloud.recipient)
+    cloud.readings = Readings(delete_shared="refused")
+    rec = cloud.region(NORTH).add_image(name="shared", members={partner_pid: "accepted"})
+    with pytest.raises(ClientRequestException) as exc:
+        owner.glance_delete_image(GlanceDeleteImageRequest(image_id=rec.id))
+    assert exc.value.status_code == 400 and cloud.region(NORTH).image(rec.id) is not None
+
+    cloud.readings = Readings(delete_shared="allowed")
+    owner.glance_delete_image(GlanceDeleteImageRequest(image_id=rec.id))
+    assert cloud.region(NORTH).image(rec.id) is None
+    assert partner.list_images(ListImagesRequest(imagetype="shared")).images == []
+    with pytest.raises(ClientRequestException) as exc:
+        partner.glance_delete_image(GlanceDeleteImageRequest(image_id=rec.id))
+    assert exc.value.status_code == 404

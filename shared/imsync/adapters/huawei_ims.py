@@ -15,8 +15,11 @@ from huaweicloudsdkims.v2 import (
     BatchAddMembersRequestBody,
     BatchAddOrDeleteTagsRequest,
     BatchAddOrDeleteTagsRequestBody,
+    BatchDeleteMembersRequest,
     CopyImageCrossRegionRequest,
     CopyImageCrossRegionRequestBody,
+    GlanceDeleteImageRequest,
+    GlanceDeleteImageRequestBody,
     ImsClient,
     ListImageMembersRequest,
     ListImagesRequest,
@@ -245,3 +248,19 @@ class HuaweiImageStore:
             lambda c: c.batch_add_members(BatchAddMembersRequest(body=body)),
         )
         return str(response.job_id)
+
+    def remove_members(self, image_ids: Sequence[str], project_ids: Sequence[str]) -> str:
+        # DELETE /v1/cloudimages/members (SDK BatchDeleteMembers; IMS API reference ims_03_0623): asynchronous,
+        # answered with a job. Removing a member that is already gone changes nothing, so it may be retried.
+        body = BatchAddMembersRequestBody(images=list(image_ids), projects=list(project_ids))
+        response = self._call(
+            f"unsharing {len(image_ids)} image(s) in {self.region}",
+            lambda c: c.batch_delete_members(BatchDeleteMembersRequest(body=body)),
+        )
+        return str(response.job_id)
+
+    def delete_image(self, image_id: str) -> None:
+        # DELETE /v2/images/{image_id} (SDK GlanceDeleteImage), the call the Terraform provider's image resource
+        # deletes with. Not retried on 5xx or a lost answer: the caller reads the image again first.
+        request = GlanceDeleteImageRequest(image_id=image_id, body=GlanceDeleteImageRequestBody(delete_backup=False))
+        self._call(f"deleting image {image_id} in {self.region}", lambda c: c.glance_delete_image(request), retry=False)

@@ -50,6 +50,10 @@ def image_from_api(data: Mapping[str, Any], region: str, project_id: str = "") -
         size_bytes = int(size)
     except (TypeError, ValueError):
         size_bytes = 0
+    try:
+        min_disk = int(data.get("min_disk") or 0)
+    except (TypeError, ValueError):
+        min_disk = 0
     status = str(data.get("status", ""))
     tags, exact = tags_from_api(data.get("tags"))
     owner = str(data.get("owner", ""))
@@ -61,6 +65,7 @@ def image_from_api(data: Mapping[str, Any], region: str, project_id: str = "") -
         image_type=str(data.get("__imagetype") or "unknown"),
         owned=bool(project_id) and owner == project_id,  # an unknown owner is never assumed to be this account
         size_bytes=size_bytes,
+        min_disk_gb=min_disk,
         tags=tags,
         tags_exact=exact,
         description=str(data.get("__description") or data.get("description") or ""),

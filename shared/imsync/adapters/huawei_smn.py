@@ -15,7 +15,7 @@ from typing import Any
 from imsync.adapters.credentials import Credentials
 from imsync.config import SMN_TOPIC_URN
 from imsync.domain.errors import ConfigError, ImsyncError, NotDelivered
-from imsync.notices import DIGEST, FAILED, READY, REFUSED, STUCK, UNTRUSTED, cut_to_fit
+from imsync.notices import DELETED, DIGEST, FAILED, ORPHANED, READY, REFUSED, STUCK, UNTRUSTED, cut_to_fit
 from imsync.observability import logger
 from imsync.retry import Retrier
 
@@ -33,6 +33,10 @@ ACTIONS = {
     FAILED: "imsync tries again on its next run. If it fails again, `imsync doctor` checks the agency, "
     "the quota and the credentials.",
     READY: "Nothing to do: the replica is active, tagged and shared as its source's tags ask.",
+    ORPHANED: "It follows its source (imsync-retain=follow) and is deleted by the first DR run on or after "
+    "delete_on. To keep it, tag the replica imsync-keep, or set imsync-retain=keep on its source.",
+    DELETED: "Nothing to do for imsync. The projects in accepted_members can no longer launch from it: tell them "
+    "if they still need it.",
     STUCK: "Look at the copy job in the IMS console of the source region. If IMS will not finish it, "
     "delete the replica: the next run copies the image again.",
     DIGEST: "`imsync status` shows where every image stands. Each open item still needs a person; this "

@@ -50,6 +50,14 @@ def unaccepted(cloud: Emulator, estate: DemoEstate) -> list[str]:
     return problems
 
 
+def follower_state(cloud: Emulator, estate: DemoEstate) -> str:
+    """Where the follower is: "copying", "ready" (replica finished, source still there), "orphaned", "followed"."""
+    replicas = _replicas(cloud, estate.follower, "cn-east-3")
+    if cloud.region(HOME).image(estate.follower) is not None:
+        return "ready" if any(r.status == "active" and TAG_SOURCE in r.tags for r in replicas) else "copying"
+    return "orphaned" if replicas else "followed"
+
+
 def wrong(cloud: Emulator, estate: DemoEstate) -> list[str]:
     wrong = [f"{cloud.max_in_flight} copies were in flight at once"] if cloud.max_in_flight > 5 else []
     for image_id in estate.names:
@@ -59,6 +67,8 @@ def wrong(cloud: Emulator, estate: DemoEstate) -> list[str]:
     for image_id in estate.refused:
         if any(_replicas(cloud, image_id, r) for r in DESTINATIONS):
             wrong.append(f"{estate.names[image_id]} was copied although IMS cannot copy it")
+    if estate.follower and follower_state(cloud, estate) != "followed":
+        wrong.append("last-week's replica did not follow its deleted source")
     return wrong
 
 

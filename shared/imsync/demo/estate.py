@@ -29,6 +29,7 @@ class DemoEstate:
     baking: str = ""
     partner_env: dict[str, str] = field(default_factory=dict)  # accept_shares in the partner account
     untrusted: str = ""  # a stranger's image shared with the partner: must stay pending
+    follower: str = ""  # an image tagged imsync-retain=follow that the demo deletes: its replica must follow it
 
 
 def seed_partner(cloud: Emulator, estate: DemoEstate) -> None:
@@ -50,6 +51,17 @@ def seed_partner(cloud: Emulator, estate: DemoEstate) -> None:
         }
     )
     estate.partner_env = env
+
+
+def seed_follower(cloud: Emulator, estate: DemoEstate) -> None:
+    """Last week's build, whose replica follows it: the demo deletes it once its replica is finished."""
+    image = cloud.region(HOME).add_image(
+        name="last-week", tags={"imsync-regions": "cn-east-3", "imsync-retain": "follow"}, size_gb=20
+    )
+    estate.names[image.id] = "last-week"
+    estate.with_events.append(image.id)
+    estate.follower = image.id
+    estate.env["IMSYNC_RETAIN_GRACE_DAYS"] = "0"  # deleted by the DR run after the one that first sees it orphaned
 
 
 def seed_demo_estate(cloud: Emulator) -> DemoEstate:

@@ -8,8 +8,8 @@ from typing import Any
 import click
 from rich.console import Console
 
-from imsync.demo.end_state import end_table, missing, partner_view, unaccepted, wrong
-from imsync.demo.estate import HOME, REGIONS, estate_table, seed_demo_estate, seed_partner
+from imsync.demo.end_state import end_table, follower_state, missing, partner_view, unaccepted, wrong
+from imsync.demo.estate import HOME, REGIONS, estate_table, seed_demo_estate, seed_follower, seed_partner
 from imsync.domain.errors import RunFailed
 from imsync.domain.outcomes import Outcome
 from imsync.emulator import Emulator
@@ -110,6 +110,7 @@ def run_demo(console: Console | None = None) -> int:
     with Emulator(regions=REGIONS) as cloud:
         estate = seed_demo_estate(cloud)
         seed_partner(cloud, estate)
+        seed_follower(cloud, estate)
         demo = Demo(console)
         rule(console, "imsync demo: seeded estate in cn-north-4 (emulated IMS, real SDK over HTTP)")
         print_table(console, estate_table(cloud, estate))
@@ -123,6 +124,12 @@ def run_demo(console: Console | None = None) -> int:
                 if demo.tick == BAKED_AT:
                     cloud.region(HOME).set_status(estate.baking, "active")
                     console.print(f"{demo._clock()} [bold]baking[/bold] finished being created (now active)")
+                if follower_state(cloud, estate) == "ready":  # the pipeline deletes last week's build
+                    cloud.region(HOME).delete_image(estate.follower)
+                    console.print(
+                        f"{demo._clock()} [bold]last-week[/bold] deleted by its pipeline: its replica follows it "
+                        "(imsync-retain=follow)"
+                    )
                 if demo.tick % POLL_EVERY == 0:
                     demo.show("share_on_complete", _invoke("share_on_complete", {}), estate.names)
                     # the partner's own deployment, with its own keys
@@ -131,6 +138,7 @@ def run_demo(console: Console | None = None) -> int:
                 if demo.tick % DR_EVERY == 0:
                     demo.show("scheduled_dr_copy", _invoke("scheduled_dr_copy", {}), estate.names)
                 done = not cloud.in_flight() and not missing(cloud, estate) and not unaccepted(cloud, estate)
+                done = done and follower_state(cloud, estate) == "followed"
                 if demo.tick > BAKED_AT and done:
                     break
         rule(console, "end state")
@@ -147,7 +155,7 @@ def run_demo(console: Console | None = None) -> int:
         return 1
     console.print(
         "[green]end state is right: every eligible image is replicated once, tagged, shared, and accepted by the "
-        "partner; the stranger's share is still pending.[/green]"
+        "partner; the stranger's share is still pending; last-week's replica followed its deleted source.[/green]"
     )
     return 0
 

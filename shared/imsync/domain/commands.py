@@ -30,6 +30,7 @@ class SweepTrigger:
     image_ids: tuple[str, ...] = ()  # (): every opted-in image
     dry_run: bool | None = None  # None: the IMSYNC_DRY_RUN setting
     source: str = "direct"  # "timer" | "eventbridge" | "scheduler" | "direct"
+    retain: bool = True  # False: no retention this run (apply's later rounds: at most one retention pass a command)
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,7 @@ class Image:
     image_type: str = "private"  # IMS's __imagetype, for messages: ownership is `owned`, not this
     owned: bool = True  # the account's own image (its owner is this project), whatever __imagetype says
     size_bytes: int = 0
+    min_disk_gb: int = 0  # IMS's min_disk: the storage an image is billed for when __image_size is missing
     tags: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     encrypted: bool = False

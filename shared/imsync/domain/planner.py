@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from imsync.domain.model import MAX_TAGS, STRICT_TAGS, TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION, Image, TagRules
 from imsync.domain.outcomes import Outcome
 from imsync.domain.policy import Policy
+from imsync.domain.retention import FOLLOW, TAG_RETAIN
 from imsync.domain.rules import CopyRules
 
 # A copy whose job failed leaves a `killed` replica behind; after this many, imsync stops trying and
@@ -100,19 +101,27 @@ def pick_replica(replicas: Sequence[Image]) -> tuple[Image | None, list[Image], 
 
 
 def replica_tags(
-    source: Image, replica: Image, copy_tags: bool, fingerprint: str, tag_rules: TagRules = STRICT_TAGS
+    source: Image,
+    replica: Image,
+    copy_tags: bool,
+    fingerprint: str,
+    tag_rules: TagRules = STRICT_TAGS,
+    follow: bool = False,
 ) -> dict[str, str]:
     """The complete tag set a finished replica must end with, never more than the tag rules in effect allow.
 
     Tags people put on the replica itself are never removed, so they hold their slots; then come the lineage
-    tags (the description marker says the same if they cannot fit), the share fingerprint (without it the
-    members are read on every run), and as many of the source's tags as still fit, those already there first.
-    A source's tag is copied only when the rules in effect (IMSYNC_TAG_RULES) accept it on the replica.
+    tags (the description marker says the same if they cannot fit), the retention rule when it is `follow`
+    (the rule travels with the replica; without the tag the replica is kept), the share fingerprint (without
+    it the members are read on every run), and as many of the source's tags as still fit, those already there
+    first. A source's tag is copied only when the rules in effect (IMSYNC_TAG_RULES) accept it on the replica.
     """
     copyable = {k: v for k, v in source.user_tags.items() if tag_rules.allows(k, v)} if copy_tags else {}
-    managed = {TAG_SOURCE, TAG_SOURCE_REGION, TAG_SHARED, *copyable}
+    managed = {TAG_SOURCE, TAG_SOURCE_REGION, TAG_SHARED, TAG_RETAIN, *copyable}
     final = {k: v for k, v in replica.tags.items() if k not in managed}
     wanted = {TAG_SOURCE: source.id, TAG_SOURCE_REGION: source.region}
+    if follow:
+        wanted[TAG_RETAIN] = FOLLOW
     if fingerprint:
         wanted[TAG_SHARED] = fingerprint
     present = [k for k in sorted(copyable) if k in replica.tags]
@@ -132,6 +141,7 @@ def _finalize(
     projects: tuple[str, ...],
     copy_tags: bool,
     tag_rules: TagRules = STRICT_TAGS,
+    follow: bool = False,
 ) -> Action | None:
     """Finalize action when `target` (a replica, or the source when None) lacks tags or shares."""
     image = target or source
@@ -150,7 +160,7 @@ def _finalize(
         room = TAG_SHARED in image.tags or len(image.tags) < MAX_TAGS
         final = dict(image.tags) | ({TAG_SHARED: fingerprint} if fingerprint and room else {})
     else:
-        final = replica_tags(source, target, copy_tags, fingerprint, tag_rules)
+        final = replica_tags(source, target, copy_tags, fingerprint, tag_rules, follow)
     stale = {k: v for k, v in final.items() if image.tags.get(k) != v}
     remove = tuple(k for k in image.tags if k not in final and k != TAG_SHARED)
     # Without room for the fingerprint, an image is shared by reading its members on every run.
@@ -180,13 +190,15 @@ def plan_image(
     no_copy_reason: str | None = None,
     copy_tags: bool = True,
     unlisted: Mapping[str, str] | None = None,
+    follow: bool = False,
 ) -> list[Action]:
     """What must happen for `source` to have one finished, shared replica in each region of its policy.
 
     `copies` maps each destination region to the images there that were copied from `source` (any state);
     `shares(region)` gives the projects the policy's aliases name in that region;
     `no_copy_reason`, when given, is why this run starts no copy (missing replicas are deferred with it);
-    `unlisted` maps regions where a copy was started that IMS does not list yet to why it is waited for.
+    `unlisted` maps regions where a copy was started that IMS does not list yet to why it is waited for;
+    `follow`: the source's retention rule is `follow`, which its replicas carry as a tag.
     """
     actions: list[Action] = []
     if policy.aliases and source.status == "active":
@@ -212,7 +224,7 @@ def plan_image(
             actions.append(Action(WAIT, source, region, f"replica is {replica.status}", replica=replica))
         else:
             projects = shares(region) if policy.aliases and not rules.share_refusal(replica) else ()
-            final = _finalize(source, region, replica, projects, copy_tags, rules.tags)
+            final = _finalize(source, region, replica, projects, copy_tags, rules.tags, follow)
             actions.append(final or Action(IN_SYNC, source, region, "replica active and shared", replica=replica))
     return actions
 

@@ -74,13 +74,19 @@ class Readings:
     # [SDK ImageInfo]: an ISO image has virtual_env_type "IsoImage" (and disk_format "iso"): "both".
     # unknown: whether every ISO image says so; "disk_format": only disk_format "iso" marks it.
     iso_shape: str = "both"
+    # unknown: [IMS API reference, "Deleting an image"] names no precondition about members, and no source says
+    # whether IMS deletes an image that is still shared ("allowed": recipients lose it) or refuses ("refused").
+    # imsync removes the members first, so it is right under both.
+    delete_shared: str = "allowed"
 
 
 #: The readings the end-to-end and chaos suites run under, by name.
 PROFILES: dict[str, Readings] = {
     "documented": Readings(),
     "sdk-page-info": Readings(page_info=True, owner_shared_type="private", eps_need_parameter=True),
-    "late-copy": Readings(copy_visible_after=30.0, member_job_seconds=20.0, agency_regions="both"),
+    "late-copy": Readings(
+        copy_visible_after=30.0, member_job_seconds=20.0, agency_regions="both", delete_shared="refused"
+    ),
     "relaxed-tags": Readings(tag_rules=RELAXED_TAGS, page_cap=1000),
     # Every reading that is not the default, at once (page_info stays off: pages capped at 100 without it are
     # the harder case, only an empty page ends a listing; sdk-page-info covers page_info). frozen_shape is
@@ -103,6 +109,7 @@ PROFILES: dict[str, Readings] = {
         frozen_shape="flag",  # "hidden" makes a frozen source's share fail each run until it thaws (docs)
         iso_shape="disk_format",
         smn_sms_limits=False,
+        delete_shared="refused",
     ),
 }
 

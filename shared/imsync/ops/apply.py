@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from imsync.domain.commands import CompletionTrigger, SweepTrigger
@@ -231,7 +231,9 @@ def run_apply(
     try:
         for _ in range(MAX_ROUNDS if wait else 1):
             report.rounds += 1
-            summary = rt.replicator(on_result, notify=True).sweep(trigger)
+            # Retention in the first round only: a later round must not delete what the first just recorded.
+            this_round = trigger if report.rounds == 1 else replace(trigger, retain=False)
+            summary = rt.replicator(on_result, notify=True).sweep(this_round)
             report.add(rt, summary)
             if not wait:
                 break

@@ -41,6 +41,7 @@ COLOURS = {
     "drift": "yellow",
     "waiting": "blue",
     "in_sync": "dim",
+    "retention": "yellow",
     "error": "red",
     "other": "dim",
     "source": "bold",

@@ -24,7 +24,14 @@ from imsync.ops.command_kit import (
     wide_option,
 )
 from imsync.ops.runtime import open_runtime
-from imsync.ops.views import in_flight, misspelled_policy_tags, pending_changes, row, section_counts
+from imsync.ops.views import (
+    in_flight,
+    misspelled_policy_tags,
+    pending_changes,
+    row,
+    section_counts,
+    storage_by_region,
+)
 
 
 @click.command("plan", epilog=f"{EXIT_CODES} With --detailed-exitcode: 0 nothing to do, 2 changes pending, 1 an error.")
@@ -58,6 +65,7 @@ def plan(
         flying, limit = in_flight(rt.seen), rt.settings.max_concurrent_copies
         warnings = misspelled_policy_tags(rt.seen.values(), regions or rt.settings.source_regions)
         errors = result_errors(rows, summary.errors)
+        storage = storage_by_region(rows, rt.seen)
         if as_json:
             emit_json(
                 {
@@ -68,6 +76,7 @@ def plan(
                     "limit": limit,
                     "counts": counts,
                     "results": rows,
+                    "storage": storage,
                     "warnings": warnings,
                     "errors": [reason for _, reason in errors],
                 }
@@ -76,6 +85,11 @@ def plan(
             console = console_for(False)
             print_table(console, results_table("imsync plan (nothing is changed)", rows, wide))
             console.print(f"{counts_line(counts)}; copies in flight: {flying}/{limit}")
+            for region, gb in storage.items():
+                console.print(
+                    f"storage in {region}: +{gb['adds_gb']:g} GB (copies), -{gb['frees_gb']:g} GB (deletions due), "
+                    f"-{gb['frees_later_gb']:g} GB (deletions after their grace period)"
+                )
         warn(warnings)
         report_errors(rt, errors)
     if not summary.ok:

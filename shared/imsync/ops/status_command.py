@@ -25,7 +25,15 @@ from imsync.ops.command_kit import (
     wide_option,
 )
 from imsync.ops.runtime import open_runtime
-from imsync.ops.views import Cell, StatusRow, in_flight, misspelled_policy_tags, share_targets_of, status_rows
+from imsync.ops.views import (
+    Cell,
+    StatusRow,
+    in_flight,
+    misspelled_policy_tags,
+    orphaned,
+    share_targets_of,
+    status_rows,
+)
 
 
 def _share_summary(shares: dict[str, dict[str, str]]) -> str:
@@ -71,6 +79,7 @@ def status(
                     alias: {p: members.get(p, "not_shared") for p in projects} for alias, projects in wanted.items()
                 }
         flying, limit = in_flight(rt.seen), settings.max_concurrent_copies
+        orphans = [] if images else orphaned(summary.results, rt.seen)
         columns = list(dict.fromkeys([*settings.source_regions, *sorted(settings.allowed_regions)]))
         warnings = misspelled_policy_tags(rt.seen.values(), regions or settings.source_regions)
         errors = [(r.region, r.reason) for r in summary.results if r.outcome is Outcome.ERROR] + [
@@ -85,12 +94,14 @@ def status(
                     "limit": limit,
                     "regions": columns,
                     "images": [r.as_dict() for r in rows],
+                    "orphaned": orphans,
                     "warnings": warnings,
                     "errors": [reason for _, reason in errors],
                 }
             )
         else:
             _status_table(rows, columns, flying, limit, wide)
+            _orphan_lines(orphans)
         warn(warnings)
         report_errors(rt, errors)
     if not summary.ok:
@@ -135,3 +146,13 @@ def _cell_text(cell: Cell) -> str:
     if cell.state in ("stuck", "failed", "deferred", "refused", "unknown") and cell.reason:
         text += f"\n[dim]{escape(cell.reason)}[/dim]"
     return text
+
+
+def _orphan_lines(orphans: list[dict[str, str]]) -> None:
+    console = console_for(False)
+    for item in orphans:
+        since = f"orphaned since {item['orphaned_since']}" if item["orphaned_since"] else "orphaned now"
+        console.print(
+            f"[yellow]{since}[/yellow]: replica {escape(item['name'] or item['replica_id'])} ({item['replica_id']}) "
+            f"in {item['region']}: {escape(item['reason'])}"
+        )

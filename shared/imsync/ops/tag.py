@@ -9,6 +9,7 @@ import click
 from imsync.config import Settings
 from imsync.domain.model import MAX_TAGS, TAG_REGIONS, TAG_SHARE, TAG_WHEN, Image
 from imsync.domain.policy import WHEN_VALUES, parse_policy
+from imsync.domain.retention import RULES, TAG_RETAIN
 from imsync.ops.command_kit import EXIT_CODES, NotFoundHere, UsageProblem, common_options, emit_json
 from imsync.ops.runtime import Runtime, open_runtime
 from imsync.ops.views import POLICY_TAGS
@@ -21,9 +22,11 @@ def _items(value: str | None) -> list[str]:
     return [] if value is None else [item for item in re.split(r"[\s,_;+]+", value.strip()) if item]
 
 
-def wanted_tags(regions: str | None, share: str | None, when: str | None) -> dict[str, str]:
+def wanted_tags(regions: str | None, share: str | None, when: str | None, retain: str | None = None) -> dict[str, str]:
     """The policy tags the options ask for, as IMS will store them."""
     tags = {}
+    if retain is not None:
+        tags[TAG_RETAIN] = retain.strip().lower()
     if regions is not None:
         tags[TAG_REGIONS] = JOIN.join(dict.fromkeys(_items(regions)))
     if share is not None:
@@ -85,6 +88,12 @@ def _describe(tags: dict[str, str]) -> str:
 @click.option("--regions", help="Regions to replicate to, comma-separated (writes imsync-regions).")
 @click.option("--share", help="Share aliases (IMSYNC_SHARE_TARGETS), comma-separated (writes imsync-share).")
 @click.option("--when", type=click.Choice(WHEN_VALUES), help="Copy on the create event, or only on the schedule.")
+@click.option(
+    "--retain",
+    type=click.Choice(RULES),
+    help="keep: replicas outlive the image (default); follow: they are deleted after the grace period once it is "
+    "gone (writes imsync-retain).",
+)
 @click.option("--remove", is_flag=True, help="Remove every imsync policy tag (the image opts out).")
 @click.option(
     "--region",
@@ -96,6 +105,7 @@ def tag(
     regions: str | None,
     share: str | None,
     when: str | None,
+    retain: str | None,
     remove: bool,
     region: str | None,
     as_json: bool,
@@ -103,7 +113,7 @@ def tag(
     config: str | None,
 ) -> None:
     """Write an image's imsync tags, checked as the functions check them; without options, show them."""
-    tags = wanted_tags(regions, share, when)
+    tags = wanted_tags(regions, share, when, retain)
     if remove and tags:
         raise UsageProblem("--remove takes no other tag option", "run `imsync tag IMAGE --remove` on its own")
     if region and not tags and not remove:
@@ -158,3 +168,5 @@ def _report(image: Image, written: dict[str, str], removed: list[str], after: di
         return
     if after.get(TAG_REGIONS):
         click.echo("next: `imsync plan` shows what this asks for; `imsync apply --wait` does it")
+    if written.get(TAG_RETAIN) == "follow":
+        click.echo("its replicas now follow it: once it is gone, each is deleted after IMSYNC_RETAIN_GRACE_DAYS")

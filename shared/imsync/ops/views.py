@@ -15,6 +15,7 @@ from imsync.config import Settings
 from imsync.domain.model import TAG_REGIONS, TAG_SHARE, TAG_SHARED, TAG_SOURCE, TAG_SOURCE_REGION, TAG_WHEN, Image
 from imsync.domain.outcomes import Outcome
 from imsync.domain.policy import parse_policy
+from imsync.domain.retention import TAG_KEEP, TAG_ORPHANED, TAG_RETAIN, storage_gb
 from imsync.service import Result
 
 # Plan sections, in the order they are shown. Stable: part of the --json output (docs/cli.md).
@@ -27,10 +28,12 @@ SECTIONS = (
     "drift",  # a finished replica that no longer matches (tags, shares), or duplicates / repeated failures
     "waiting",  # a copy in progress
     "in_sync",  # nothing to do
+    "retention",  # a replica that follows its gone source: recorded orphaned, to delete, or its record removed
     "error",  # a read or write failed
     "other",  # scans, ignored images
 )
 
+RETENTION_ACTIONS = ("retain", "orphan", "delete", "unorphan")  # imsync.service.retention's result actions
 ROW_KEYS = ("section", "image_id", "name", "source_region", "region", "action", "outcome", "reason")
 ROW_IDS = ("replica_id", "job_id")
 
@@ -53,6 +56,8 @@ def section_of(result: Result, seen: Mapping[str, Image]) -> str:
         return "waiting"
     if result.action == "in_sync":
         return "in_sync"
+    if result.action in RETENTION_ACTIONS:
+        return "retention"
     return "other"
 
 
@@ -75,8 +80,9 @@ def row(result: Result, seen: Mapping[str, Image], **extra: Any) -> dict[str, An
     return data
 
 
-POLICY_TAGS = (TAG_REGIONS, TAG_SHARE, TAG_WHEN)
-IMSYNC_TAGS = frozenset({*POLICY_TAGS, TAG_SOURCE, TAG_SOURCE_REGION, TAG_SHARED})  # what imsync reads or writes
+POLICY_TAGS = (TAG_REGIONS, TAG_SHARE, TAG_WHEN, TAG_RETAIN)
+# what imsync reads or writes
+IMSYNC_TAGS = frozenset({*POLICY_TAGS, TAG_SOURCE, TAG_SOURCE_REGION, TAG_SHARED, TAG_KEEP, TAG_ORPHANED})
 
 
 def _meant(key: str) -> str | None:
@@ -104,6 +110,47 @@ def misspelled_policy_tags(images: Iterable[Image], regions: Collection[str]) ->
                     f"tag and is ignored; did you mean {meant}?"
                 )
     return lines
+
+
+def storage_by_region(rows: Iterable[Mapping[str, Any]], seen: Mapping[str, Image]) -> dict[str, dict[str, float]]:
+    """GB per region that the planned copies add, the due deletions free, and the pending ones will free."""
+    found: dict[str, dict[str, float]] = {}
+
+    def add(region: str, key: str, image: Image | None) -> None:
+        if image is not None:
+            entry = found.setdefault(region, {"adds_gb": 0.0, "frees_gb": 0.0, "frees_later_gb": 0.0})
+            entry[key] = round(entry[key] + storage_gb(image), 1)
+
+    for item in rows:
+        if item["section"] == "copy":
+            add(item["region"], "adds_gb", seen.get(item["image_id"]))
+        elif item["action"] == "delete" and item["outcome"] in (Outcome.PLANNED, Outcome.DONE):
+            add(item["region"], "frees_gb", seen.get(item["replica_id"]))
+        elif item["action"] == "orphan" and item["outcome"] in (Outcome.WAITING, Outcome.PLANNED, Outcome.DONE):
+            add(item["region"], "frees_later_gb", seen.get(item["replica_id"]))
+    return dict(sorted(found.items()))
+
+
+def orphaned(results: Iterable[Result], seen: Mapping[str, Image]) -> list[dict[str, str]]:
+    """Replicas that follow a gone source (or a region their source left): since when, and why."""
+    rows = []
+    for result in results:
+        if result.action not in ("orphan", "delete") or result.outcome is Outcome.ERROR:
+            continue
+        replica = seen.get(result.replica_id)
+        rows.append(
+            {
+                "replica_id": result.replica_id,
+                "name": replica.name if replica else "",
+                "region": result.region,
+                "source_image_id": result.image_id,
+                "source_region": result.source_region,
+                "orphaned_since": replica.tags.get(TAG_ORPHANED, "") if replica else "",
+                "outcome": str(result.outcome),
+                "reason": result.reason,
+            }
+        )
+    return rows
 
 
 def section_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:

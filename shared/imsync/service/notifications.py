@@ -80,6 +80,10 @@ class Announcer:
         with self._held_lock:
             self._held.append(notice)
 
+    def hold(self, notice: Notice) -> None:
+        """Hold a notice that is its own fact (retention's): sent once, when the run ends, never in the digest."""
+        self._hold(notice)
+
     def announce(
         self,
         summary: Summary,
@@ -87,12 +91,15 @@ class Announcer:
         sources: Iterable[Image],
         as_digest: bool = False,
         on_event: bool = False,
-    ) -> None:
+    ) -> bool:
         """Send what this run found that nobody was told yet; the DR run sends one digest of all that is open.
 
         Each source's announced problems are listed in its imsync-noticed tag (docs/reliability.md). The mark
         is written after the publish, and lists only what was delivered: a notifier that is down for a run
         loses nothing, the next run tells it.
+
+        Returns False when something was not delivered: what this run recorded as told (retention's orphan
+        records) must go, so the next run tells it again.
         """
         sources = list(sources)
         self._flag_stuck(summary, estate)
@@ -100,7 +107,7 @@ class Announcer:
             held, self._held = self._held, []
             ready, self._ready = self._ready, {}
         if summary.dry_run or self._notifier is None:  # nobody is told: no mark may say otherwise
-            return
+            return True
         problems: dict[str, list[Notice]] = defaultdict(list)
         outgoing: list[Notice] = []
         for notice in held:
@@ -144,6 +151,7 @@ class Announcer:
             if id(notice) in undelivered and id(notice) in ready:
                 self._unready(ready[id(notice)])
         self._settle(outgoing)  # after the marks: a run that reads IMS later sees them
+        return not undelivered
 
     @staticmethod
     def _fact(notice: Notice) -> tuple[str, str]:

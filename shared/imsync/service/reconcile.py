@@ -11,6 +11,7 @@ from imsync.domain.model import POLICY_PREFIX, TAG_RULES, Image
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import COPY, FINALIZE, REFUSE, REPORTED_AS, Action, plan_image
 from imsync.domain.policy import Policy, parse_policy
+from imsync.domain.retention import FOLLOW, rule_of
 from imsync.domain.rules import CopyRules
 from imsync.ports import ImageStore
 from imsync.service.copies import Copier
@@ -104,6 +105,7 @@ class Reconciler:
             no_copy_reason=no_copy,
             copy_tags=self._settings.copy_tags,
             unlisted=self._notes.unlisted(summary, estate, source, copies),
+            follow=rule_of(source.tags, self._settings.retain) == FOLLOW,
         )
         for region in dict.fromkeys(own_refused):
             reason = (

@@ -10,10 +10,12 @@ from collections.abc import Callable
 
 from imsync.config import Settings
 from imsync.domain.commands import CompletionTrigger, ImageTrigger, SweepTrigger
+from imsync.domain.model import Image
 from imsync.ports import ImageStore
 from imsync.service.estate import Estate
 from imsync.service.notifications import Announcer
 from imsync.service.reconcile import Reconciler
+from imsync.service.retention import Retainer
 from imsync.service.scope import Scope
 from imsync.service.summary import Summary
 
@@ -29,6 +31,7 @@ class Replicator:
         scope: Scope,
         reconciler: Reconciler,
         announcer: Announcer,
+        retainer: Retainer | None = None,
     ) -> None:
         self.settings = settings
         self._stores = stores
@@ -36,6 +39,7 @@ class Replicator:
         self._scope = scope
         self._reconciler = reconciler
         self._announcer = announcer
+        self._retainer = retainer
 
     def replicate(self, trigger: ImageTrigger, dry_run: bool | None = None) -> Summary:
         """An image was created or tagged: bring that image's replicas in line with its tags."""
@@ -47,11 +51,18 @@ class Replicator:
         return summary
 
     def sweep(self, trigger: SweepTrigger) -> Summary:
-        """The scheduled DR run: every opted-in image of the source regions gets its missing replicas."""
+        """The DR run: every opted-in image gets its missing replicas; replicas that follow a gone source go."""
         summary, estate = self._summary("scheduled_dr_copy", trigger.dry_run), self._estate()
         sources = self._scope.opted_in(summary, estate, trigger.regions, trigger.image_ids)
         self._reconciler.reconcile(summary, estate, sources)
-        self._announcer.announce(summary, estate, sources, as_digest=True)
+        recorded: list[Image] = []
+        # Retention judges the whole estate, never a few named images (their replicas' sources may be anywhere).
+        if self._retainer is not None and trigger.retain and not trigger.image_ids:
+            recorded = self._retainer.retain(summary, estate)
+        told = self._announcer.announce(summary, estate, sources, as_digest=True)
+        if recorded and not told and self._retainer is not None:
+            # An orphan record says "announced": without the notice it goes, so the next DR run announces it again.
+            self._retainer.withdraw(summary, recorded)
         return summary
 
     def complete(self, trigger: CompletionTrigger) -> Summary:

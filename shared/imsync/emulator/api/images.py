@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ApiError
 from ..model import ImageRecord
 from .common import (
     Caller,
@@ -236,3 +237,23 @@ def update_image(cloud: Emulator, caller: Caller, params: Params, data: Any, ima
             rec.name = value
     rec.updated_ts = cloud.clock.now()
     return 200, image_json(cloud, rec, caller)
+
+
+def glance_delete_image(cloud: Emulator, caller: Caller, params: Params, data: Any, image_id: str) -> Result:
+    """DELETE /v2/images/{image_id}: the owner deletes a private image; 204, and it leaves every listing.
+
+    [IMS API reference, "Deleting an image (native OpenStack API)"; SDK GlanceDeleteImage; the Terraform provider's
+    image resource deletes with it, then reads until 404]. An image another account owns: 403 (find_own). What IMS
+    does with an image that still has members is not documented: Readings.delete_shared.
+    """
+    rec = find_own(cloud, caller, image_id)
+    if rec.members and cloud.readings.delete_shared == "refused":
+        raise ApiError(400, "IMG.0091", f"image {image_id} is shared with other projects: remove its members first")
+    if rec.status in ("queued", "saving"):
+        # [OpenStack Image API, delete image]: allowed in any status but deleted; IMS's copy job owns a copy in
+        # progress, so the emulator refuses it (an assumption; imsync never deletes an image in progress).
+        raise ApiError(409, "IMG.0097", f"image {image_id} is {rec.status}: wait until it is active")
+    rec.status = "deleted"
+    rec.members.clear()  # recipients lose it with it (deleted images are visible to nobody)
+    rec.member_times.clear()
+    return 204, None

@@ -56,6 +56,7 @@ REGION_ROUTES = _table(
     ("GET", "/v2/cloudimages", images.list_images),
     ("GET", "/v2/images/{image_id}", images.glance_show_image),
     ("PATCH", "/v2/cloudimages/{image_id}", images.update_image),
+    ("DELETE", "/v2/images/{image_id}", images.glance_delete_image),
     ("GET", "/v1/cloudimages/quota", images.show_image_quota),
     ("GET", "/v2/{project_id}/images/{image_id}/tags", tags.list_image_tags),
     ("POST", "/v2/{project_id}/images/{image_id}/tags", tags.add_image_tag),

@@ -1,0 +1,264 @@
+"""Retention in the DR run (and `imsync apply`): replicas that follow their source are recorded, then deleted.
+
+The rules are domain/retention.py's; this module reads what they need from the run's Estate, confirms a missing
+source by its ID, and carries out the verdicts through the ports. Never called by an event run or a poll.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timezone
+
+from imsync.config import Settings
+from imsync.domain.errors import ImsyncError, OutcomeUnknown
+from imsync.domain.model import Image, Job
+from imsync.domain.outcomes import Outcome
+from imsync.domain.retention import (
+    CLEAR,
+    DUE,
+    FOLLOW,
+    ORPHAN,
+    TAG_ORPHANED,
+    TAG_RETAIN,
+    SourceView,
+    Verdict,
+    judge,
+    made_by_imsync,
+)
+from imsync.notices import DELETED, ORPHANED, Notice
+from imsync.ports import ImageStore
+from imsync.service.estate import Estate
+from imsync.service.journal import OUT_OF_TIME, Journal, failure
+from imsync.service.summary import Result, Summary
+
+# Result actions: a replica recorded (or still) orphaned, deleted, or whose record was removed; RETAIN: a listing.
+RETAIN, ORPHANED_ACTION, DELETE, UNORPHAN = "retain", "orphan", "delete", "unorphan"
+ACTION_OF = {ORPHAN: ORPHANED_ACTION, DUE: DELETE, CLEAR: UNORPHAN}
+
+
+def utc_date(seconds: float) -> date:
+    """The UTC calendar date of a time of day (seconds since the epoch)."""
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).date()
+
+
+class Retainer:
+    """Applies the retention rules to every replica a DR run lists; built by imsync.bootstrap."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        stores: Callable[[str], ImageStore],
+        journal: Journal,
+        hold: Callable[[Notice], None],
+        wall_clock: Callable[[], float],
+        out_of_time: Callable[[], bool],
+        sleep: Callable[[float], None] = lambda seconds: None,
+    ) -> None:
+        self._settings = settings
+        self._stores = stores
+        self._journal = journal
+        self._hold = hold  # a notice for the end of the run (Announcer.hold)
+        self._wall_clock = wall_clock
+        self._out_of_time = out_of_time
+        self._sleep = sleep  # between looks at a member job (bootstrap.pause: tests move an emulator's clock)
+        self._recorded: list[Image] = []  # this run's new orphan records, for withdraw()
+
+    def regions(self) -> list[str]:
+        """Where replicas can be: every region a tag may name, and the source regions."""
+        return sorted(set(self._settings.allowed_regions) | set(self._settings.source_regions))
+
+    def retain(self, summary: Summary, estate: Estate, regions: Iterable[str] | None = None) -> list[Image]:
+        """Judge every replica that carries `follow` or an orphan record, and act on the verdict.
+
+        Returns the replicas this run recorded as orphaned (with their record), for withdraw().
+        """
+        today = utc_date(self._wall_clock())
+        sources = _Sources(estate, self._stores)
+        self._recorded = []
+        for region in regions if regions is not None else self.regions():
+            try:
+                images = estate.images(region)
+            except ImsyncError as exc:
+                # Deferred, not an error: the replicas there are judged by a later run (a copy's listing of the
+                # region reports its own error), and an unreadable region decides nothing.
+                why = f"retention could not list {region} ({exc}); its replicas are judged by a later DR run"
+                self._journal.record(summary, Result("", region, RETAIN, Outcome.DEFERRED, why))
+                continue
+            for replica in images:
+                if replica.tags.get(TAG_RETAIN) != FOLLOW and TAG_ORPHANED not in replica.tags:
+                    continue  # cheap: a replica made under keep, never recorded, needs nothing
+                lineage = made_by_imsync(replica)
+                if lineage is None:
+                    continue
+                view = sources.view(lineage.source_region, lineage.source_id)
+                verdict = judge(replica, view, today, self._settings.retain_grace_days, self._settings.retain)
+                if verdict is not None:
+                    self._act(summary, replica, lineage.source_region, lineage.source_id, verdict, today)
+        return self._recorded
+
+    def withdraw(self, summary: Summary, recorded: Iterable[Image]) -> None:
+        """Remove the orphan records this run wrote, because their notice could not be published."""
+        for replica in recorded:
+            lineage = replica.lineage
+            result = Result(
+                lineage.source_id if lineage else "",
+                replica.region,
+                ORPHANED_ACTION,
+                Outcome.DEFERRED,
+                "the orphaned notice could not be published: the record is withdrawn; the next DR run tells again",
+                lineage.source_region if lineage else "",
+                replica.id,
+            )
+            try:
+                self._stores(replica.region).delete_tags(replica.id, {TAG_ORPHANED: replica.tags[TAG_ORPHANED]})
+            except ImsyncError as exc:
+                result.outcome, result.reason = failure(exc), f"withdrawing the orphan record: {exc}"
+            self._journal.record(summary, result)
+
+    def _act(
+        self, summary: Summary, replica: Image, source_region: str, source_id: str, verdict: Verdict, today: date
+    ) -> None:
+        def record(action: str, outcome: Outcome, reason: str) -> None:
+            result = Result(source_id, replica.region, action, outcome, reason, source_region, replica.id)
+            self._journal.record(summary, result)
+
+        due = verdict.due.isoformat() if verdict.due else ""
+        if verdict.kind in (ORPHAN, DUE, CLEAR) and summary.dry_run:
+            would = {ORPHAN: f"would record it orphaned, to be deleted on {due}", DUE: "would delete it"}
+            record(
+                ACTION_OF[verdict.kind],
+                Outcome.PLANNED,
+                f"{verdict.reason}: " + would.get(verdict.kind, "would remove its orphan record"),
+            )
+            return
+        if verdict.kind not in (ORPHAN, DUE, CLEAR):  # pending: nothing to write
+            when = f"; deleted on or after {due}" if due else ""
+            since = replica.tags.get(TAG_ORPHANED, "not recorded")
+            record(ORPHANED_ACTION, Outcome.WAITING, f"orphaned since {since}: {verdict.reason}{when}")
+            return
+        if self._out_of_time():
+            record(ACTION_OF[verdict.kind], Outcome.DEFERRED, OUT_OF_TIME)
+            return
+        store = self._stores(replica.region)
+        try:
+            if verdict.kind == ORPHAN:
+                store.add_tags(replica.id, {TAG_ORPHANED: today.isoformat()})
+                self._recorded.append(
+                    dataclasses.replace(replica, tags={**replica.tags, TAG_ORPHANED: today.isoformat()})
+                )
+                record(ORPHANED_ACTION, Outcome.DONE, f"orphaned: {verdict.reason}; deleted on or after {due}")
+                self._notice(ORPHANED, replica, source_region, source_id, verdict.reason, due=due)
+            elif verdict.kind == CLEAR:
+                stale = {TAG_RETAIN: FOLLOW} if verdict.drop_rule else {}
+                record_tag = {TAG_ORPHANED: replica.tags[TAG_ORPHANED]} if TAG_ORPHANED in replica.tags else {}
+                store.delete_tags(replica.id, {**record_tag, **stale})
+                record(UNORPHAN, Outcome.DONE, f"orphan record removed: {verdict.reason}")
+            else:
+                self._delete(store, replica, source_region, source_id, verdict, record)
+        except ImsyncError as exc:
+            record(ACTION_OF[verdict.kind], failure(exc), str(exc))
+
+    def _delete(
+        self,
+        store: ImageStore,
+        replica: Image,
+        source_region: str,
+        source_id: str,
+        verdict: Verdict,
+        record: Callable[[str, Outcome, str], None],
+    ) -> None:
+        """Members first (recipients are named in the notice), then the image; a lost answer is read back."""
+        members = store.member_statuses(replica.id)
+        if members:
+            job = self._finished(store, store.remove_members([replica.id], sorted(members)))
+            if job.status != "SUCCESS":
+                # Not deleted while shared: the next DR run finds the members gone (or tries again) and deletes.
+                why = job.fail_reason or f"job {job.id} is {job.status}"
+                record(DELETE, Outcome.WAITING, f"removing its {len(members)} member(s) first ({why})")
+                return
+        try:
+            store.delete_image(replica.id)
+        except OutcomeUnknown:
+            # The answer was lost: IMS may have deleted it. Read it back rather than ask twice.
+            still = store.get_image(replica.id)
+            if still is not None and not still.gone:
+                record(
+                    DELETE,
+                    Outcome.ERROR,
+                    "the deletion's answer was lost and the image is still there; the next DR run judges it again",
+                )
+                return
+        accepted = sorted(p for p, status in members.items() if status == "accepted")
+        lost = (
+            f"; projects that had accepted it can no longer launch from it: {', '.join(accepted)}" if accepted else ""
+        )
+        record(DELETE, Outcome.DONE, f"deleted: {verdict.reason}{lost}")
+        self._notice(DELETED, replica, source_region, source_id, verdict.reason, accepted=accepted)
+
+    def _finished(self, store: ImageStore, job_id: str) -> Job:
+        """The member job, read until it ends, within IMSYNC_SHARE_WAIT_SECONDS and the time the run has left."""
+        waited, pause = 0.0, 0.5
+        while True:
+            job = store.get_job(job_id)
+            if job.finished or waited + pause > self._settings.share_wait_seconds or self._out_of_time():
+                return job
+            self._sleep(pause)
+            waited, pause = waited + pause, min(pause * 2, 8.0)
+
+    def _notice(
+        self,
+        kind: str,
+        replica: Image,
+        source_region: str,
+        source_id: str,
+        reason: str,
+        due: str = "",
+        accepted: Sequence[str] = (),
+    ) -> None:
+        notice: dict[str, object] = {
+            "type": kind,
+            "source_image_id": source_id,
+            "source_region": source_region,
+            "region": replica.region,
+            "replica_id": replica.id,
+            "reason": reason,
+        }
+        if due:
+            notice["delete_on"] = due
+        if accepted:
+            notice["accepted_members"] = list(accepted)
+        self._hold(notice)
+
+
+class _Sources:
+    """What this run knows of each source: its region's listing, and IMS's answer for its ID when not listed."""
+
+    def __init__(self, estate: Estate, stores: Callable[[str], ImageStore]) -> None:
+        self._estate = estate
+        self._stores = stores
+        self._by_id: dict[str, dict[str, Image] | None] = {}
+        self._checked: dict[tuple[str, str], SourceView] = {}
+
+    def view(self, region: str, source_id: str) -> SourceView:
+        listed = self._listing(region)
+        if listed is None:
+            return SourceView(known=False)  # the listing failed: a run that could not read the region decides nothing
+        if source_id in listed:
+            return SourceView(known=True, image=listed[source_id])
+        key = (region, source_id)
+        if key not in self._checked:
+            # Not listed is not gone: a listing may be late or short. IMS must say so for that ID.
+            try:
+                self._checked[key] = SourceView(known=True, image=self._stores(region).get_image(source_id))
+            except ImsyncError:
+                self._checked[key] = SourceView(known=False)
+        return self._checked[key]
+
+    def _listing(self, region: str) -> dict[str, Image] | None:
+        if region not in self._by_id:
+            try:
+                self._by_id[region] = {i.id: i for i in self._estate.images(region)}
+            except ImsyncError:
+                self._by_id[region] = None
+        return self._by_id[region]

@@ -1,0 +1,310 @@
+"""Retention, each safety point of issue 22 (README "Retention", docs/security.md), on the in-memory fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import ClassVar
+
+import pytest
+
+from imsync import bootstrap
+from imsync.domain.commands import CompletionTrigger, ImageTrigger, SweepTrigger
+from imsync.domain.errors import Unavailable
+from imsync.domain.model import Image
+from imsync.domain.retention import TAG_KEEP, TAG_ORPHANED, TAG_RETAIN
+from imsync.retry import Deadline
+from imsync.service import Replicator
+from tests.fakes import FakeCloud, FakeImageStore
+from tests.service.conftest import COPY_TIME, EAST, NORTH, replica_of, retag, settings
+
+DAY = 86400.0
+START = 1_796_000_000.0  # 2026-11-30 UTC
+
+
+class Inbox:
+    """A notifier that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.notices: list[Mapping[str, object]] = []
+
+    def publish(self, events: Iterable[Mapping[str, object]]) -> None:
+        self.notices.extend(events)
+
+    def of(self, kind: str) -> list[Mapping[str, object]]:
+        return [n for n in self.notices if n["type"] == kind]
+
+
+class World:
+    """The fake cloud, a day clock, a notifier, and a Replicator wired like the functions'."""
+
+    def __init__(self, cloud: FakeCloud, stores=None, **changes: object) -> None:
+        self.cloud = cloud
+        self.now = START
+        self.inbox = Inbox()
+        self.changes = {"retain_grace_days": 7, **changes}
+        self.stores = stores or cloud.store
+
+    def replicator(self) -> Replicator:
+        return bootstrap.wire_replicator(
+            settings(self.cloud, **self.changes),
+            self.stores,
+            self.inbox,
+            deadline=Deadline(),
+            sleep=self.cloud.advance,
+            time_of_day=lambda: self.now,
+        )
+
+    def dr_run(self, dry_run: bool = False):
+        return self.replicator().sweep(SweepTrigger(dry_run=dry_run))
+
+    def days(self, n: float) -> None:
+        self.now += n * DAY
+
+
+def replicated(world: World, **tags: str) -> tuple[Image, Image]:
+    """A source in cn-north-4 with a finished replica in cn-east-3, made by two DR runs."""
+    source = world.cloud.add(NORTH, name="golden", tags={"imsync-regions": EAST, **tags})
+    world.dr_run()
+    world.cloud.advance(COPY_TIME)
+    world.dr_run()
+    return world.cloud.image(NORTH, source.id), replica_of(world.cloud, source)
+
+
+def delete_source(world: World, source: Image) -> None:
+    world.cloud.images[NORTH][source.id] = replace(world.cloud.image(NORTH, source.id), status="deleted")
+
+
+def current(world: World, image: Image) -> Image:
+    return world.cloud.image(image.region, image.id)
+
+
+@pytest.fixture
+def world(cloud: FakeCloud) -> World:
+    return World(cloud)
+
+
+def test_by_default_replicas_outlive_their_source(world):
+    source, replica = replicated(world)
+    delete_source(world, source)
+    for _ in range(3):
+        world.days(10)
+        world.dr_run()
+    assert current(world, replica).status == "active"
+    assert TAG_RETAIN not in current(world, replica).tags and TAG_ORPHANED not in current(world, replica).tags
+
+
+def test_follow_records_the_first_sighting_then_deletes_after_the_grace_period_once(world):
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    assert replica.tags[TAG_RETAIN] == "follow"  # the rule travels with the replica
+    delete_source(world, source)
+
+    world.dr_run()
+    assert current(world, replica).tags[TAG_ORPHANED] == "2026-11-30"
+    (orphaned,) = world.inbox.of("imsync.replica.orphaned")
+    assert orphaned["delete_on"] == "2026-12-07" and orphaned["replica_id"] == replica.id
+
+    world.days(6)
+    world.dr_run()
+    assert current(world, replica).status == "active"
+
+    world.days(1)
+    world.dr_run()
+    assert current(world, replica).status == "deleted"
+    world.days(1)
+    world.dr_run()
+    assert len(world.inbox.of("imsync.replica.deleted")) == 1
+    assert len(world.inbox.of("imsync.replica.orphaned")) == 1
+    assert world.cloud.calls.count("delete") == 1
+
+
+def test_the_deployment_default_follow_applies_to_sources_without_the_tag(cloud):
+    world = World(cloud, retain="follow", retain_grace_days=0)
+    source, replica = replicated(world)
+    delete_source(world, source)
+    world.dr_run()
+    assert current(world, replica).status == "active"  # never in the run that first saw it, even with grace 0
+    world.dr_run()
+    assert current(world, replica).status == "deleted"
+
+
+def test_event_runs_and_polls_never_delete_even_when_due(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.dr_run()
+    world.days(30)
+    world.replicator().replicate(ImageTrigger((source.id,), NORTH, "direct"))
+    world.replicator().complete(CompletionTrigger())
+    assert current(world, replica).status == "active"
+    assert "delete" not in cloud.calls
+
+
+def test_a_dry_run_reports_what_it_would_delete_and_changes_nothing(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    planned = world.dr_run(dry_run=True)
+    assert TAG_ORPHANED not in current(world, replica).tags
+    world.dr_run()
+    calls = len(cloud.calls)
+    planned = world.dr_run(dry_run=True)
+    assert current(world, replica).status == "active"
+    assert [r.reason for r in planned.results if r.action == "delete" and r.outcome == "planned"]
+    assert "delete" not in cloud.calls[calls:] and not world.inbox.of("imsync.replica.deleted")
+
+
+def test_an_image_without_the_full_lineage_or_a_source_is_never_deleted(world):
+    cloud = world.cloud
+    old = {TAG_ORPHANED: "2020-01-01", TAG_RETAIN: "follow"}
+    gone = "0" * 8 + "-dead-beef-0000-" + "0" * 12
+    lineage_tags = {"imsync-source": gone, "imsync-source-region": NORTH}
+    tags_only = cloud.add(EAST, tags={**lineage_tags, **old})
+    marker_only = cloud.add(EAST, tags=old, description=f"imsync:source={NORTH}/{gone}")
+    a_source = cloud.add(
+        EAST, tags={**lineage_tags, **old, "imsync-regions": NORTH}, description=f"imsync:source={NORTH}/{gone}"
+    )
+    made = cloud.add(EAST, tags={**lineage_tags, **old}, description=f"imsync:source={NORTH}/{gone}")
+    world.dr_run()
+    assert [current(world, i).status for i in (tags_only, marker_only, a_source)] == ["active"] * 3
+    assert current(world, made).status == "deleted"  # the control: the same image with its full lineage goes
+
+
+def test_imsync_keep_protects_a_replica_and_removes_its_record(world):
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.dr_run()
+    retag(world.cloud, replica, **{TAG_KEEP: "yes"})
+    world.days(30)
+    world.dr_run()
+    assert current(world, replica).status == "active" and TAG_ORPHANED not in current(world, replica).tags
+
+
+class FailingListing(FakeImageStore):
+    def list_own_images(self) -> list[Image]:
+        raise Unavailable(f"listing images in {self.region}", "500", "IMS is unavailable")
+
+
+class LateListing(FakeImageStore):
+    """A listing that misses the images `hidden` names (IMS lists them late); reads by ID still find them."""
+
+    hidden: ClassVar[set[str]] = set()
+
+    def list_own_images(self) -> list[Image]:
+        return [i for i in super().list_own_images() if i.id not in self.hidden]
+
+
+def test_a_failed_listing_of_the_source_region_neither_deletes_nor_clears(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.dr_run()
+    world.stores = lambda region: FailingListing(cloud, region) if region == NORTH else cloud.store(region)
+    world.days(30)
+    world.dr_run()
+    assert current(world, replica).status == "active"
+    assert current(world, replica).tags[TAG_ORPHANED] == "2026-11-30"
+
+
+def test_a_source_that_ims_lists_late_does_not_look_deleted(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    LateListing.hidden = {source.id}
+    world.stores = lambda region: LateListing(cloud, region)
+    for _ in range(3):
+        world.days(1)
+        world.dr_run()
+    assert current(world, replica).status == "active" and TAG_ORPHANED not in current(world, replica).tags
+    assert cloud.calls.count("get") >= 1  # the missing source was asked for by its ID
+
+
+def test_a_source_that_reappears_or_turns_keep_clears_the_record(world):
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    retag(world.cloud, source, **{"imsync-regions": "cn-south-1"})  # cn-east-3 leaves the policy
+    world.changes["allowed_regions"] = frozenset({EAST, "cn-south-1"})
+    world.dr_run()
+    assert TAG_ORPHANED in current(world, replica).tags
+    retag(world.cloud, source, **{TAG_RETAIN: "keep"})
+    world.days(30)
+    world.dr_run()
+    assert current(world, replica).status == "active" and TAG_ORPHANED not in current(world, replica).tags
+
+
+def test_a_region_that_returns_to_the_policy_clears_the_record(world):
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    retag(world.cloud, source, **{"imsync-regions": "cn-south-1"})
+    world.changes["allowed_regions"] = frozenset({EAST, "cn-south-1"})
+    world.dr_run()
+    assert TAG_ORPHANED in current(world, replica).tags
+    retag(world.cloud, source, **{"imsync-regions": f"cn-south-1_{EAST}"})
+    world.days(30)
+    world.dr_run()
+    assert current(world, replica).status == "active" and TAG_ORPHANED not in current(world, replica).tags
+
+
+def test_a_shared_replica_loses_its_members_first_and_the_notice_names_who_had_accepted(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow", "imsync-share": "partner"})
+    partner = cloud.other_project(EAST)
+    cloud.members[replica.id] = {partner: "accepted"}
+    delete_source(world, source)
+    world.dr_run()
+    world.dr_run()
+    assert current(world, replica).status == "deleted"
+    assert cloud.calls.index("remove_members") < cloud.calls.index("delete")
+    (deleted,) = world.inbox.of("imsync.replica.deleted")
+    assert deleted["accepted_members"] == [partner]
+
+
+def test_a_deletion_whose_answer_is_lost_is_read_back_and_not_repeated(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.dr_run()
+    cloud.lose_delete_answers = 1
+    summary = world.dr_run()
+    world.dr_run()
+    assert current(world, replica).status == "deleted" and cloud.calls.count("delete") == 1
+    assert summary.ok and len(world.inbox.of("imsync.replica.deleted")) == 1
+
+
+class BrokenNotifier(Inbox):
+    def publish(self, events: Iterable[Mapping[str, object]]) -> None:
+        raise RuntimeError("SMN is unavailable")
+
+
+def test_an_orphan_record_whose_notice_was_not_published_is_withdrawn_and_told_again(world):
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    told = world.inbox
+    world.inbox = BrokenNotifier()
+    summary = world.dr_run()
+    assert TAG_ORPHANED not in current(world, replica).tags  # never "announced" without the announcement
+    assert [r.outcome for r in summary.results if r.action == "orphan"] == ["done", "deferred"]
+    world.inbox = told
+    world.dr_run()
+    assert TAG_ORPHANED in current(world, replica).tags and len(told.of("imsync.replica.orphaned")) == 1
+
+
+def test_a_replica_outside_the_policy_drops_follow_when_its_source_says_keep_and_outlives_it(world):
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    world.changes["allowed_regions"] = frozenset({EAST, "cn-south-1"})
+    retag(world.cloud, source, **{"imsync-regions": "cn-south-1", TAG_RETAIN: "keep"})
+    world.dr_run()
+    assert TAG_RETAIN not in current(world, replica).tags
+    delete_source(world, source)
+    world.days(30)
+    world.dr_run()
+    world.days(30)
+    world.dr_run()
+    assert current(world, replica).status == "active"
+
+
+def test_a_region_retention_cannot_list_is_left_for_a_later_run_and_the_run_stays_ok(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.stores = lambda region: FailingListing(cloud, region) if region == EAST else cloud.store(region)
+    summary = world.dr_run()
+    assert summary.ok and [r.outcome for r in summary.results if r.region == EAST] == ["deferred"]
+    assert TAG_ORPHANED not in current(world, replica).tags
