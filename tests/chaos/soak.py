@@ -11,6 +11,7 @@ import sys
 import time
 
 from tests.chaos.harness import ChaosRun, Figures, Violation
+from tests.chaos.retention_invariant import retaining_chaos_run
 
 
 def report(seed: int, figures: Figures, violations: list[Violation], load: tuple[float, float, float]) -> str:
@@ -50,10 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay-rate", type=float, default=0.002, help="chance of an answer delayed past the timeout")
     parser.add_argument("--readings", default="documented", help="emulator profile (imsync.emulator.PROFILES)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument(
+        "--retention",
+        action="store_true",
+        help="IMSYNC_RETAIN=follow (grace 0), pipelines deleting sources, invariant 4",
+    )
     args = parser.parse_args(argv)
     load = os.getloadavg()
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    with ChaosRun(
+    run = retaining_chaos_run if args.retention else ChaosRun
+    with run(
         args.seed,
         args.steps,
         images=args.images,

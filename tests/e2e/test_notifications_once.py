@@ -175,20 +175,20 @@ def test_a_stuck_copy_is_in_the_digest_and_announced_once_by_the_polls(cloud, to
     ],
     ids=["ten-tags", "share-mark-slot"],
 )
-def test_no_room_for_the_mark_the_polls_stay_quiet_the_event_and_the_digest_tell(cloud, topic, tags):
+def test_no_room_for_the_mark_the_polls_and_events_stay_quiet_and_the_digest_tells(cloud, topic, tags):
+    # Events used to tell their own decisions here; the chaos suite found every event (a duplicate delivery, or
+    # imsync's own copy note written to the description) telling every refusal again: three and more times.
     iso = golden(cloud, regions="cn-east-3", name="installer", iso=True, tags=tags)
     before = dict(cloud.region(HOME).image(iso.id).tags)
 
     for _ in range(3):
         poll()
+        handlers.replicate_on_create(create_event(iso))
     assert told(cloud, topic) == []
-    handlers.replicate_on_create(create_event(iso))  # a person just tagged it: it tells its own decisions
-    poll()
     dr_run()
 
     assert cloud.region(HOME).image(iso.id).tags == before  # nothing was written to it
-    refused, digest = told(cloud, topic)
-    assert refused["type"] == "imsync.copy.refused" and refused["source_image_id"] == iso.id
+    (digest,) = told(cloud, topic)
     assert digest["type"] == "imsync.digest" and digest["items"][0]["source_image_id"] == iso.id
 
 

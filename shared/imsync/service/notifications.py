@@ -90,7 +90,6 @@ class Announcer:
         estate: Estate,
         sources: Iterable[Image],
         as_digest: bool = False,
-        on_event: bool = False,
     ) -> bool:
         """Send what this run found that nobody was told yet; the DR run sends one digest of all that is open.
 
@@ -124,7 +123,7 @@ class Announcer:
             found = problems.pop(source.id, [])
             items += found
             room = has_room(source, copying.get(source.id, set()))
-            new = self._new(source, found, room, on_event)
+            new = self._new(source, found, room)
             marks.append((source, found, new, room))
             if not as_digest:
                 outgoing += [n for n in new if self._claim(n, estate)]
@@ -175,13 +174,14 @@ class Announcer:
             if notice["type"] in PROBLEMS or notice["type"] == READY:
                 self._told.settle(self._fact(notice), now)
 
-    def _new(self, source: Image, problems: list[Notice], room: bool, on_event: bool) -> list[Notice]:
-        """The source's problems that nobody was told about yet."""
-        if not room:
-            # Without a mark a poll would repeat it every run: the DR digest lists it, and an event (a person
-            # just created or tagged the image) tells its own decisions.
-            return problems if on_event else []
-        return unannounced(problems, source.tags.get(MARK))
+    def _new(self, source: Image, problems: list[Notice], room: bool) -> list[Notice]:
+        """The source's problems that nobody was told about yet.
+
+        Without room for the mark nothing remembers what was told, so no run tells them one by one: the DR
+        digest lists them. (Events did once tell their own decisions, but imsync's own writes to a full source,
+        its copy notes in the description among them, are events too: each repeated every refusal.)
+        """
+        return unannounced(problems, source.tags.get(MARK)) if room else []
 
     def _remember(self, source: Image, problems: list[Notice], untold: list[Notice], partial: bool, room: bool) -> None:
         """Update the source's mark after the publish: it lists what was told, never what was not delivered."""

@@ -47,7 +47,7 @@ class Replicator:
         region = trigger.region or self.settings.require_home_region()
         sources = self._scope.named(summary, region, trigger.image_ids)
         self._reconciler.reconcile(summary, estate, sources, on_event=True)
-        self._announcer.announce(summary, estate, sources, on_event=True)
+        self._announcer.announce(summary, estate, sources)
         return summary
 
     def sweep(self, trigger: SweepTrigger) -> Summary:
