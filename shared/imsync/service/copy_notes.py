@@ -184,15 +184,28 @@ class CopyNotes:
         return image if image is not None and lineage and lineage.source_id == source_id and not image.gone else None
 
     def _remove(self, summary: Summary, source: Image, regions: set[str], asks: dict[str, str]) -> None:
+        """Remove the notes that ended, as this run saw them, and only if they still say what it saw.
+
+        IMS deletes a tag by its key, whatever its value, and a description is written whole: another run may
+        have written a new note for the same region since this run listed the source (its copy is then in
+        flight). Removing that note would let a later run copy again, so the source is read again first and
+        only unchanged notes go (the chaos suite's seed 90210 under the pessimistic profile: two replicas).
+        """
         store = self._stores(source.region)
         keys = sorted({COPY_CLAIM_PREFIX + r for r in regions} & set(source.tags))
-        tags = {key: source.tags[key] for key in keys} | asks
-        described = regions & set(source.described_claims)
+        seen = {key: source.tags[key] for key in keys} | asks
+        seen_described = {r: v for r, v in source.described_claims.items() if r in regions}
         try:
+            fresh = store.get_image(source.id)
+            if fresh is None:
+                return
+            tags = {key: value for key, value in seen.items() if fresh.tags.get(key) == value}
+            now_described = fresh.described_claims
+            described = {r for r, v in seen_described.items() if now_described.get(r) == v}
             if tags:
                 store.delete_tags(source.id, tags)
             if described:
-                store.set_description(source.id, without_copy_notes(source.description, described))
+                store.set_description(source.id, without_copy_notes(fresh.description, described))
         except ImsyncError as exc:
             why = f"removing copy notes that ended: {exc}; the next run removes them"
             self._journal.record(
