@@ -147,3 +147,18 @@ def test_a_secret_pasted_into_a_setting_is_never_echoed(variable):
     assert message.startswith(f"{variable}: ")
     assert not any(secret[i : i + 6] in message for i in range(len(secret) - 5)), message
     assert "-character value of " in message, message  # its length and shape instead
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("IMSYNC_UNLISTED_WAIT_MINUTES", "9" * 5000),  # int() refuses over 4300 digits: a ValueError, not a ConfigError
+        ("IMSYNC_RETAIN_GRACE_DAYS", "9" * 5000),
+        ("IMSYNC_VAULTS", json.dumps({f"cn-north-{n}": "a" * 36 for n in range(201)})),
+        ("IMSYNC_SHARE_TARGETS", json.dumps({"qa": {f"cn-north-{n}": ["0" * 32] for n in range(201)}})),
+    ],
+    ids=["huge-wait", "huge-grace", "too-many-vaults", "too-many-regions-in-an-alias"],
+)
+def test_settings_found_by_review_are_bounded_too(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({"IMSYNC_HOME_REGION": "cn-north-4", name: value})

@@ -244,6 +244,8 @@ def _share_targets(env: Mapping[str, str]) -> ShareTargets:
             )
         if not isinstance(regions, dict):
             raise ConfigError(f"{name}: alias '{alias}': {expected}")
+        if len(regions) > MAX_ITEMS:
+            raise ConfigError(f"{name}: alias '{alias}': {len(regions)} regions; at most {MAX_ITEMS}")
         targets[alias] = {}
         for region, projects in regions.items():
             if not REGION_ID.match(str(region)):
@@ -270,6 +272,8 @@ def _vaults(env: Mapping[str, str]) -> Mapping[str, str]:
     data = _json(env, name)
     if not isinstance(data, dict) or not all(isinstance(v, str) and v for v in data.values()):
         raise ConfigError(f'{name}: expected {{"region": "vault_id"}}')
+    if len(data) > MAX_ITEMS:
+        raise ConfigError(f"{name}: {len(data)} regions; at most {MAX_ITEMS}")
     for region, vault in data.items():
         if not REGION_ID.match(region):
             raise ConfigError(f"{name}: {shape(region)} is not a region ID like cn-north-4")
@@ -290,16 +294,15 @@ def _max_copies(env: Mapping[str, str]) -> int:
 
 
 MAX_UNLISTED_WAIT_MINUTES = 1440
-_DIGITS = re.compile(r"[0-9]+")  # ASCII only: int() also takes other scripts' digits
 
 
 def _unlisted_wait(env: Mapping[str, str]) -> int:
     """Minutes a copy that was asked for is not asked again while IMS does not list it (0: the listing decides)."""
     name = "IMSYNC_UNLISTED_WAIT_MINUTES"
     raw = env.get(name, "").strip() or "30"
-    if not _DIGITS.fullmatch(raw) or int(raw) > MAX_UNLISTED_WAIT_MINUTES:
+    if not WHOLE_NUMBER.match(raw) or int(raw) > MAX_UNLISTED_WAIT_MINUTES:
         raise ConfigError(
-            f"{name}: expected a whole number of minutes from 0 to {MAX_UNLISTED_WAIT_MINUTES} ({len(raw)} characters "
+            f"{name}: expected a whole number of minutes from 0 to {MAX_UNLISTED_WAIT_MINUTES} ({shape(raw)} "
             "given): how long IMS may take to list a copy it accepted; 0 if it lists copies at once"
         )
     return int(raw)
@@ -334,7 +337,7 @@ def _tag_rules(env: Mapping[str, str]) -> str:
     value = env.get("IMSYNC_TAG_RULES", "").strip().lower() or STRICT_TAGS.name
     if value not in TAG_RULES:
         raise ConfigError(
-            f"IMSYNC_TAG_RULES: '{value[:20]}' is not one of {', '.join(TAG_RULES)}; use strict (IMS's international "
+            f"IMSYNC_TAG_RULES: {shape(value)} is not one of {', '.join(TAG_RULES)}; use strict (IMS's international "
             "API reference) unless IMS accepts the newer tag page's keys with '.' and spaces in your cloud"
         )
     return value
@@ -443,7 +446,7 @@ def _grace_days(env: Mapping[str, str]) -> int:
     raw = env.get("IMSYNC_RETAIN_GRACE_DAYS", "").strip()
     if not raw:
         return 7
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > 3650:
+    if not WHOLE_NUMBER.match(raw) or int(raw) > 3650:
         raise ConfigError(
             f"IMSYNC_RETAIN_GRACE_DAYS: {shape(raw)} is not a whole number of days from 0 to 3650 "
             "(0: the DR run after the one that first saw the replica orphaned)"
