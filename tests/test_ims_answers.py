@@ -93,3 +93,18 @@ def test_storage_is_the_image_size_else_its_min_disk():
     unsized = image_from_api({"id": "i", "min_disk": "40"}, "r", OWN)
     assert (storage_gb(sized), storage_gb(unsized)) == (3.0, 40.0)
     assert image_from_api({"id": "i", "min_disk": "n/a"}, "r", OWN).min_disk_gb == 0
+
+
+def test_only_an_item_that_names_a_status_other_than_success_is_a_failed_item():
+    # Found by review: an item without a status counted as failed, so a job that succeeded could fail every share.
+    from imsync.adapters.huawei_ims import failed_items
+
+    entities = {
+        "results": [
+            {"image_id": "a", "project_id": "p1", "status": "SUCCESS"},
+            {"image_id": "b", "project_id": "p2"},
+            {"image_id": "c", "project_id": "p3", "status": "FAIL"},
+        ],
+        "sub_jobs_result": [{"status": "success", "entities": {"image_id": "d"}}, {"entities": {"image_id": "e"}}],
+    }
+    assert [image for image, _ in failed_items(entities)] == ["c"]

@@ -53,15 +53,19 @@ def _list_members(client: ImsClient, request: ListImageMembersRequest) -> Any:
 
 
 def failed_items(entities: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    """(image ID, why) for each per-item result of a job that is not SUCCESS (SDK JobEntities: `results` per
-    image and project, `sub_jobs_result` per image). An item whose status is unreadable counts as not done."""
+    """(image ID, why) for each per-item result of a job that says it did not succeed (SDK JobEntities: `results`
+    per image and project, `sub_jobs_result` per image).
+
+    Only an item that names a status other than SUCCESS counts: no source documents the items' statuses, and an
+    item without one would otherwise fail every share of a job that succeeded (and, after three tries, every run).
+    """
     failed: list[tuple[str, str]] = []
     for item in entities.get("results") or ():
-        if isinstance(item, dict) and str(item.get("status") or "").upper() != "SUCCESS":
+        if isinstance(item, dict) and _says_failed(item):
             project = str(item.get("project_id") or "?")
             failed.append((str(item.get("image_id") or ""), f"project {project}: {item.get('status') or 'no status'}"))
     for sub in entities.get("sub_jobs_result") or ():
-        if isinstance(sub, dict) and str(sub.get("status") or "").upper() != "SUCCESS":
+        if isinstance(sub, dict) and _says_failed(sub):
             raw = sub.get("entities")
             sub_entities: Mapping[str, Any] = raw if isinstance(raw, dict) else {}
             why = (
@@ -69,6 +73,11 @@ def failed_items(entities: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
             )
             failed.append((str(sub_entities.get("image_id") or ""), why))
     return tuple(failed)
+
+
+def _says_failed(item: Mapping[str, Any]) -> bool:
+    status = str(item.get("status") or "").strip().upper()
+    return bool(status) and status != "SUCCESS"
 
 
 def member_marker(member_id: str) -> str:
