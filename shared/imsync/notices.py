@@ -12,9 +12,18 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 
-from imsync.domain.model import COPY_CLAIM_PREFIX, MAX_TAG_VALUE, MAX_TAGS, TAG_SHARE, TAG_SHARED, Image
+from imsync.domain.model import (
+    COPY_CLAIM_PREFIX,
+    MAX_TAG_VALUE,
+    MAX_TAGS,
+    NOTICE_MARK,
+    TAG_SHARE,
+    TAG_SHARED,
+    Image,
+    tags_besides_mark,
+)
 
-MARK = "imsync-noticed"  # starts with "imsync-": never copied to replicas, never read as policy
+MARK = NOTICE_MARK  # starts with "imsync-": never copied to replicas, never read as policy
 
 REFUSED = "imsync.copy.refused"
 FAILED = "imsync.copy.failed"
@@ -88,8 +97,7 @@ def has_room(source: Image, copy_regions: Iterable[str] = ()) -> bool:
     """
     notes = {COPY_CLAIM_PREFIX + region for region in copy_regions} - set(source.tags)
     reserved = len(notes) + (1 if TAG_SHARE in source.tags and TAG_SHARED not in source.tags else 0)
-    others = len(source.tags) - (1 if MARK in source.tags else 0)  # rewriting the mark takes no new slot
-    return others + reserved < MAX_TAGS
+    return tags_besides_mark(source.tags) + reserved < MAX_TAGS  # rewriting the mark takes no new slot
 
 
 def seconds_of(text: str) -> float | None:
