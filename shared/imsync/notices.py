@@ -88,6 +88,20 @@ def next_mark(problems: Iterable[Notice], mark: str | None, partial: bool, untol
     return "_".join(sorted(hashes)) or None
 
 
+def merged_mark(wanted: str | None, read: str | None, now: str | None) -> str | None:
+    """The mark to write: `wanted` (computed from the mark as this run `read` it) with what other runs added since
+    (the mark IMS holds `now`): two runs that told different facts of one source both stay listed.
+
+    Another run's overflow mark, or a union too long for one tag, leaves `wanted`: a fact may then be told again,
+    never one left untold.
+    """
+    added = read_mark(now) - read_mark(read)
+    if not added or (wanted or "").startswith(OVERFLOW):
+        return wanted
+    hashes = read_mark(wanted) | added
+    return "_".join(sorted(hashes)) if len(hashes) <= MAX_HASHES else wanted
+
+
 def has_room(source: Image, copy_regions: Iterable[str] = ()) -> bool:
     """Whether a mark can be added without crowding out a tag that matters more (IMS allows 10).
 
