@@ -176,11 +176,14 @@ class Copier:
         """
         source, region = action.source, action.region
         if self._remember_refusal(source, region):
-            reason = ims_refusal(region)
-        else:  # the next run asks again, is refused again, and says the same: still one fact
-            reason = f"IMS refused the copy to {region}; remembering it on the source failed; the next run asks again"
+            reason, answer = ims_refusal(region), f" (IMS: {exc})"
+        else:  # the next run asks again, is refused again in the same words: still one fact
+            reason = (
+                f"IMS refused the copy ({exc}); no tag slot free to remember it (or writing it failed): asked again"
+            )
+            answer = ""
         self._journal.record(
-            summary, Result(source.id, region, action.kind, Outcome.REFUSED, f"{reason} (IMS: {exc})", source.region)
+            summary, Result(source.id, region, action.kind, Outcome.REFUSED, reason + answer, source.region)
         )
         self._notify(REFUSED, action, reason)
 
