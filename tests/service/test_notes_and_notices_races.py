@@ -48,7 +48,7 @@ def _described_place(cloud: FakeCloud, notes: CopyNotes, source: Image) -> NoteP
     """This run's note for cn-east-3, in the description (as ahead() writes it on a source with 10 tags)."""
     value = _minute_note(notes.owner)
     cloud.store(NORTH).set_description(source.id, f"{source.description} {copy_note_marker(EAST, value)}")
-    return NotePlace(source, EAST, value, in_tag=False, description_before=source.description)
+    return NotePlace(source, EAST, value, in_tag=False)
 
 
 def _another_run_notes(cloud: FakeCloud, source: Image, region: str, value: str) -> None:

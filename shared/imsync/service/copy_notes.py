@@ -54,13 +54,13 @@ MAX_DESCRIPTION = 1024  # [IMS API reference, "Updating image information"]: at 
 
 @dataclass(frozen=True)
 class NotePlace:
-    """Where a run wrote its note before asking for a copy: a tag, or the description (and what it said before)."""
+    """Where a run wrote its note before asking for a copy: a tag, or the description (each write of which reads
+    it again first: CopyNotes._describe)."""
 
     source: Image
     region: str
     value: str
     in_tag: bool
-    description_before: str = ""
     asks: bool = False  # the run also wrote its ask tag (imsync-ask)
 
     @property
@@ -346,7 +346,7 @@ class CopyNotes:
         before = without_copy_notes(fresh.description, {region})
         if len(before) + 1 + len(copy_note_marker(region, value)) > MAX_DESCRIPTION:
             return None
-        return NotePlace(fresh, region, value, in_tag=False, description_before=before)
+        return NotePlace(fresh, region, value, in_tag=False)
 
     def _write(self, place: NotePlace, fresh: Image) -> None:
         store = self._stores(place.source.region)
