@@ -12,9 +12,18 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 
-from imsync.domain.model import COPY_CLAIM_PREFIX, MAX_TAG_VALUE, MAX_TAGS, TAG_SHARE, TAG_SHARED, Image
+from imsync.domain.model import (
+    COPY_CLAIM_PREFIX,
+    MAX_TAG_VALUE,
+    MAX_TAGS,
+    NOTICE_MARK,
+    TAG_SHARE,
+    TAG_SHARED,
+    Image,
+    tags_besides_mark,
+)
 
-MARK = "imsync-noticed"  # starts with "imsync-": never copied to replicas, never read as policy
+MARK = NOTICE_MARK  # starts with "imsync-": never copied to replicas, never read as policy
 
 REFUSED = "imsync.copy.refused"
 FAILED = "imsync.copy.failed"
@@ -79,6 +88,20 @@ def next_mark(problems: Iterable[Notice], mark: str | None, partial: bool, untol
     return "_".join(sorted(hashes)) or None
 
 
+def merged_mark(wanted: str | None, read: str | None, now: str | None) -> str | None:
+    """The mark to write: `wanted` (computed from the mark as this run `read` it) with what other runs added since
+    (the mark IMS holds `now`): two runs that told different facts of one source both stay listed.
+
+    Another run's overflow mark, or a union too long for one tag, leaves `wanted`: a fact may then be told again,
+    never one left untold.
+    """
+    added = read_mark(now) - read_mark(read)
+    if not added or (wanted or "").startswith(OVERFLOW):
+        return wanted
+    hashes = read_mark(wanted) | added
+    return "_".join(sorted(hashes)) if len(hashes) <= MAX_HASHES else wanted
+
+
 def has_room(source: Image, copy_regions: Iterable[str] = ()) -> bool:
     """Whether a mark can be added without crowding out a tag that matters more (IMS allows 10).
 
@@ -88,8 +111,7 @@ def has_room(source: Image, copy_regions: Iterable[str] = ()) -> bool:
     """
     notes = {COPY_CLAIM_PREFIX + region for region in copy_regions} - set(source.tags)
     reserved = len(notes) + (1 if TAG_SHARE in source.tags and TAG_SHARED not in source.tags else 0)
-    others = len(source.tags) - (1 if MARK in source.tags else 0)  # rewriting the mark takes no new slot
-    return others + reserved < MAX_TAGS
+    return tags_besides_mark(source.tags) + reserved < MAX_TAGS  # rewriting the mark takes no new slot
 
 
 def seconds_of(text: str) -> float | None:

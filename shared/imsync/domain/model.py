@@ -60,8 +60,9 @@ COPY_NOTE_MARKER = "imsync:copy="
 # so that of two runs noting the same copy at once at most one asks IMS (service/copy_notes.py).
 COPY_ASK_TAG = "imsync-ask"
 # What imsync writes stays within the stricter of IMS's two tag pages (10 tags, key <= 36, value <= 43,
-# letters, digits, _ - .), so it is valid whichever the cloud applies (docs/emulator.md, "Readings").
-MAX_TAGS = 10
+# letters, digits, _ - .), so it is valid whichever the cloud applies (docs/emulator.md, "Readings"); MAX_TAGS above.
+# imsync's mark of the problems it announced about a source (notices.py): the first tag to give up its slot.
+NOTICE_MARK = "imsync-noticed"
 MAX_TAG_KEY = 36
 MAX_TAG_VALUE = 43
 
@@ -167,6 +168,11 @@ class Image:
 def region_hash(region: str) -> str:
     """A short name for a region that fits a tag value six times over (imsync-refused)."""
     return hashlib.sha256(region.encode()).hexdigest()[:REGION_HASH_CHARS]
+
+
+def tags_besides_mark(tags: Mapping[str, str]) -> int:
+    """The tag slots taken by what matters more than the notice mark (which gives its slot up when one is needed)."""
+    return len(tags) - (1 if NOTICE_MARK in tags else 0)
 
 
 def copy_note_marker(region: str, note: str) -> str:

@@ -119,6 +119,15 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+def ims_refusal(dest: str) -> str:
+    """Why a copy IMS refused for good is not asked for again: the same words in the run IMS refused it and in
+    every later one, so that its notice is one fact (notices.problem_hash), announced once."""
+    return (
+        f"IMS refused a copy to {dest} for a reason that does not pass with time (its answer is in the log of the "
+        f"run it refused); imsync does not ask again: delete the source's {TAG_IMS_REFUSED} tag to try again"
+    )
+
+
 @dataclass(frozen=True)
 class CopyRules:
     """The IMS rules for a deployment: its vaults, whether it copies Windows images, the tag rules it assumes."""
@@ -133,11 +142,7 @@ class CopyRules:
             if reason := rule(image, dest, self):
                 return reason
         if region_hash(dest) in image.ims_refused:
-            return (
-                f"IMS refused a copy to {dest} in an earlier run (its reason was reported then) for a reason that "
-                f"does not pass with time; imsync does not ask again: delete the source's {TAG_IMS_REFUSED} tag "
-                "to try again"
-            )
+            return ims_refusal(dest)
         return None
 
     @staticmethod

@@ -19,7 +19,8 @@ from imsync.domain.errors import (
 from imsync.domain.model import MAX_TAGS, TAG_IMS_REFUSED, Image, Lineage, region_hash
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import Action
-from imsync.notices import FAILED
+from imsync.domain.rules import ims_refusal
+from imsync.notices import FAILED, REFUSED
 from imsync.ports import ImageStore
 from imsync.service.claims import RecentCopies
 from imsync.service.copy_notes import CopyNotes
@@ -152,7 +153,7 @@ class Copier:
                 report(summary, action, Outcome.ERROR, str(exc))
                 self._notify(FAILED, action, str(exc))
             else:
-                report(summary, action, Outcome.REFUSED, self._remember_refusal(source, region, exc))
+                self._refused(summary, action, exc)
             return False
         except ImsyncError as exc:
             self._notes.withdraw(place)
@@ -167,20 +168,37 @@ class Copier:
         self._notes.complete(summary, place, job_id)
         return True
 
-    def _remember_refusal(self, source: Image, region: str, exc: Refused) -> str:
-        """Note on the source that IMS refuses copies to `region`, so later runs report it without asking."""
-        hashes = sorted(source.ims_refused | {region_hash(region)})
-        value = "_".join(hashes[-6:])  # six hashes fill the 43 characters of a tag value
-        if TAG_IMS_REFUSED not in source.tags and len(source.tags) >= MAX_TAGS:
-            return f"IMS refused the copy ({exc}); no tag slot is free to remember it, so the next run asks again"
-        try:
-            self._stores(source.region).add_tags(source.id, {TAG_IMS_REFUSED: value})
-        except ImsyncError as note_failed:
-            return f"IMS refused the copy ({exc}); remembering it failed ({note_failed}), the next run asks again"
-        return (
-            f"IMS refused the copy ({exc}); imsync does not ask again: delete the source's {TAG_IMS_REFUSED} tag "
-            "to try again"
+    def _refused(self, summary: Summary, action: Action, exc: Refused) -> None:
+        """IMS refuses the copy for good: remember it on the source, and announce it in the words later runs use.
+
+        The next runs refuse through CopyRules.refusal with the same sentence (rules.ims_refusal), so the notice
+        is one fact (its problem hash), announced once; IMS's own answer is in this run's result and log.
+        """
+        source, region = action.source, action.region
+        if self._remember_refusal(source, region):
+            reason, answer = ims_refusal(region), f" (IMS: {exc})"
+        else:  # the next run asks again, is refused again in the same words: still one fact
+            reason = (
+                f"IMS refused the copy ({exc}); no tag slot free to remember it (or writing it failed): asked again"
+            )
+            answer = ""
+        self._journal.record(
+            summary, Result(source.id, region, action.kind, Outcome.REFUSED, reason + answer, source.region)
         )
+        self._notify(REFUSED, action, reason)
+
+    def _remember_refusal(self, source: Image, region: str) -> bool:
+        """Note on the source that IMS refuses copies to `region`, so later runs report it without asking."""
+        store = self._stores(source.region)
+        try:
+            fresh = store.get_image(source.id) or source  # another run may have remembered another region since
+            kept = sorted(fresh.ims_refused - {region_hash(region)})[-5:]  # six hashes fill a tag value
+            if TAG_IMS_REFUSED not in fresh.tags and len(fresh.tags) >= MAX_TAGS:
+                return False
+            store.add_tags(source.id, {TAG_IMS_REFUSED: "_".join(sorted([*kept, region_hash(region)]))})
+        except ImsyncError:
+            return False
+        return True
 
     def _after_lost_answer(self, summary: Summary, estate: Estate, action: Action, exc: CloudError) -> None:
         # A 5xx or no answer: the copy may have started (the adapter does not retry it). The note written before
@@ -195,9 +213,4 @@ class Copier:
                 summary, action, Outcome.STARTED, f"{exc}, but the copy is there", replica_id=found[0].id
             )
             return
-        wait = self._settings.unlisted_wait_minutes
-        reason = (
-            f"{exc}; the copy may have started: it is noted on the source and not asked for again until IMS lists "
-            f"it or {wait} min pass (IMSYNC_UNLISTED_WAIT_MINUTES)"
-        )
-        self._journal.report(summary, action, Outcome.WAITING, reason)
+        self._journal.report(summary, action, Outcome.WAITING, f"{exc}; {self._notes.lost_answer_wait()}")

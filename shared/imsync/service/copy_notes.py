@@ -9,14 +9,20 @@ A job that ended FAIL ends its note; one that ended SUCCESS is not a listed repl
 
 The note is the tag `imsync-copy-<region>`; where no tag slot is free (10 tags, the notice mark given up
 first), it is a marker `imsync:copy=<region>/<note>` in the source's description. Where slots allow, an ask
-tag (`imsync-ask`) written before the note keeps two runs from both asking (CopyNotes.ahead). A note that
-cannot be true (not a shape imsync writes, or a time in the future) is ignored, reported and removed.
+tag (`imsync-ask`) written before the note keeps two runs from both asking (CopyNotes.ahead). Without the
+ask tag (too few free slots, or a note in the description) a write then a re-read is all there is: that narrows
+the race to one IMS round trip, it is not mutual exclusion (docs/reliability.md, "Bounded, not closed"). A note
+that cannot be true (not a shape imsync writes, or a time in the future) is ignored, reported and removed; so is
+a note for a region readable this run but outside the source's policy (no run copies there).
+
+A description is written whole: each write reads it again first and changes only its own region's marker, so
+that another run's note for another region, written since, stays.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Collection, MutableMapping
 from dataclasses import dataclass
 
 from imsync.domain.errors import ImsyncError, NotFound, OutcomeUnknown, Unavailable
@@ -27,6 +33,7 @@ from imsync.domain.model import (
     CopyNote,
     Image,
     copy_note_marker,
+    tags_besides_mark,
     without_copy_notes,
 )
 from imsync.domain.outcomes import Outcome
@@ -47,13 +54,13 @@ MAX_DESCRIPTION = 1024  # [IMS API reference, "Updating image information"]: at 
 
 @dataclass(frozen=True)
 class NotePlace:
-    """Where a run wrote its note before asking for a copy: a tag, or the description (and what it said before)."""
+    """Where a run wrote its note before asking for a copy: a tag, or the description (each write of which reads
+    it again first: CopyNotes._describe)."""
 
     source: Image
     region: str
     value: str
     in_tag: bool
-    description_before: str = ""
     asks: bool = False  # the run also wrote its ask tag (imsync-ask)
 
     @property
@@ -99,18 +106,31 @@ class CopyNotes:
         return note.minute is not None and self._minute() - note.minute >= self._wait_minutes
 
     def unlisted(
-        self, summary: Summary, estate: Estate, source: Image, copies: MutableMapping[str, list[Image]]
+        self,
+        summary: Summary,
+        estate: Estate,
+        source: Image,
+        copies: MutableMapping[str, list[Image]],
+        policy_regions: Collection[str] | None = None,
     ) -> dict[str, str]:
         """Regions where a copy was asked for that IMS does not list yet (region -> why it is waited for).
 
         A copy whose job ended SUCCESS is looked up by its replica ID and, when IMS shows it, added to `copies`.
         Notes whose copy is listed, whose job failed, that waited their time out, or that cannot be true are
-        removed (one tag call, one description write at most).
+        removed (one tag call, one description write at most). So are notes for a region outside the source's
+        policy (`policy_regions`; None: the regions of `copies`) that this run did not give up reading: no run
+        copies there, and the note would hold one of the 10 tag slots for good.
         """
+        policy = set(copies) if policy_regions is None else set(policy_regions)
         unlisted: dict[str, str] = {}
         ended: set[str] = set()
         for region, value in source.copy_claims.items():
-            if region not in copies:  # not readable this run: the note stays, nothing is copied there anyway
+            if region in estate.unreadable:  # not readable this run: the note stays, nothing is copied there anyway
+                continue
+            if region not in policy:  # no run copies there: the note only holds a slot
+                ended.add(region)
+                continue
+            if region not in copies:  # in the policy, not read for this source (refused, out of time): it stays
                 continue
             if why := self._forged(value):
                 reason = f"copy note for {region} ({value[:43]!r}) ignored and removed: {why}"
@@ -134,6 +154,20 @@ class CopyNotes:
             self._remove(summary, source, ended, asks)
         return unlisted
 
+    def left_behind(self, summary: Summary, estate: Estate, sources: Collection[Image]) -> None:
+        """Remove the copy notes of images this run listed that are sources no more (their imsync-regions tag
+        went): no run copies them, and each note would hold one of the 10 tag slots for good."""
+        if summary.dry_run:
+            return
+        scope = {s.id for s in sources}
+        for region in estate.loaded_regions():
+            for image in estate.images(region):
+                if not image.copy_claims or image.opted_in or image.is_replica or image.id in scope:
+                    continue
+                if self._out_of_time():
+                    return
+                self._remove(summary, image, set(image.copy_claims), self._stale_asks(image))
+
     def _stale_asks(self, source: Image) -> dict[str, str]:
         """Ask tags no run can still be using (removing one only ever makes a run back off)."""
         stale = {}
@@ -149,7 +183,7 @@ class CopyNotes:
         """Why the note's copy is waited for; "" when its replica was found by ID, None when the note ended."""
         bound = f"waiting up to {self._wait_minutes} min from the request for IMS to list it"
         if not note.job_id:
-            return f"a copy to {region} was asked for (its answer may have been lost); {bound}"
+            return f"a copy to {region} was asked for; {self.lost_answer_wait()}"
         try:
             job = self._stores(source.region).get_job(note.job_id)
         except NotFound:
@@ -173,6 +207,13 @@ class CopyNotes:
             f"copy job {note.job_id} ended (replica {job.image_id or 'not named'}); IMS does not list it yet: {bound}"
         )
 
+    def lost_answer_wait(self) -> str:
+        """What a copy request whose answer was lost waits for: said alike when it is lost and by later runs."""
+        return (
+            f"the copy may have started: it is noted on the source and not asked for again until IMS lists it or "
+            f"{self._wait_minutes} min pass (IMSYNC_UNLISTED_WAIT_MINUTES)"
+        )
+
     def _replica(self, region: str, image_id: str, source_id: str) -> Image | None:
         if not image_id:
             return None
@@ -190,6 +231,9 @@ class CopyNotes:
         have written a new note for the same region since this run listed the source (its copy is then in
         flight). Removing that note would let a later run copy again, so the source is read again first and
         only unchanged notes go (the chaos suite's seed 90210 under the pessimistic profile: two replicas).
+        This narrows the race, it does not close it: IMS has no compare-and-delete, so a note written between
+        that read and the delete (one round trip) is still removed, and a later run may copy again (the extra
+        replica is then reported).
         """
         store = self._stores(source.region)
         keys = sorted({COPY_CLAIM_PREFIX + r for r in regions} & set(source.tags))
@@ -205,7 +249,7 @@ class CopyNotes:
             if tags:
                 store.delete_tags(source.id, tags)
             if described:
-                store.set_description(source.id, without_copy_notes(fresh.description, described))
+                self._describe(source, dict.fromkeys(described), fresh)
         except ImsyncError as exc:
             why = f"removing copy notes that ended: {exc}; the next run removes them"
             self._journal.record(
@@ -293,7 +337,7 @@ class CopyNotes:
 
     def _place(self, fresh: Image, region: str, value: str) -> NotePlace | None:
         key, ask = COPY_CLAIM_PREFIX + region, COPY_ASK_TAG
-        others = len(fresh.tags) - (1 if MARK in fresh.tags else 0)  # the notice mark gives up its slot
+        others = tags_besides_mark(fresh.tags)  # the notice mark gives up its slot
         if key in fresh.tags or others < MAX_TAGS:
             # The ask tag only where it leaves a slot free for imsync's other marks after this run.
             needed = (key not in fresh.tags) + (ask not in fresh.tags)
@@ -302,12 +346,12 @@ class CopyNotes:
         before = without_copy_notes(fresh.description, {region})
         if len(before) + 1 + len(copy_note_marker(region, value)) > MAX_DESCRIPTION:
             return None
-        return NotePlace(fresh, region, value, in_tag=False, description_before=before)
+        return NotePlace(fresh, region, value, in_tag=False)
 
     def _write(self, place: NotePlace, fresh: Image) -> None:
         store = self._stores(place.source.region)
         if not place.in_tag:
-            store.set_description(place.source.id, _described(place.description_before, place.region, place.value))
+            self._describe(place.source, {place.region: place.value})
             return
         if place.key not in fresh.tags and len(fresh.tags) >= MAX_TAGS and MARK in fresh.tags:
             # imsync's own mark of what was announced: without it a problem may be announced once more.
@@ -340,7 +384,7 @@ class CopyNotes:
             if place.in_tag:
                 store.add_tags(place.source.id, {place.key: value})
             else:
-                store.set_description(place.source.id, _described(place.description_before, place.region, value))
+                self._describe(place.source, {place.region: value})
         except ImsyncError as exc:
             why = (
                 f"adding job {job_id} to the copy note failed ({exc}); the note written before the request holds "
@@ -350,16 +394,36 @@ class CopyNotes:
             self._journal.record(summary, result)
 
     def withdraw(self, place: NotePlace) -> None:
-        """The copy was certainly not started: remove the note (if that fails, it holds until its time is up)."""
+        """The copy was certainly not started: remove the note if it is still this run's (if that fails, it holds
+        until its time is up). Read again first: another run's note, written since, stays."""
         store = self._stores(place.source.region)
         try:
+            fresh = store.get_image(place.source.id)
+            if fresh is None:
+                return
             if place.in_tag:
                 asked = {place.ask_key: place.value} if place.asks else {}
-                store.delete_tags(place.source.id, {place.key: place.value} | asked)
-            else:
-                store.set_description(place.source.id, place.description_before)
+                ours = {k: v for k, v in ({place.key: place.value} | asked).items() if fresh.tags.get(k) == v}
+                if ours:
+                    store.delete_tags(place.source.id, ours)
+            elif fresh.described_claims.get(place.region) == place.value:
+                self._describe(place.source, {place.region: None}, fresh)
         except ImsyncError:
             pass
+
+    def _describe(self, source: Image, notes: dict[str, str | None], fresh: Image | None = None) -> None:
+        """Set the description markers of `notes`' regions (a note, or None: none), leaving the rest of the
+        description as IMS holds it now: read again unless `fresh` was just read. Raises ImsyncError."""
+        store = self._stores(source.region)
+        if fresh is None:
+            fresh = store.get_image(source.id)
+            if fresh is None:
+                raise NotFound("reading the source before writing its copy note", message=f"{source.id} is gone")
+        text = without_copy_notes(fresh.description, set(notes))
+        for region, value in sorted(notes.items()):
+            if value is not None:
+                text = _described(text, region, value)
+        store.set_description(source.id, text)
 
 
 def _described(before: str, region: str, value: str) -> str:

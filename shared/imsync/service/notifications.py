@@ -19,6 +19,7 @@ from imsync.notices import (
     Notice,
     digest,
     has_room,
+    merged_mark,
     next_mark,
     problem_hash,
     stuck_for,
@@ -107,49 +108,52 @@ class Announcer:
             ready, self._ready = self._ready, {}
         if summary.dry_run or self._notifier is None:  # nobody is told: no mark may say otherwise
             return True
-        problems: dict[str, list[Notice]] = defaultdict(list)
-        outgoing: list[Notice] = []
-        for notice in held:
-            (problems[str(notice["source_image_id"])] if notice["type"] in PROBLEMS else outgoing).append(notice)
-        items: list[Notice] = []
-        # A source with a deferral or an error was not seen whole: its mark keeps what this run could not see.
-        partial = {r.image_id for r in summary.results if r.outcome in (Outcome.ERROR, Outcome.DEFERRED)}
-        copying: dict[str, set[str]] = defaultdict(set)  # source -> regions it copies, or may copy, to
-        for r in summary.results:
-            if r.action in (COPY, DEFER):
-                copying[r.image_id].add(r.region)
-        marks: list[tuple[Image, list[Notice], list[Notice], bool]] = []  # source, its problems, told now, room
-        for source in {s.id: s for s in sources}.values():
-            found = problems.pop(source.id, [])
-            items += found
-            room = has_room(source, copying.get(source.id, set()))
-            new = self._new(source, found, room)
-            marks.append((source, found, new, room))
-            if not as_digest:
-                outgoing += [n for n in new if self._claim(n, estate)]
-        for found in problems.values():  # a source outside the scope read (none expected): tell, as before
-            items += found
-            outgoing += [] if as_digest else found
-        for image in self._left_behind(estate, sources):  # nothing of it is open any more
-            self._write_mark(image, None)
-        if as_digest and self._open_shares is not None:
-            items += self._open_shares(frozenset(estate.unreadable))  # a region given up is not asked again
-        the_digest = digest(summary.function, items) if as_digest and items else None
-        if the_digest is not None:
-            outgoing.append(the_digest)
-        outgoing = [n for n in outgoing if n["type"] != READY or self._claim(n, estate)]
-        undelivered = {id(n) for n in self._publish(outgoing)}
-        sent = {id(n) for n in outgoing}
-        for source, found, new, room in marks:
-            if the_digest is not None:  # the digest told them all, or none of them
-                untold = unannounced(found, source.tags.get(MARK)) if id(the_digest) in undelivered else []
-            else:  # not delivered, or left to another run of this process that is telling it (it marks it)
-                untold = [n for n in new if id(n) in undelivered or id(n) not in sent]
-            self._remember(source, found, untold, source.id in partial, room)
-        for notice in outgoing:
-            if id(notice) in undelivered and id(notice) in ready:
-                self._unready(ready[id(notice)])
-        self._settle(outgoing)  # after the marks: a run that reads IMS later sees them
+        claimed: list[Notice] = []  # settled whatever happens: a claim left in flight silences the fact for good
+        try:
+            problems: dict[str, list[Notice]] = defaultdict(list)
+            outgoing: list[Notice] = []
+            for notice in held:
+                (problems[str(notice["source_image_id"])] if notice["type"] in PROBLEMS else outgoing).append(notice)
+            items: list[Notice] = []
+            # A source with a deferral or an error was not seen whole: its mark keeps what this run could not see.
+            partial = {r.image_id for r in summary.results if r.outcome in (Outcome.ERROR, Outcome.DEFERRED)}
+            copying: dict[str, set[str]] = defaultdict(set)  # source -> regions it copies, or may copy, to
+            for r in summary.results:
+                if r.action in (COPY, DEFER):
+                    copying[r.image_id].add(r.region)
+            marks: list[tuple[Image, list[Notice], list[Notice], bool]] = []  # source, its problems, told now, room
+            for source in {s.id: s for s in sources}.values():
+                found = problems.pop(source.id, [])
+                items += found
+                room = has_room(source, copying.get(source.id, set()))
+                new = self._new(source, found, room)
+                marks.append((source, found, new, room))
+                if not as_digest:
+                    outgoing += [n for n in new if self._claim(n, estate, claimed)]
+            for found in problems.values():  # a source outside the scope read (none expected): tell, as before
+                items += found
+                outgoing += [] if as_digest else found
+            for image in self._left_behind(estate, sources):  # nothing of it is open any more
+                self._write_mark(image, None)
+            if as_digest and self._open_shares is not None:
+                items += self._open_shares(frozenset(estate.unreadable))  # a region given up is not asked again
+            the_digest = digest(summary.function, items) if as_digest and items else None
+            if the_digest is not None:
+                outgoing.append(the_digest)
+            outgoing = [n for n in outgoing if n["type"] != READY or self._claim(n, estate, claimed)]
+            undelivered = {id(n) for n in self._publish(outgoing)}
+            sent = {id(n) for n in outgoing}
+            for source, found, new, room in marks:
+                if the_digest is not None:  # the digest told them all, or none of them
+                    untold = unannounced(found, source.tags.get(MARK)) if id(the_digest) in undelivered else []
+                else:  # not delivered, or left to another run of this process that is telling it (it marks it)
+                    untold = [n for n in new if id(n) in undelivered or id(n) not in sent]
+                self._remember(source, found, untold, source.id in partial, room)
+            for notice in outgoing:
+                if id(notice) in undelivered and id(notice) in ready:
+                    self._unready(ready[id(notice)])
+        finally:
+            self._settle(claimed)  # after the marks: a run that reads IMS later sees them
         return not undelivered
 
     @staticmethod
@@ -159,20 +163,27 @@ class Announcer:
             return str(notice.get("replica_id") or f"{notice['source_image_id']}/{notice['region']}"), READY
         return str(notice["source_image_id"]), problem_hash(notice)
 
-    def _claim(self, notice: Notice, estate: Estate) -> bool:
-        """Whether this run tells `notice`: not while another run of this process that read IMS later tells it."""
-        return self._told.claim(self._fact(notice), estate.started_at)
+    def _claim(self, notice: Notice, estate: Estate, claimed: list[Notice]) -> bool:
+        """Whether this run tells `notice`: not while another run of this process that read IMS later tells it.
 
-    def _settle(self, outgoing: list[Notice]) -> None:
-        """The publish is over, delivered or not: runs that read IMS from now on decide by the mark.
+        A claim taken joins `claimed`, which announce() settles: only the claims this run took, never another's.
+        """
+        if not self._told.claim(self._fact(notice), estate.started_at):
+            return False
+        claimed.append(notice)
+        return True
+
+    def _settle(self, claimed: list[Notice]) -> None:
+        """The publish is over, delivered or not (or announce() raised): runs that read IMS from now on decide by
+        the mark. Only the claims this run took: a problem told without one (a source outside the scope) leaves
+        another run's claim in flight.
 
         Not released on a failure: a publish whose answer was lost or a 5xx may have been delivered, and the runs
         racing with this one must not each tell it again; the mark does not list it, so the next run tells it.
         """
         now = self._clock()
-        for notice in outgoing:
-            if notice["type"] in PROBLEMS or notice["type"] == READY:
-                self._told.settle(self._fact(notice), now)
+        for notice in claimed:
+            self._told.settle(self._fact(notice), now)
 
     def _new(self, source: Image, problems: list[Notice], room: bool) -> list[Notice]:
         """The source's problems that nobody was told about yet.
@@ -191,8 +202,22 @@ class Announcer:
                 self._write_mark(source, None)
             return
         wanted = next_mark(problems, mark, partial, untold)
-        if wanted != mark:
+        if wanted == mark:
+            return
+        # Another run may have written the mark since this run read it (it told other facts of this source): read it
+        # again and keep what it added, or the last writer wins and a fact drops out of the mark (told again later).
+        now = self._fresh_mark(source, mark)
+        wanted = merged_mark(wanted, mark, now)
+        if wanted != now:
             self._write_mark(source, wanted)
+
+    def _fresh_mark(self, source: Image, mark: str | None) -> str | None:
+        """The mark IMS holds now; `mark` (as listed) when the source cannot be read: the run writes its own."""
+        try:
+            fresh = self._stores(source.region).get_image(source.id)
+        except ImsyncError:
+            return mark
+        return fresh.tags.get(MARK) if fresh is not None else mark
 
     def _unready(self, action: Action) -> None:
         """A "replica ready" nobody received: undo what says it was sent, so the next run sends it again.

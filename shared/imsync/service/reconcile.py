@@ -68,6 +68,7 @@ class Reconciler:
                     self._journal.report(summary, action, REPORTED_AS[action.kind])
         self._copier.start_copies(summary, estate, copies)
         self._finalizer.finalize(summary, finals)
+        self._notes.left_behind(summary, estate, sources)  # a source opted out: its notes hold slots for nothing
 
     def _plan(
         self, summary: Summary, estate: Estate, source: Image, policy: Policy, no_copy: str | None
@@ -104,7 +105,7 @@ class Reconciler:
             shares,
             no_copy_reason=no_copy,
             copy_tags=self._settings.copy_tags,
-            unlisted=self._notes.unlisted(summary, estate, source, copies),
+            unlisted=self._notes.unlisted(summary, estate, source, copies, policy.regions),
             follow=rule_of(source.tags, self._settings.retain) == FOLLOW,
         )
         for region in dict.fromkeys(own_refused):
