@@ -10,7 +10,7 @@ import pytest
 
 from imsync import bootstrap
 from imsync.domain.commands import CompletionTrigger, ImageTrigger, SweepTrigger
-from imsync.domain.errors import Unavailable
+from imsync.domain.errors import NotDelivered, Unavailable
 from imsync.domain.model import Image
 from imsync.domain.retention import TAG_KEEP, TAG_ORPHANED, TAG_RETAIN
 from imsync.retry import CALL_SECONDS, RESERVE_SECONDS, Deadline
@@ -401,3 +401,40 @@ def test_the_wait_for_a_member_removal_never_sleeps_into_the_time_the_run_keeps(
     world.dr_run()
     assert end - cloud.now >= reserve
     assert current(world, replica).status == "active"  # the job outlasted the time: the next run deletes
+
+
+class Refusing(Inbox):
+    """A notifier that delivers everything but the notices `refused` picks, and says which it could not deliver."""
+
+    def __init__(self, refused) -> None:
+        super().__init__()
+        self.refused = refused
+
+    def publish(self, events: Iterable[Mapping[str, object]]) -> None:
+        events = list(events)
+        lost = [n for n in events if self.refused(n)]
+        self.notices.extend(n for n in events if not self.refused(n))
+        if lost:
+            raise NotDelivered("publishing", lost, "500", "SMN refused some")
+
+
+def test_a_digest_that_keeps_failing_withdraws_no_orphan_record_and_the_replica_goes_after_the_grace(world):
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    world.cloud.add(NORTH, name="lost", tags={"imsync-regions": "cn-south-1"})  # refused: an open problem
+    world.inbox = Refusing(lambda n: n["type"] == "imsync.digest")
+    delete_source(world, source)
+    world.dr_run()
+    assert TAG_ORPHANED in current(world, replica).tags  # its own notice was delivered
+    world.days(8)
+    world.dr_run()
+    assert current(world, replica).status == "deleted" and len(world.inbox.of("imsync.replica.deleted")) == 1
+
+
+def test_only_the_replica_whose_orphaned_notice_failed_loses_its_record(world):
+    first, kept = replicated(world, **{TAG_RETAIN: "follow"})
+    second, untold = replicated(world, **{TAG_RETAIN: "follow"})
+    world.inbox = Refusing(lambda n: n["type"] == "imsync.replica.orphaned" and n["replica_id"] == untold.id)
+    delete_source(world, first)
+    delete_source(world, second)
+    world.dr_run()
+    assert TAG_ORPHANED in current(world, kept).tags and TAG_ORPHANED not in current(world, untold).tags
