@@ -37,7 +37,8 @@ from imsync.service.summary import Result, Summary
 # Result actions: a replica recorded (or still) orphaned, deleted, or whose record was removed; RETAIN: a listing.
 RETAIN, ORPHANED_ACTION, DELETE, UNORPHAN = "retain", "orphan", "delete", "unorphan"
 ACTION_OF = {ORPHAN: ORPHANED_ACTION, DUE: DELETE, CLEAR: UNORPHAN}
-RETENTION_ACTIONS = frozenset(ACTION_OF.values())  # the actions that change a replica (plan --detailed-exitcode)
+RETENTION_ACTIONS = (RETAIN, ORPHANED_ACTION, DELETE, UNORPHAN)  # every action of retention's results
+CHANGING_ACTIONS = frozenset(ACTION_OF.values())  # those that write to a replica when carried out
 
 
 def utc_date(seconds: float) -> date:
