@@ -102,7 +102,12 @@ class Retainer:
         return self._recorded
 
     def withdraw(self, summary: Summary, recorded: Iterable[Image]) -> None:
-        """Remove the orphan records this run wrote, because their notice could not be published."""
+        """Remove the orphan records this run wrote, because their notice could not be published.
+
+        IMS deletes a tag by its key whatever its value: a record a concurrent DR run wrote meanwhile goes too.
+        That only delays the deletion (the next DR run records the replica again and the grace period restarts);
+        it never deletes anything early.
+        """
         for replica in recorded:
             lineage = replica.lineage
             result = Result(
