@@ -190,7 +190,9 @@ def wire_replicator(
     sharer = Sharer(journal, settings.share_wait_seconds, deadline, sleep or (lambda seconds: pause(seconds)))
     finalizer = Finalizer(stores, journal, sharer, announcer.notify, left)
     reconciler = Reconciler(settings, stores, journal, notes, copier, finalizer)
-    retainer = Retainer(settings, stores, journal, announcer.hold, now, left, sleep or (lambda seconds: pause(seconds)))
+    retainer = Retainer(
+        settings, stores, journal, announcer.hold, now, deadline, sleep or (lambda seconds: pause(seconds))
+    )
     return Replicator(settings, stores, clock, Scope(settings, stores, journal), reconciler, announcer, retainer)
 
 

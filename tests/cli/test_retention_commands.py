@@ -59,3 +59,17 @@ def test_plan_lists_the_pending_deletion_with_its_date_and_the_storage_then_appl
 
     assert run("apply").exit_code == 0
     assert cloud.region(EAST).image(replica.id) is None
+
+
+def test_plan_detailed_exitcode_reports_pending_orphan_records_and_deletions(cloud, env, run, monkeypatch):
+    monkeypatch.setenv("IMSYNC_RETAIN_GRACE_DAYS", "0")
+    image, replica = replicated(cloud, run)
+    assert run("plan", "--detailed-exitcode").exit_code == 0  # in sync: nothing to do
+    cloud.region(HOME).delete_image(image.id)
+
+    assert run("plan", "--detailed-exitcode").exit_code == 2  # apply would record it orphaned
+    assert run("apply").exit_code == 0
+    assert run("plan", "--detailed-exitcode").exit_code == 2  # apply would delete it
+    assert run("apply").exit_code == 0
+    assert cloud.region(EAST).image(replica.id) is None
+    assert run("plan", "--detailed-exitcode").exit_code == 0

@@ -10,10 +10,10 @@ import pytest
 
 from imsync import bootstrap
 from imsync.domain.commands import CompletionTrigger, ImageTrigger, SweepTrigger
-from imsync.domain.errors import Unavailable
+from imsync.domain.errors import NotDelivered, Unavailable
 from imsync.domain.model import Image
 from imsync.domain.retention import TAG_KEEP, TAG_ORPHANED, TAG_RETAIN
-from imsync.retry import Deadline
+from imsync.retry import CALL_SECONDS, RESERVE_SECONDS, Deadline
 from imsync.service import Replicator
 from tests.fakes import FakeCloud, FakeImageStore
 from tests.service.conftest import COPY_TIME, EAST, NORTH, replica_of, retag, settings
@@ -44,13 +44,14 @@ class World:
         self.inbox = Inbox()
         self.changes = {"retain_grace_days": 7, **changes}
         self.stores = stores or cloud.store
+        self.deadline = Deadline()
 
     def replicator(self) -> Replicator:
         return bootstrap.wire_replicator(
             settings(self.cloud, **self.changes),
             self.stores,
             self.inbox,
-            deadline=Deadline(),
+            deadline=self.deadline,
             sleep=self.cloud.advance,
             time_of_day=lambda: self.now,
         )
@@ -308,3 +309,132 @@ def test_a_region_retention_cannot_list_is_left_for_a_later_run_and_the_run_stay
     summary = world.dr_run()
     assert summary.ok and [r.outcome for r in summary.results if r.region == EAST] == ["deferred"]
     assert TAG_ORPHANED not in current(world, replica).tags
+
+
+class RetaggedAfterListing(FakeImageStore):
+    """Someone changes an image's tags right after IMS listed its region: the run's listing is stale from then on."""
+
+    change: ClassVar[tuple[str, dict[str, str]] | None] = None  # (image id, tags), applied once
+
+    def list_own_images(self) -> list[Image]:
+        listing = super().list_own_images()
+        if self.change is not None and self.change[0] in self._images():
+            image_id, tags = self.change
+            RetaggedAfterListing.change = None
+            retag(self._cloud, self._images()[image_id], **tags)
+        return listing
+
+
+def test_a_keep_written_after_the_listing_is_read_again_before_deleting(cloud):
+    world = World(cloud)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.dr_run()
+    world.days(30)
+    RetaggedAfterListing.change = (replica.id, {TAG_KEEP: "yes"})
+    world.stores = lambda region: RetaggedAfterListing(cloud, region)
+    summary = world.dr_run()
+    assert current(world, replica).status == "active" and "delete" not in cloud.calls
+    assert [r.outcome for r in summary.results if r.action == "delete"] == ["ok"]
+    assert not world.inbox.of("imsync.replica.deleted")
+
+
+def test_a_region_put_back_in_the_policy_after_the_listing_is_read_again_before_deleting(cloud):
+    world = World(cloud)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    retag(world.cloud, source, **{"imsync-regions": "cn-south-1"})  # cn-east-3 leaves the policy
+    world.changes["allowed_regions"] = frozenset({EAST, "cn-south-1"})
+    world.dr_run()
+    assert TAG_ORPHANED in current(world, replica).tags
+    world.days(30)
+    RetaggedAfterListing.change = (source.id, {"imsync-regions": f"cn-south-1_{EAST}"})
+    world.stores = lambda region: RetaggedAfterListing(cloud, region)
+    world.dr_run()
+    assert current(world, replica).status == "active" and "delete" not in cloud.calls
+
+
+class PartlyFailedRemoval(FakeImageStore):
+    """IMS's member job ends SUCCESS but lists this image's removal as failed: the member stays."""
+
+    def remove_members(self, image_ids, project_ids) -> str:
+        kept = {i: dict(self._cloud.members.get(i, {})) for i in image_ids}
+        job_id = super().remove_members(image_ids, project_ids)
+        self._cloud.members.update(kept)
+        self._cloud.jobs[job_id].failed = (image_ids[-1], project_ids[-1])
+        return job_id
+
+
+def test_a_member_removal_that_succeeded_except_for_this_image_keeps_it(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow", "imsync-share": "partner"})
+    partner = cloud.other_project(EAST)
+    cloud.members[replica.id] = {partner: "accepted"}
+    delete_source(world, source)
+    world.dr_run()
+    world.stores = lambda region: PartlyFailedRemoval(cloud, region)
+    summary = world.dr_run()
+    assert current(world, replica).status == "active" and "delete" not in cloud.calls
+    (waiting,) = [r for r in summary.results if r.action == "delete"]
+    assert waiting.outcome == "waiting" and "FAIL" in waiting.reason
+
+
+def test_under_relaxed_tag_rules_a_replica_with_ten_tags_still_gets_its_orphan_record(cloud, monkeypatch):
+    monkeypatch.setattr("tests.fakes.MAX_TAGS", 20)  # the fake cloud applies the relaxed page's 20 tags too
+    world = World(cloud, tag_rules="relaxed")
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    retag(cloud, replica, **{f"team-{n}": "x" for n in range(10 - len(current(world, replica).tags))})
+    assert len(current(world, replica).tags) == 10
+    delete_source(world, source)
+    world.dr_run()
+    assert current(world, replica).tags[TAG_ORPHANED] == "2026-11-30"
+
+
+def test_the_wait_for_a_member_removal_never_sleeps_into_the_time_the_run_keeps(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow", "imsync-share": "partner"})
+    cloud.members[replica.id] = {cloud.other_project(EAST): "pending"}
+    delete_source(world, source)
+    world.dr_run()
+    reserve = RESERVE_SECONDS + CALL_SECONDS
+    end = cloud.now + reserve + 1.2  # room for the 0.5 s pause, not for the 1 s one after it
+    world.deadline = Deadline(lambda: (end - cloud.now) * 1000.0)
+    world.dr_run()
+    assert end - cloud.now >= reserve
+    assert current(world, replica).status == "active"  # the job outlasted the time: the next run deletes
+
+
+class Refusing(Inbox):
+    """A notifier that delivers everything but the notices `refused` picks, and says which it could not deliver."""
+
+    def __init__(self, refused) -> None:
+        super().__init__()
+        self.refused = refused
+
+    def publish(self, events: Iterable[Mapping[str, object]]) -> None:
+        events = list(events)
+        lost = [n for n in events if self.refused(n)]
+        self.notices.extend(n for n in events if not self.refused(n))
+        if lost:
+            raise NotDelivered("publishing", lost, "500", "SMN refused some")
+
+
+def test_a_digest_that_keeps_failing_withdraws_no_orphan_record_and_the_replica_goes_after_the_grace(world):
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    world.cloud.add(NORTH, name="lost", tags={"imsync-regions": "cn-south-1"})  # refused: an open problem
+    world.inbox = Refusing(lambda n: n["type"] == "imsync.digest")
+    delete_source(world, source)
+    world.dr_run()
+    assert TAG_ORPHANED in current(world, replica).tags  # its own notice was delivered
+    world.days(8)
+    world.dr_run()
+    assert current(world, replica).status == "deleted" and len(world.inbox.of("imsync.replica.deleted")) == 1
+
+
+def test_only_the_replica_whose_orphaned_notice_failed_loses_its_record(world):
+    first, kept = replicated(world, **{TAG_RETAIN: "follow"})
+    second, untold = replicated(world, **{TAG_RETAIN: "follow"})
+    world.inbox = Refusing(lambda n: n["type"] == "imsync.replica.orphaned" and n["replica_id"] == untold.id)
+    delete_source(world, first)
+    delete_source(world, second)
+    world.dr_run()
+    assert TAG_ORPHANED in current(world, kept).tags and TAG_ORPHANED not in current(world, untold).tags

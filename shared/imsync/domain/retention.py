@@ -1,7 +1,8 @@
 """Retention: when a replica that follows its source may be deleted (README, "Retention"; docs/security.md).
 
-Pure rules, no I/O. The service gives them what one DR run read from IMS and acts on the verdict. The same
-rules are the chaos suite's invariant (tests/chaos/retention_invariant.py): nothing is deleted that they keep.
+Pure rules, no I/O. The service gives them what one DR run read from IMS and acts on the verdict. The chaos
+suite checks deletions with its own, independently written oracle (tests/chaos/retention_invariant.py), not with
+these rules, so a mistake here cannot hide behind the same mistake there.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from imsync.domain.model import _MARKER, MAX_TAGS, TAG_REGIONS, TAG_SOURCE, TAG_SOURCE_REGION, Image, Lineage
+from imsync.domain.model import MAX_TAGS, TAG_REGIONS, TAG_SOURCE, TAG_SOURCE_REGION, Image, Lineage
 from imsync.domain.policy import split_list
 
 # On a source: the rule its replicas follow (keep | follow). On a replica: the rule it was made under, written with
@@ -23,7 +24,7 @@ TAG_KEEP = "imsync-keep"
 TAG_ORPHANED = "imsync-orphaned"
 KEEP, FOLLOW = "keep", "follow"
 RULES = (KEEP, FOLLOW)
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 # Verdicts
 ORPHAN = "orphan"  # first sighting: record today's date on the replica
@@ -45,13 +46,12 @@ def made_by_imsync(image: Image) -> Lineage | None:
 
     Anything less (tags someone copied, a description someone wrote) is not imsync's to delete.
     """
-    match = _MARKER.search(image.description or "")
-    source, region = image.tags.get(TAG_SOURCE), image.tags.get(TAG_SOURCE_REGION)
-    if not match or not source or not region:
+    lineage = image.lineage
+    if lineage is None or lineage.source_id != image.tags.get(TAG_SOURCE):
         return None
-    if match["id"] != source or match["region"] != region:
+    if lineage.source_region != image.tags.get(TAG_SOURCE_REGION):
         return None
-    return Lineage(region, source)
+    return lineage
 
 
 def protection(image: Image) -> str | None:
@@ -140,8 +140,18 @@ class Verdict:
     drop_rule: bool = False  # CLEAR: also remove the replica's imsync-retain=follow (its source says keep now)
 
 
-def judge(replica: Image, source: SourceView, today: date, grace_days: int, default_rule: str = KEEP) -> Verdict | None:
+def judge(
+    replica: Image,
+    source: SourceView,
+    today: date,
+    grace_days: int,
+    default_rule: str = KEEP,
+    max_tags: int = MAX_TAGS,
+) -> Verdict | None:
     """The retention verdict for one replica (None: nothing to do or say).
+
+    `max_tags`: how many tags the cloud lets an image hold (the tag rules in effect, IMSYNC_TAG_RULES), which
+    decides whether the orphan record has a slot.
 
     The first sighting only records the date (ORPHAN); deletion (DUE) needs a record that was already on the
     replica when this run listed it, dated `grace_days` or more before `today`: so never in the run that
@@ -161,7 +171,7 @@ def judge(replica: Image, source: SourceView, today: date, grace_days: int, defa
             return Verdict(CLEAR, f"no longer orphaned ({why_not})", drop_rule=stale)
         return None
     if since is None:
-        if TAG_ORPHANED not in replica.tags and len(replica.tags) >= MAX_TAGS:
+        if TAG_ORPHANED not in replica.tags and len(replica.tags) >= max_tags:
             return Verdict(PENDING, f"{why}; no tag slot is free for the orphan record, so it is kept")
         return Verdict(ORPHAN, why, today + timedelta(days=max(grace_days, 0)))
     due = since + timedelta(days=max(grace_days, 0))
@@ -173,7 +183,10 @@ def judge(replica: Image, source: SourceView, today: date, grace_days: int, defa
 def deletion_allowed(
     replica: Image, source: SourceView, today: date, grace_days: int, default_rule: str = KEEP
 ) -> bool:
-    """Whether the rules allow deleting `replica` now (the chaos suite's invariant asks the same)."""
+    """Whether these rules allow deleting `replica` now: a shorthand for the rule tests (tests/domain).
+
+    The service acts on judge()'s verdict; the chaos suite's oracle is written independently of both.
+    """
     verdict = judge(replica, source, today, grace_days, default_rule)
     return verdict is not None and verdict.kind == DUE
 

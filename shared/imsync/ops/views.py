@@ -17,6 +17,7 @@ from imsync.domain.outcomes import Outcome
 from imsync.domain.policy import parse_policy
 from imsync.domain.retention import TAG_KEEP, TAG_ORPHANED, TAG_RETAIN, storage_gb
 from imsync.service import Result
+from imsync.service.retention import CHANGING_ACTIONS, DELETE, ORPHANED_ACTION, RETENTION_ACTIONS
 
 # Plan sections, in the order they are shown. Stable: part of the --json output (docs/cli.md).
 SECTIONS = (
@@ -33,7 +34,6 @@ SECTIONS = (
     "other",  # scans, ignored images
 )
 
-RETENTION_ACTIONS = ("retain", "orphan", "delete", "unorphan")  # imsync.service.retention's result actions
 ROW_KEYS = ("section", "image_id", "name", "source_region", "region", "action", "outcome", "reason")
 ROW_IDS = ("replica_id", "job_id")
 
@@ -124,9 +124,9 @@ def storage_by_region(rows: Iterable[Mapping[str, Any]], seen: Mapping[str, Imag
     for item in rows:
         if item["section"] == "copy":
             add(item["region"], "adds_gb", seen.get(item["image_id"]))
-        elif item["action"] == "delete" and item["outcome"] in (Outcome.PLANNED, Outcome.DONE):
+        elif item["action"] == DELETE and item["outcome"] in (Outcome.PLANNED, Outcome.DONE):
             add(item["region"], "frees_gb", seen.get(item["replica_id"]))
-        elif item["action"] == "orphan" and item["outcome"] in (Outcome.WAITING, Outcome.PLANNED, Outcome.DONE):
+        elif item["action"] == ORPHANED_ACTION and item["outcome"] in (Outcome.WAITING, Outcome.PLANNED, Outcome.DONE):
             add(item["region"], "frees_later_gb", seen.get(item["replica_id"]))
     return dict(sorted(found.items()))
 
@@ -135,7 +135,7 @@ def orphaned(results: Iterable[Result], seen: Mapping[str, Image]) -> list[dict[
     """Replicas that follow a gone source (or a region their source left): since when, and why."""
     rows = []
     for result in results:
-        if result.action not in ("orphan", "delete") or result.outcome is Outcome.ERROR:
+        if result.action not in (ORPHANED_ACTION, DELETE) or result.outcome is Outcome.ERROR:
             continue
         replica = seen.get(result.replica_id)
         rows.append(
@@ -161,11 +161,16 @@ def section_counts(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def pending_changes(rows: Iterable[Mapping[str, Any]]) -> int:
-    """How many results `imsync apply` would act on now: copies to start, replicas to finalize, shares, drift."""
+    """How many results `imsync apply` would act on now: copies to start, replicas to finalize, shares, drift,
+    and retention's planned writes (orphan records to add or remove, replicas to delete)."""
     return sum(
         1
         for item in rows
-        if item["section"] in ("copy", "finalize", "share") or (item["section"] == "drift" and item["action"] != "fail")
+        if item["section"] in ("copy", "finalize", "share")
+        or (item["section"] == "drift" and item["action"] != "fail")
+        or (
+            item["section"] == "retention" and item["action"] in CHANGING_ACTIONS and item["outcome"] == Outcome.PLANNED
+        )
     )
 
 

@@ -176,6 +176,10 @@ class Acceptor:
                 self._record(summary, self._result(image, outcome, reason, job_id=call.job_id))
 
     def _job_outcome(self, job: Job | None, image: Image, region: str) -> tuple[Outcome, str]:
+        # A job that ends SUCCESS may still list this image's part as failed (Job.failed_items): not accepted.
+        item = job.item_failure(image.id) if job is not None and job.status == "SUCCESS" else None
+        if item is not None:
+            return Outcome.FAILED, f"IMS's job succeeded but not for this image ({item}); the next run tries again"
         if job is not None and job.status == "SUCCESS":
             return Outcome.ACCEPTED, f"accepted: {self._why(image, region)}"
         if job is not None and job.status == "FAIL":

@@ -91,15 +91,16 @@ class Announcer:
         estate: Estate,
         sources: Iterable[Image],
         as_digest: bool = False,
-    ) -> bool:
+    ) -> list[Notice]:
         """Send what this run found that nobody was told yet; the DR run sends one digest of all that is open.
 
         Each source's announced problems are listed in its imsync-noticed tag (docs/reliability.md). The mark
         is written after the publish, and lists only what was delivered: a notifier that is down for a run
         loses nothing, the next run tells it.
 
-        Returns False when something was not delivered: what this run recorded as told (retention's orphan
-        records) must go, so the next run tells it again.
+        Returns the held notices that were not delivered (never the digest): what this run recorded as told for
+        exactly those (retention's orphan records) must go, so the next run tells them again. A digest that keeps
+        failing withdraws nothing, or it would restart every grace period on every run.
         """
         sources = list(sources)
         self._flag_stuck(summary, estate)
@@ -107,7 +108,8 @@ class Announcer:
             held, self._held = self._held, []
             ready, self._ready = self._ready, {}
         if summary.dry_run or self._notifier is None:  # nobody is told: no mark may say otherwise
-            return True
+            return []
+        undelivered: set[int] = set()
         claimed: list[Notice] = []  # settled whatever happens: a claim left in flight silences the fact for good
         try:
             problems: dict[str, list[Notice]] = defaultdict(list)
@@ -154,7 +156,7 @@ class Announcer:
                     self._unready(ready[id(notice)])
         finally:
             self._settle(claimed)  # after the marks: a run that reads IMS later sees them
-        return not undelivered
+        return [n for n in held if id(n) in undelivered]
 
     @staticmethod
     def _fact(notice: Notice) -> tuple[str, str]:

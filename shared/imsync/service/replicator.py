@@ -11,6 +11,7 @@ from collections.abc import Callable
 from imsync.config import Settings
 from imsync.domain.commands import CompletionTrigger, ImageTrigger, SweepTrigger
 from imsync.domain.model import Image
+from imsync.notices import ORPHANED
 from imsync.ports import ImageStore
 from imsync.service.estate import Estate
 from imsync.service.notifications import Announcer
@@ -59,10 +60,12 @@ class Replicator:
         # Retention judges the whole estate, never a few named images (their replicas' sources may be anywhere).
         if self._retainer is not None and trigger.retain and not trigger.image_ids:
             recorded = self._retainer.retain(summary, estate)
-        told = self._announcer.announce(summary, estate, sources, as_digest=True)
-        if recorded and not told and self._retainer is not None:
-            # An orphan record says "announced": without the notice it goes, so the next DR run announces it again.
-            self._retainer.withdraw(summary, recorded)
+        undelivered = self._announcer.announce(summary, estate, sources, as_digest=True)
+        if recorded and undelivered and self._retainer is not None:
+            # An orphan record says "announced": without its own notice it goes, so the next DR run announces it
+            # again. Only those: a record whose notice was delivered stays, whatever else failed.
+            untold = {(n["region"], n["replica_id"]) for n in undelivered if n["type"] == ORPHANED}
+            self._retainer.withdraw(summary, [r for r in recorded if (r.region, r.id) in untold])
         return summary
 
     def complete(self, trigger: CompletionTrigger) -> Summary:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 
 from imsync.config import Settings
 from imsync.domain.errors import ImsyncError, OutcomeUnknown
-from imsync.domain.model import Image, Job
+from imsync.domain.model import TAG_RULES, Image, Job
 from imsync.domain.outcomes import Outcome
 from imsync.domain.retention import (
     CLEAR,
@@ -28,13 +28,17 @@ from imsync.domain.retention import (
 )
 from imsync.notices import DELETED, ORPHANED, Notice
 from imsync.ports import ImageStore
+from imsync.retry import Deadline
 from imsync.service.estate import Estate
-from imsync.service.journal import OUT_OF_TIME, Journal, failure
+from imsync.service.journal import OUT_OF_TIME, Journal, failure, out_of_time
+from imsync.service.sharing import member_job_looks
 from imsync.service.summary import Result, Summary
 
 # Result actions: a replica recorded (or still) orphaned, deleted, or whose record was removed; RETAIN: a listing.
 RETAIN, ORPHANED_ACTION, DELETE, UNORPHAN = "retain", "orphan", "delete", "unorphan"
 ACTION_OF = {ORPHAN: ORPHANED_ACTION, DUE: DELETE, CLEAR: UNORPHAN}
+RETENTION_ACTIONS = (RETAIN, ORPHANED_ACTION, DELETE, UNORPHAN)  # every action of retention's results
+CHANGING_ACTIONS = frozenset(ACTION_OF.values())  # those that write to a replica when carried out
 
 
 def utc_date(seconds: float) -> date:
@@ -52,7 +56,7 @@ class Retainer:
         journal: Journal,
         hold: Callable[[Notice], None],
         wall_clock: Callable[[], float],
-        out_of_time: Callable[[], bool],
+        deadline: Deadline,
         sleep: Callable[[float], None] = lambda seconds: None,
     ) -> None:
         self._settings = settings
@@ -60,7 +64,7 @@ class Retainer:
         self._journal = journal
         self._hold = hold  # a notice for the end of the run (Announcer.hold)
         self._wall_clock = wall_clock
-        self._out_of_time = out_of_time
+        self._deadline = deadline
         self._sleep = sleep  # between looks at a member job (bootstrap.pause: tests move an emulator's clock)
         self._recorded: list[Image] = []  # this run's new orphan records, for withdraw()
 
@@ -92,13 +96,18 @@ class Retainer:
                 if lineage is None:
                     continue
                 view = sources.view(lineage.source_region, lineage.source_id)
-                verdict = judge(replica, view, today, self._settings.retain_grace_days, self._settings.retain)
+                verdict = self._judge(replica, view, today)
                 if verdict is not None:
                     self._act(summary, replica, lineage.source_region, lineage.source_id, verdict, today)
         return self._recorded
 
     def withdraw(self, summary: Summary, recorded: Iterable[Image]) -> None:
-        """Remove the orphan records this run wrote, because their notice could not be published."""
+        """Remove the orphan records this run wrote, because their notice could not be published.
+
+        IMS deletes a tag by its key whatever its value: a record a concurrent DR run wrote meanwhile goes too.
+        That only delays the deletion (the next DR run records the replica again and the grace period restarts);
+        it never deletes anything early.
+        """
         for replica in recorded:
             lineage = replica.lineage
             result = Result(
@@ -155,7 +164,7 @@ class Retainer:
                 store.delete_tags(replica.id, {**record_tag, **stale})
                 record(UNORPHAN, Outcome.DONE, f"orphan record removed: {verdict.reason}")
             else:
-                self._delete(store, replica, source_region, source_id, verdict, record)
+                self._delete(store, replica, source_region, source_id, verdict, record, today)
         except ImsyncError as exc:
             record(ACTION_OF[verdict.kind], failure(exc), str(exc))
 
@@ -167,15 +176,28 @@ class Retainer:
         source_id: str,
         verdict: Verdict,
         record: Callable[[str, Outcome, str], None],
+        today: date,
     ) -> None:
-        """Members first (recipients are named in the notice), then the image; a lost answer is read back."""
+        """Members first (recipients are named in the notice), then the image; a lost answer is read back.
+
+        The verdict came from the run's first listing; copies and share waits ran since. Both images are read
+        again and judged again before each irreversible step, so a keep written meanwhile is honoured.
+        """
+        current = self._still_due(store, replica, source_region, source_id, today, record)
+        if current is None:
+            return
         members = store.member_statuses(replica.id)
         if members:
             job = self._finished(store, store.remove_members([replica.id], sorted(members)))
-            if job.status != "SUCCESS":
+            # A job that ends SUCCESS may still list this image's part as failed: then it is still shared.
+            item = job.item_failure(replica.id) if job.status == "SUCCESS" else None
+            if job.status != "SUCCESS" or item is not None:
                 # Not deleted while shared: the next DR run finds the members gone (or tries again) and deletes.
-                why = job.fail_reason or f"job {job.id} is {job.status}"
+                why = item or job.fail_reason or f"job {job.id} is {job.status}"
                 record(DELETE, Outcome.WAITING, f"removing its {len(members)} member(s) first ({why})")
+                return
+            current = self._still_due(store, replica, source_region, source_id, today, record)
+            if current is None:
                 return
         try:
             store.delete_image(replica.id)
@@ -193,18 +215,57 @@ class Retainer:
         lost = (
             f"; projects that had accepted it can no longer launch from it: {', '.join(accepted)}" if accepted else ""
         )
-        record(DELETE, Outcome.DONE, f"deleted: {verdict.reason}{lost}")
-        self._notice(DELETED, replica, source_region, source_id, verdict.reason, accepted=accepted)
+        record(DELETE, Outcome.DONE, f"deleted: {current.reason}{lost}")
+        self._notice(DELETED, replica, source_region, source_id, current.reason, accepted=accepted)
+
+    def _still_due(
+        self,
+        store: ImageStore,
+        replica: Image,
+        source_region: str,
+        source_id: str,
+        today: date,
+        record: Callable[[str, Outcome, str], None],
+    ) -> Verdict | None:
+        """The verdict on the replica and its source as IMS shows them now; None (recorded) unless still DUE.
+
+        A source that cannot be read by its ID now decides nothing (judge() keeps), like a failed listing.
+        """
+        now = store.get_image(replica.id)
+        if now is None or now.gone:
+            record(DELETE, Outcome.OK, "already gone when read again before deleting it")
+            return None
+        try:
+            source = SourceView(known=True, image=self._stores(source_region).get_image(source_id))
+        except ImsyncError:
+            source = SourceView(known=False)
+        verdict = self._judge(now, source, today)
+        if verdict is None or verdict.kind != DUE:
+            why = verdict.reason if verdict is not None else "its source or its tags want it now"
+            record(
+                DELETE,
+                Outcome.OK,
+                f"kept: read again before deleting, it is no longer due ({why}); the next DR run judges it again",
+            )
+            return None
+        return verdict
+
+    def _judge(self, replica: Image, source: SourceView, today: date) -> Verdict | None:
+        """judge() under this deployment's grace period, default rule and the tag rules the cloud applies."""
+        settings = self._settings
+        max_tags = TAG_RULES[settings.tag_rules].max_tags
+        return judge(replica, source, today, settings.retain_grace_days, settings.retain, max_tags)
+
+    def _out_of_time(self) -> bool:
+        return out_of_time(self._deadline)
 
     def _finished(self, store: ImageStore, job_id: str) -> Job:
         """The member job, read until it ends, within IMSYNC_SHARE_WAIT_SECONDS and the time the run has left."""
-        waited, pause = 0.0, 0.5
-        while True:
+        for _ in member_job_looks(self._settings.share_wait_seconds, self._deadline, self._sleep):
             job = store.get_job(job_id)
-            if job.finished or waited + pause > self._settings.share_wait_seconds or self._out_of_time():
-                return job
-            self._sleep(pause)
-            waited, pause = waited + pause, min(pause * 2, 8.0)
+            if job.finished:
+                break
+        return job
 
     def _notice(
         self,

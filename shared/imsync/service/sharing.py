@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from imsync.domain.errors import ImsyncError
 from imsync.domain.model import TAG_SHARED
@@ -22,6 +22,21 @@ ALREADY = "already shared"
 
 Ended = dict[int, tuple[str, str]]  # per action (by id): how its share ended in this run, and why
 Jobs = list[tuple[str, list[Action]]]  # IMS's member jobs, each with the actions it covers
+
+
+def member_job_looks(wait_seconds: float, deadline: Deadline, sleep: Callable[[float], None]) -> Iterator[None]:
+    """Paces the looks at IMS's member jobs: one now, then after pauses of 0.5 s doubling up to 8 s.
+
+    Stops before a pause that would pass IMSYNC_SHARE_WAIT_SECONDS (`wait_seconds`) or leave the invocation too
+    little time for one more call and the summary: the pause is counted before it is slept, never after.
+    """
+    waited, pause = 0.0, 0.5
+    while True:
+        yield
+        if waited + pause > wait_seconds or deadline.seconds_left() - pause < RESERVE_SECONDS + CALL_SECONDS:
+            return
+        sleep(pause)
+        waited, pause = waited + pause, min(pause * 2, 8.0)
 
 
 class Sharer:
@@ -103,8 +118,7 @@ class Sharer:
     def _follow_jobs(self, store: ImageStore, jobs: Jobs, ended: Ended) -> None:
         """Wait for IMS's member jobs within IMSYNC_SHARE_WAIT_SECONDS and the time left; note how each ended."""
         pending = dict(jobs)
-        waited, pause = 0.0, 0.5
-        while pending:
+        for _ in member_job_looks(self._wait_seconds, self._deadline, self._sleep):
             for job_id, batch in list(pending.items()):
                 try:
                     job = store.get_job(job_id)
@@ -117,12 +131,8 @@ class Sharer:
                         # A job that succeeded may still list an image whose part failed: that one is not shared.
                         item = job.item_failure(action.target.id) if job.status == "SUCCESS" else why
                         ended[id(action)] = (SHARE_FAILED, f"IMS job {job_id}: {item}") if item else (SHARED, "")
-            too_long = waited + pause > self._wait_seconds
-            if not pending or too_long or self._deadline.seconds_left() - pause < RESERVE_SECONDS + CALL_SECONDS:
+            if not pending:
                 break
-            self._sleep(pause)
-            waited += pause
-            pause = min(pause * 2, 8.0)
         for job_id, batch in pending.items():
             for action in batch:
                 ended[id(action)] = (SHARING, f"job {job_id}")
