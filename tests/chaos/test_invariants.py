@@ -159,9 +159,9 @@ def test_a_full_source_is_full_at_the_reading_in_effect_and_the_harness_makes_so
         assert (strict.max_tags, relaxed.max_tags) == (MAX_TAGS, RELAXED_MAX_TAGS)
         full = [relaxed._random_policy() for _ in range(200)]
         assert any(len(tags) == RELAXED_MAX_TAGS for tags in full)
-    finally:
-        strict.__exit__(None, None, None)
+    finally:  # in the reverse order of entering: each run restores what it found (the other run's settings)
         relaxed.__exit__(None, None, None)
+        strict.__exit__(None, None, None)
 
 
 def test_imsyncs_time_of_day_is_the_emulated_clock_so_waits_in_minutes_expire():
