@@ -163,6 +163,12 @@ variable "function_agency_roles" {
   default     = ["IMS FullAccess"]
 }
 
+variable "cts_trigger_roles" {
+  description = "Roles added to the created function agency in the home region's project for an owner: FunctionGraph's CTS trigger needs CTS rights in the function's agency."
+  type        = list(string)
+  default     = ["CTS Administrator"]
+}
+
 variable "notification_roles" {
   description = "Roles added to the created function agency in the home region's project when a notification topic is set, to publish to it."
   type        = list(string)
@@ -207,9 +213,20 @@ variable "notification_email" {
 }
 
 variable "error_alarm" {
-  description = "A Cloud Eye alarm on each function's errors (metric failcount), sent to the notification topic when there is one."
+  description = "A Cloud Eye alarm on each function's errors (metric failcount), sent to the notification topic; null = on when there is a topic."
   type        = bool
-  default     = false
+  default     = null
+}
+
+variable "async_retry_attempts" {
+  description = "Retries of a failed asynchronous invocation (TIMER and CTS triggers) before it goes to the failure destination (the notification topic): 0 to 3."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.async_retry_attempts >= 0 && var.async_retry_attempts <= 3
+    error_message = "FunctionGraph takes 0 to 3 retries."
+  }
 }
 
 variable "error_alarm_threshold" {
