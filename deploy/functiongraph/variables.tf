@@ -104,9 +104,9 @@ variable "dr_options" {
 }
 
 variable "poll_schedule" {
-  description = "How often share_on_complete looks for finished copies, as a FunctionGraph Rate: 1-60m, 1-24h or 1-30d."
+  description = "How often share_on_complete looks for finished copies, as a FunctionGraph Rate: 1-60m, 1-24h or 1-30d. 1m keeps imsync's own delay per step under a minute; 5m was the default before (docs/deploy.md: what each costs)."
   type        = string
-  default     = "5m"
+  default     = "1m"
 
   validation {
     condition     = can(regex("^([1-9]|[1-5][0-9]|60)m$|^([1-9]|1[0-9]|2[0-4])h$|^([1-9]|[12][0-9]|30)d$", var.poll_schedule))
@@ -115,9 +115,9 @@ variable "poll_schedule" {
 }
 
 variable "accept_schedule" {
-  description = "How often accept_shares looks for pending shares (recipient role), as a FunctionGraph Rate: 1-60m, 1-24h or 1-30d."
+  description = "How often accept_shares looks for pending shares (recipient role), as a FunctionGraph Rate: 1-60m, 1-24h or 1-30d. 1m by default, like poll_schedule."
   type        = string
-  default     = "5m"
+  default     = "1m"
 
   validation {
     condition     = can(regex("^([1-9]|[1-5][0-9]|60)m$|^([1-9]|1[0-9]|2[0-4])h$|^([1-9]|[12][0-9]|30)d$", var.accept_schedule))

@@ -197,8 +197,8 @@ def test_cts_trigger_on_image_operations_for_the_owner(triggers, local_values):
     ("timer", "function_name", "variable", "expected"),
     [
         ("dr_run", "scheduled_dr_copy", "dr_schedule", "1d"),
-        ("completion_poll", "share_on_complete", "poll_schedule", "5m"),
-        ("accept_shares", "accept_shares", "accept_schedule", "5m"),
+        ("completion_poll", "share_on_complete", "poll_schedule", "1m"),  # imsync's delay per step under a minute
+        ("accept_shares", "accept_shares", "accept_schedule", "1m"),
     ],
 )
 def test_timers(triggers, local_values, variables, timer, function_name, variable, expected):
@@ -488,3 +488,41 @@ def test_terraforms_local_files_are_ignored_and_the_examples_are_not(example):
     ignored = set(done.stdout.split())
     assert [p for p in paths[: len(LEFT_BY_TERRAFORM)] if p not in ignored] == []
     assert [p for p in paths[len(LEFT_BY_TERRAFORM) :] if p in ignored] == []
+
+
+# ------------------------------------------------------------------------------------------------
+# Documentation a module user expects
+
+
+def test_the_modules_readme_tables_are_generated_from_variables_and_outputs():
+    from deploy import module_docs
+
+    assert module_docs.main(["--check"]) == 0, "run: python deploy/module_docs.py"
+    text = (TF_DIR / "README.md").read_text()
+    for name in named(load_dir(TF_DIR), "variable"):
+        assert f"| `{name}` |" in text
+    for name in named(load_dir(TF_DIR), "output"):
+        assert f"| `{name}` |" in text
+
+
+def test_the_readme_check_fails_when_a_variable_is_added(tmp_path):
+    from deploy import module_docs
+
+    for path in TF_DIR.glob("*.tf"):
+        shutil.copy(path, tmp_path / path.name)
+    with (tmp_path / "variables.tf").open("a") as handle:
+        handle.write('\nvariable "brand_new" {\n  description = "Added after the README was generated."\n')
+        handle.write("  type = string\n}\n")
+    text = (TF_DIR / "README.md").read_text()
+    assert module_docs.rendered(text, module_docs.tables(tmp_path)) != text
+    assert "| `brand_new` | Added after the README was generated. | `string` |  | yes |" in module_docs.tables(tmp_path)
+
+
+@pytest.mark.parametrize("example", ["owner", "recipient"])
+def test_each_example_has_a_readme_with_what_it_deploys_and_the_commands(example):
+    text = (EXAMPLES / example / "README.md").read_text()
+    for command in ("imsync package --platform functiongraph", "terraform init", "terraform plan", "terraform apply"):
+        assert command in text, f"examples/{example}/README.md lacks `{command}`"
+    assert "cp terraform.tfvars.example terraform.tfvars" in text
+    roles = {"owner": "replicate_on_create", "recipient": "accept_shares"}
+    assert roles[example] in text

@@ -222,8 +222,8 @@ def test_one_instance_of_each_function(template):
     ("code", "parameter", "expected"),
     [
         ("scheduled_dr_copy", "DrSchedule", "rate(1 day)"),
-        ("share_on_complete", "PollSchedule", "rate(5 minutes)"),
-        ("accept_shares", "AcceptSchedule", "rate(5 minutes)"),
+        ("share_on_complete", "PollSchedule", "rate(1 minute)"),  # imsync's delay per step under a minute
+        ("accept_shares", "AcceptSchedule", "rate(1 minute)"),
     ],
 )
 def test_schedules(template, code, parameter, expected):
