@@ -113,3 +113,4 @@ def test_ci_minimums_pin_the_lower_bounds():
     lines = done.stdout.splitlines()
     assert "huaweicloudsdkcore==3.1.219" in lines and "click==8.2" in lines and "python-hcl2==8.1" in lines
     assert "tomli==2.0; python_version < '3.11'" in lines
+    assert "boto3==1.34" in lines and "requests==2.31" in lines  # the AWS adapters and the SDK adapter's import
