@@ -10,6 +10,7 @@ huaweicloudsdkcore itself, so the functions need no huaweicloudsdkiam.
 from __future__ import annotations
 
 import json
+import os
 from urllib.parse import urlparse
 
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -21,12 +22,18 @@ from imsync.adapters.credentials import Credentials
 from imsync.adapters.huawei_sdk import translated
 
 AUTH_PROJECTS = "/v3/auth/projects"
+GLOBAL_IAM = "https://iam.myhuaweicloud.com"  # what the SDK's own look-up uses when it knows no regional endpoint
 
 
 def iam_endpoint(region: str) -> str:
     """The IAM endpoint the SDK itself would use: HUAWEICLOUD_SDK_IAM_ENDPOINT, else the region's IAM endpoint."""
-    from huaweicloudsdkcore.auth.internal import IamHelper
-
+    configured = os.environ.get("HUAWEICLOUD_SDK_IAM_ENDPOINT", "").strip()
+    if configured:
+        return configured
+    try:
+        from huaweicloudsdkcore.auth.internal import IamHelper  # the core's own choice, where it has one
+    except ImportError:  # older cores: the global endpoint
+        return GLOBAL_IAM
     return str(IamHelper.get_iam_endpoint(region))
 
 
