@@ -16,8 +16,8 @@ from benchmarks.estate import DESTINATIONS, IAM_OPERATIONS
 
 REGIONS = 1 + len(DESTINATIONS)
 # The quick run takes minutes of CPU on a loaded machine: the thorough tier, on one xdist worker (one module
-# fixture), with room beyond the suite's 120 s timeout.
-pytestmark = [pytest.mark.thorough, pytest.mark.xdist_group("benchmarks"), pytest.mark.timeout(900)]
+# fixture; tests/conftest.py, ONE_WORKER), with room beyond the suite's 120 s timeout.
+pytestmark = [pytest.mark.thorough, pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")

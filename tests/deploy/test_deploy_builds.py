@@ -33,8 +33,7 @@ from imsync.packaging.tree import find_interpreter
 from imsync.service.claims import RecentCopies
 from tests.helpers.events import load_event
 
-# One xdist worker builds every zip: the session's installed locks and zips are shared by all tests here.
-pytestmark = [pytest.mark.network, pytest.mark.xdist_group("zips")]
+pytestmark = pytest.mark.network
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_ZIP_BYTES = 7_000_000  # 7 MB: each FunctionGraph zip and the AWS layer
@@ -63,6 +62,9 @@ def _targets() -> list[tuple[str, str]]:
 
 
 TARGETS = _targets()
+# Under xdist, the tests of one Python version run on one worker (tests/conftest.py, xdist_scope): it installs
+# that version's lock once and builds both platforms from it; those without a version use the newest.
+VERSIONS = [v for v, _ in TARGETS] or ["none"]
 
 
 @pytest.fixture(scope="session")
@@ -114,21 +116,21 @@ def _names(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("platform", ["functiongraph", "aws"])
-def test_zips_hold_only_what_the_functions_import_and_stay_under_7_mb(build, platform):
+@pytest.mark.parametrize("version", VERSIONS)
+def test_zips_hold_only_what_the_functions_import_and_stay_under_7_mb(build, platform, version):
     _need_targets()
-    for version, _ in TARGETS:
-        zips = build(platform, version)
-        shared = zips[LAYER_ZIP] if platform == "aws" else zips[f"{function_names(ROOT)[0]}.zip"]
-        prefix = "python/" if platform == "aws" else ""
-        names = _names(shared)
-        for part in NEVER_SHIPPED:
-            assert not [n for n in names if n.startswith(prefix + part)], f"{shared.name} holds {part}"
-        for part in ("bson/", "huaweicloudsdkims/v2/", "huaweicloudsdksmn/", "aws_lambda_powertools/logging/", "yaml/"):
-            assert [n for n in names if n.startswith(prefix + part)], f"{shared.name} lacks {part}"
-        assert not [n for n in names if n.startswith(prefix + "imsync/emulator/")]
-        heavy = [p for p in zips.values() if p.name == LAYER_ZIP or platform == "functiongraph"]
-        for path in heavy:
-            assert path.stat().st_size <= MAX_ZIP_BYTES, f"{path.name}: {path.stat().st_size:,} bytes"
+    zips = build(platform, version)
+    shared = zips[LAYER_ZIP] if platform == "aws" else zips[f"{function_names(ROOT)[0]}.zip"]
+    prefix = "python/" if platform == "aws" else ""
+    names = _names(shared)
+    for part in NEVER_SHIPPED:
+        assert not [n for n in names if n.startswith(prefix + part)], f"{shared.name} holds {part}"
+    for part in ("bson/", "huaweicloudsdkims/v2/", "huaweicloudsdksmn/", "aws_lambda_powertools/logging/", "yaml/"):
+        assert [n for n in names if n.startswith(prefix + part)], f"{shared.name} lacks {part}"
+    assert not [n for n in names if n.startswith(prefix + "imsync/emulator/")]
+    heavy = [p for p in zips.values() if p.name == LAYER_ZIP or platform == "functiongraph"]
+    for path in heavy:
+        assert path.stat().st_size <= MAX_ZIP_BYTES, f"{path.name}: {path.stat().st_size:,} bytes"
 
 
 def test_building_twice_gives_byte_identical_zips(build, tmp_path):
@@ -342,7 +344,7 @@ def _code_dirs(platform: str, zips: dict[str, Path], where: Path) -> dict[str, l
 
 
 @pytest.mark.parametrize("platform", ["functiongraph", "aws"])
-@pytest.mark.parametrize("version", [v for v, _ in TARGETS] or ["none"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_smoke_each_unpacked_zip_answers_like_the_in_repo_handler(build, tmp_path, platform, version):
     _need_targets()
     interpreter = dict(TARGETS)[version]

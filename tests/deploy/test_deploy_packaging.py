@@ -24,8 +24,6 @@ from imsync.packaging.command import package_command
 from imsync.packaging.contents import function_names, imported_modules
 from imsync.packaging.tree import find_interpreter, installer_command
 
-pytestmark = pytest.mark.xdist_group("packaging")  # its module fixtures are built once, on one xdist worker
-
 FUNCTIONS = ("replicate_on_create", "scheduled_dr_copy", "share_on_complete")
 
 STUB_HANDLER = '''"""Stand-in handler for the packaging test."""

@@ -24,8 +24,6 @@ LOGICAL_IDS = {
     "share_on_complete": "ShareOnCompleteFunction",
     "accept_shares": "AcceptSharesFunction",
 }
-pytestmark = pytest.mark.xdist_group("sam-template")  # its module fixtures are built once, on one xdist worker
-
 FUNCTIONS = tuple(LOGICAL_IDS)
 OWNER = ("replicate_on_create", "scheduled_dr_copy", "share_on_complete")
 MAKEFILE = "deploy/aws/Makefile"
