@@ -1,7 +1,7 @@
 """Latency on the emulator's clock: from an image turning active to its replicas accepted in the partner account.
 
-The deployment as documented (README, the functions table): share_on_complete polls every 5 minutes,
-scheduled_dr_copy runs once a day, and accept_shares polls every 5 minutes in the recipient account,
+The deployment as documented (README, the functions table): share_on_complete polls every minute,
+scheduled_dr_copy runs once a day, and accept_shares polls every minute in the recipient account,
 on a timer of its own. The real handlers run in this process over the real SDK and HTTP against the
 emulator; the emulator's ManualClock is moved from one scheduled invocation to the next, and imsync's
 waits for member jobs are emulated time too. Every figure is emulated seconds, read from the emulator's
@@ -31,7 +31,7 @@ from imsync.service.claims import RecentCopies
 
 HOME = "cn-north-4"
 DESTINATIONS = ("cn-east-3", "ap-southeast-1")
-POLL_SECONDS = 300.0  # share_on_complete and accept_shares: every 5 minutes (the documented default)
+POLL_SECONDS = 60.0  # share_on_complete and accept_shares: every minute (the default since 5 minutes gave 15/150/285 s)
 DR_SECONDS = 86_400.0  # scheduled_dr_copy: daily (the documented default)
 DR_AT = DR_SECONDS - DEFAULT_EPOCH % DR_SECONDS  # the first DR run: midnight UTC after the emulator's start
 GIVE_UP_SECONDS = 2 * DR_SECONDS  # a run that has not ended by then is a failure, not a figure
@@ -218,12 +218,13 @@ def one_run(activate_phase: float, replica_phase: float, accept_phase: float) ->
 
 
 def summarise(rows: list[dict[str, Any]], member_job_seconds: float) -> list[dict[str, Any]]:
-    """Min, median and max of each step over every replica of every run, against one poll plus the member job."""
+    """Min, median and max of each step over every replica of every run, against the goals: median within one
+    poll interval, maximum within two (one poll, plus the member jobs of every replica the same run shares)."""
     # The end-to-end line includes the copy itself (IMS's time, not a poll's), so it has no bound.
     out = []
     for key, label in (*STEPS, ("active_to_accepted", "end to end: image active -> accepted (includes the copy)")):
         samples = [s for r in rows for s in r["steps_s"][key]]
-        bound = POLL_SECONDS + member_job_seconds if key != "active_to_accepted" else None
+        bound = 2 * POLL_SECONDS if key != "active_to_accepted" else None
         out.append(
             {
                 "step": key,
@@ -233,7 +234,10 @@ def summarise(rows: list[dict[str, Any]], member_job_seconds: float) -> list[dic
                 "median_s": round(statistics.median(samples), 1),
                 "max_s": round(max(samples), 1),
                 "bound_s": bound,
-                "within": None if bound is None else max(samples) <= bound,
+                "median_bound_s": None if bound is None else POLL_SECONDS,
+                "within": None
+                if bound is None
+                else max(samples) <= bound and statistics.median(samples) <= POLL_SECONDS,
             }
         )
     return out

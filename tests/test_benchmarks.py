@@ -15,6 +15,9 @@ from benchmarks import apicalls, latency, report, runner
 from benchmarks.estate import DESTINATIONS, IAM_OPERATIONS
 
 REGIONS = 1 + len(DESTINATIONS)
+# The quick run takes minutes of CPU on a loaded machine: the thorough tier, on one xdist worker (one module
+# fixture; tests/conftest.py, ONE_WORKER), with room beyond the suite's 120 s timeout.
+pytestmark = [pytest.mark.thorough, pytest.mark.timeout(900)]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,7 @@ def test_every_scenario_succeeds_within_a_tenth_of_the_minimum_ims_calls(quick: 
     for row in rows:
         assert row["ok"], row
         assert row["min_ims"] == sum(row["minimum"].values())
-        assert row["iam_calls"] == row["min_iam"]  # one project look-up per region the invocation touched
+        assert row["iam_calls"] == row["min_iam"] == 1  # one listing of every region's projects, however many
         if row["scenario"].startswith("completion"):
             continue  # one member listing per replica above the minimum: see the next test and RESULTS.md
         assert row["ims_calls"] <= 1.1 * row["min_ims"], row
@@ -106,16 +109,18 @@ def test_throughput_reports_lists_and_copies(quick: tuple[dict[str, Any], str]) 
     assert row["requests"] == 10 + 10 + 2  # and each child's IAM call
 
 
-def test_latency_each_step_is_within_one_poll_plus_the_member_job(quick: tuple[dict[str, Any], str]) -> None:
+def test_latency_each_step_is_a_minute_by_median_and_two_at_most(quick: tuple[dict[str, Any], str]) -> None:
     # Emulated seconds (the emulator's ManualClock), deterministic: no wall-clock figure is asserted here.
     lat = quick[0]["sections"]["latency"]
-    bound = latency.POLL_SECONDS + lat["member_job_seconds"]
+    assert latency.POLL_SECONDS == 60  # the 1-minute default of the completion poll and accept_shares
+    bound = 2 * latency.POLL_SECONDS
     steps = {r["step"]: r for r in lat["steps"]}
     assert set(steps) == {"active_to_copying", "replica_to_shared", "shared_to_accepted", "active_to_accepted"}
     for key, _ in latency.STEPS:
         row = steps[key]
         assert row["samples"] == lat["runs"] * len(latency.DESTINATIONS)
-        assert 0 < row["min_s"] <= row["median_s"] <= row["max_s"] <= bound == row["bound_s"], row
+        assert 0 < row["min_s"] <= row["median_s"] <= latency.POLL_SECONDS, row
+        assert row["median_s"] <= row["max_s"] <= bound == row["bound_s"], row
         assert row["within"] is True
     assert steps["active_to_accepted"]["bound_s"] is None  # includes the copy itself: IMS's time, not a poll's
 

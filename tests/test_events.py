@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from imsync.domain.commands import AcceptTrigger, CompletionTrigger, ImageTrigger, SweepTrigger
@@ -535,14 +535,12 @@ def assert_safe_for_property(message: str) -> None:
 PARSERS = [image_trigger, sweep_trigger, completion_trigger, accept_trigger]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(event=json_like)
 def test_any_json_like_value_gives_a_trigger_or_invalid_event(event: object) -> None:
     for parse in PARSERS:
         check_outcome(parse, event)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(event=shaped)
 def test_event_shaped_values_give_a_trigger_or_invalid_event(event: object) -> None:
     for parse in PARSERS:
@@ -552,7 +550,6 @@ def test_event_shaped_values_give_a_trigger_or_invalid_event(event: object) -> N
 CTS_FIELDS = ["service_type", "trace_name", "trace_status", "code", "resource_id"]
 
 
-@settings(max_examples=200, deadline=None)
 @given(rec=st.fixed_dictionaries({}, optional={key: PLAUSIBLE | json_like for key in CTS_FIELDS}))
 def test_cts_like_records_give_a_trigger_or_invalid_event(rec: dict[str, object]) -> None:
     for event in (rec, {"cts": rec}, cloud_event(rec), {"events": [cloud_event(rec)]}, {"detail": rec}):

@@ -11,22 +11,30 @@ locals {
   copy_regions = toset(concat([var.region], var.imsync_source_regions, var.imsync_allowed_regions))
 
   function_agency = var.create_agencies ? huaweicloud_identity_agency.function[0].name : var.function_agency
+
+  # The home region's project also needs the CTS trigger's rights (owner) and SMN publish rights (a topic).
+  home_roles = concat(
+    var.function_agency_roles,
+    local.owner ? var.cts_trigger_roles : [],
+    local.has_topic ? var.notification_roles : [],
+  )
 }
 
 resource "huaweicloud_identity_agency" "function" {
   count = var.create_agencies ? 1 : 0
 
-  name                   = var.function_agency
-  description            = "imsync functions (${var.name_prefix}): IMS in the regions they serve, IAM read-only"
-  delegated_service_name = "op_svc_cff" # FunctionGraph
-  duration               = "FOREVER"
+  name        = var.function_agency
+  description = "imsync functions (${var.name_prefix}): IMS in the regions they serve, IAM read-only"
+  # A cloud service agency names the service as its delegated domain (op_svc_cff: FunctionGraph), the
+  # provider's documented form; delegated_service_name is internal to the provider.
+  delegated_domain_name = "op_svc_cff"
+  duration              = "FOREVER"
 
   dynamic "project_role" {
     for_each = local.function_regions
     content {
       project = project_role.value
-      # Publishing notifications needs SMN rights in the home region, where the topic is.
-      roles = project_role.value == var.region && local.smn_topic_urn != "" ? concat(var.function_agency_roles, var.notification_roles) : var.function_agency_roles
+      roles   = project_role.value == var.region ? local.home_roles : var.function_agency_roles
     }
   }
 
@@ -37,10 +45,10 @@ resource "huaweicloud_identity_agency" "function" {
 resource "huaweicloud_identity_agency" "copy" {
   count = var.create_agencies && local.owner ? 1 : 0
 
-  name                   = var.imsync_agency
-  description            = "imsync (${var.name_prefix}): IMS copies images across regions with this agency"
-  delegated_service_name = "op_svc_ims" # Image Management Service
-  duration               = "FOREVER"
+  name                  = var.imsync_agency
+  description           = "imsync (${var.name_prefix}): IMS copies images across regions with this agency"
+  delegated_domain_name = "op_svc_ims" # Image Management Service, as above
+  duration              = "FOREVER"
 
   # Each region's project by name: IMS does not take a grant made on "all projects".
   dynamic "project_role" {

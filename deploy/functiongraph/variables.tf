@@ -104,9 +104,9 @@ variable "dr_options" {
 }
 
 variable "poll_schedule" {
-  description = "How often share_on_complete looks for finished copies, as a FunctionGraph Rate: 1-60m, 1-24h or 1-30d."
+  description = "How often share_on_complete looks for finished copies, as a FunctionGraph Rate: 1-60m, 1-24h or 1-30d. 1m keeps imsync's own delay per step under a minute; 5m was the default before (docs/deploy.md: what each costs)."
   type        = string
-  default     = "5m"
+  default     = "1m"
 
   validation {
     condition     = can(regex("^([1-9]|[1-5][0-9]|60)m$|^([1-9]|1[0-9]|2[0-4])h$|^([1-9]|[12][0-9]|30)d$", var.poll_schedule))
@@ -115,9 +115,9 @@ variable "poll_schedule" {
 }
 
 variable "accept_schedule" {
-  description = "How often accept_shares looks for pending shares (recipient role), as a FunctionGraph Rate: 1-60m, 1-24h or 1-30d."
+  description = "How often accept_shares looks for pending shares (recipient role), as a FunctionGraph Rate: 1-60m, 1-24h or 1-30d. 1m by default, like poll_schedule."
   type        = string
-  default     = "5m"
+  default     = "1m"
 
   validation {
     condition     = can(regex("^([1-9]|[1-5][0-9]|60)m$|^([1-9]|1[0-9]|2[0-4])h$|^([1-9]|[12][0-9]|30)d$", var.accept_schedule))
@@ -161,6 +161,12 @@ variable "function_agency_roles" {
   description = "Roles of the created function agency in each region's project it works in."
   type        = list(string)
   default     = ["IMS FullAccess"]
+}
+
+variable "cts_trigger_roles" {
+  description = "Roles added to the created function agency in the home region's project for an owner: FunctionGraph's CTS trigger needs CTS rights in the function's agency."
+  type        = list(string)
+  default     = ["CTS Administrator"]
 }
 
 variable "notification_roles" {
@@ -207,9 +213,20 @@ variable "notification_email" {
 }
 
 variable "error_alarm" {
-  description = "A Cloud Eye alarm on each function's errors (metric failcount), sent to the notification topic when there is one."
+  description = "A Cloud Eye alarm on each function's errors (metric failcount), sent to the notification topic; null = on when there is a topic."
   type        = bool
-  default     = false
+  default     = null
+}
+
+variable "async_retry_attempts" {
+  description = "Retries of a failed asynchronous invocation (TIMER and CTS triggers) before it goes to the failure destination (the notification topic): 0 to 3."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.async_retry_attempts >= 0 && var.async_retry_attempts <= 3
+    error_message = "FunctionGraph takes 0 to 3 retries."
+  }
 }
 
 variable "error_alarm_threshold" {

@@ -6,8 +6,9 @@ terraform {
   required_providers {
     huaweicloud = {
       source = "huaweicloud/huaweicloud"
-      # enable_lts_log and max_instance_num on huaweicloud_fgs_function are documented from 1.7x on.
-      version = ">= 1.74.0, < 2.0.0"
+      # The newest argument the module uses is enable_lts_log of huaweicloud_fgs_function, first in
+      # 1.75.2: provider_arguments.json records each argument's release, tests/deploy hold the bound to it.
+      version = ">= 1.75.2, < 2.0.0"
     }
   }
 }

@@ -8,7 +8,7 @@ terraform {
   required_providers {
     huaweicloud = {
       source  = "huaweicloud/huaweicloud"
-      version = ">= 1.74.0, < 2.0.0"
+      version = ">= 1.75.2, < 2.0.0"
     }
   }
 }

@@ -55,9 +55,9 @@ variable "notification_email" {
 }
 
 variable "error_alarm" {
-  description = "A Cloud Eye alarm on function errors."
+  description = "A Cloud Eye alarm on function errors; null = on when there is a notification topic."
   type        = bool
-  default     = false
+  default     = null
 }
 
 variable "dr_schedule" {
@@ -69,5 +69,5 @@ variable "dr_schedule" {
 variable "poll_schedule" {
   description = "Rate of the completion poll."
   type        = string
-  default     = "5m"
+  default     = "1m"
 }

@@ -40,7 +40,7 @@ variable "imsync_vaults" {
 variable "accept_schedule" {
   description = "How often pending shares are looked at."
   type        = string
-  default     = "5m"
+  default     = "1m"
 }
 
 variable "notification_email" {
@@ -50,7 +50,7 @@ variable "notification_email" {
 }
 
 variable "error_alarm" {
-  description = "A Cloud Eye alarm on function errors."
+  description = "A Cloud Eye alarm on function errors; null = on when there is a notification topic."
   type        = bool
-  default     = false
+  default     = null
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +36,10 @@ def _level_at_import() -> str:
         return "INFO"
 
 
-logger = Logger(service="imsync", level=_level_at_import(), logger_handler=_CurrentStdout())
+# The service name of every line: Powertools' own POWERTOOLS_SERVICE_NAME when the deployment sets it (an explicit
+# `service` argument would override it), else imsync.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "").strip() or "imsync"
+logger = Logger(service=SERVICE, level=_level_at_import(), logger_handler=_CurrentStdout())
 
 
 def request_id(context: object) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import typing
 
 import boto3
 import pytest
@@ -181,11 +183,27 @@ def test_missing_bus_on_the_account_is_reported(aws_env):
         EventBridgeNotifier("no-such-bus").publish([{"type": "imsync.copy.failed", "image_id": "i"}])
 
 
-def test_notifier_satisfies_the_port():
+def _publish_shape(cls: type) -> list[tuple[str, object, object]]:
+    """publish's parameters as (name, kind, resolved annotation), and its return annotation."""
+    hints = typing.get_type_hints(cls.publish)
+    parameters = list(inspect.signature(cls.publish).parameters.values())
+    return [(p.name, p.kind, hints.get(p.name)) for p in parameters] + [("return", None, hints.get("return"))]
+
+
+def test_every_notifier_has_the_ports_publish():
+    """EventBridge, SMN and the log take what the port promises, and nothing more: the same call works on each."""
+    from imsync.adapters.huawei_smn import SmnNotifier
+    from imsync.notify import LogNotifier
     from imsync.ports import Notifier
 
-    notifier: Notifier = EventBridgeNotifier("b", client=object())
-    assert callable(notifier.publish)
+    wanted = _publish_shape(Notifier)
+    for notifier in (EventBridgeNotifier, SmnNotifier, LogNotifier):
+        assert _publish_shape(notifier) == wanted, notifier.__name__
+
+    class OneEventAtATime:  # the check tells a notifier that drifted from the port
+        def publish(self, event: dict[str, object]) -> None: ...
+
+    assert _publish_shape(OneEventAtATime) != wanted
 
 
 def test_functions_on_aws_take_their_keys_from_the_secret(secrets, monkeypatch):

@@ -26,8 +26,9 @@ import pytest
 from imsync import bootstrap
 from imsync.domain.errors import RunFailed
 from imsync.emulator import Emulator
+from imsync.emulator.clock import ScaledClock
 from imsync.function_files import handler as in_repo_handler
-from imsync.packaging.build import LAYER_ZIP, PYTHONS, build_packages
+from imsync.packaging.build import LAYER_ZIP, PYTHONS, build_packages, install_dependencies
 from imsync.packaging.contents import function_names, shipped_imports
 from imsync.packaging.tree import find_interpreter
 from imsync.service.claims import RecentCopies
@@ -41,6 +42,7 @@ HOME, DESTINATION = "cn-north-4", "cn-east-3"
 # Never in a zip: the CLI's IAM SDK, pymongo without its bson, the CLI's own dependencies, and on
 # AWS what the runtime provides.
 NEVER_SHIPPED = ("huaweicloudsdkiam/", "pymongo/", "gridfs/", "dns/", "click/", "rich/", "boto3/", "botocore/")
+NEVER_SHIPPED += ("pymongo-", "yaml/_yaml.", "_yaml/")  # pymongo's metadata, libyaml's C extension and its shim
 NEVER_IMPORTED = ("huaweicloudsdkiam", "pymongo", "gridfs", "dns", "click", "rich", "imsync.emulator", "imsync.cli")
 
 DRIVER = """
@@ -67,18 +69,43 @@ def _targets() -> list[tuple[str, str]]:
 
 
 TARGETS = _targets()
+# Under xdist, the tests of one Python version run on one worker (tests/conftest.py, xdist_scope): it installs
+# that version's lock once and builds both platforms from it; those without a version use the newest.
+VERSIONS = [v for v, _ in TARGETS] or ["none"]
 
 
 @pytest.fixture(scope="session")
-def build(tmp_path_factory) -> Callable[[str, str], dict[str, Path]]:
-    """Build (once per platform and version) and return the zips by file name."""
+def installed(tmp_path_factory) -> Callable[[str], Path]:
+    """The lock of each Python version, installed and pruned once; both platforms are built from it."""
+    cache: dict[str, Path] = {}
+
+    def tree(version: str) -> Path:
+        if version not in cache:
+            into = tmp_path_factory.mktemp(f"deps-{version}")
+            cache[version] = install_dependencies(version, into, root=ROOT, echo=lambda _: None)
+        return cache[version]
+
+    return tree
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory, installed) -> Callable[[str, str], dict[str, Path]]:
+    """Build (once per platform and version, from that version's installed lock) and return the zips by name."""
     cache: dict[tuple[str, str], dict[str, Path]] = {}
 
     def built(platform: str, version: str) -> dict[str, Path]:
         if (platform, version) not in cache:
             interpreter = find_interpreter(version)
             out = tmp_path_factory.mktemp(f"dist-{platform}-{version}")
-            zips = build_packages(platform, version, out, compile_with=interpreter, root=ROOT, echo=lambda _: None)
+            zips = build_packages(
+                platform,
+                version,
+                out,
+                dependencies=installed(version),
+                compile_with=interpreter,
+                root=ROOT,
+                echo=lambda _: None,
+            )
             cache[platform, version] = {p.name: p for p in zips}
         return cache[platform, version]
 
@@ -96,33 +123,34 @@ def _names(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("platform", ["functiongraph", "aws"])
-def test_zips_hold_only_what_the_functions_import_and_stay_under_7_mb(build, platform):
+@pytest.mark.parametrize("version", VERSIONS)
+def test_zips_hold_only_what_the_functions_import_and_stay_under_7_mb(build, platform, version):
     _need_targets()
-    for version, _ in TARGETS:
-        zips = build(platform, version)
-        shared = zips[LAYER_ZIP] if platform == "aws" else zips[f"{function_names(ROOT)[0]}.zip"]
-        prefix = "python/" if platform == "aws" else ""
-        names = _names(shared)
-        for part in NEVER_SHIPPED:
-            assert not [n for n in names if n.startswith(prefix + part)], f"{shared.name} holds {part}"
-        for part in ("bson/", "huaweicloudsdkims/v2/", "huaweicloudsdksmn/", "aws_lambda_powertools/logging/"):
-            assert [n for n in names if n.startswith(prefix + part)], f"{shared.name} lacks {part}"
-        assert not [n for n in names if n.startswith(prefix + "imsync/emulator/")]
-        heavy = [p for p in zips.values() if p.name == LAYER_ZIP or platform == "functiongraph"]
-        for path in heavy:
-            assert path.stat().st_size <= MAX_ZIP_BYTES, f"{path.name}: {path.stat().st_size:,} bytes"
+    zips = build(platform, version)
+    shared = zips[LAYER_ZIP] if platform == "aws" else zips[f"{function_names(ROOT)[0]}.zip"]
+    prefix = "python/" if platform == "aws" else ""
+    names = _names(shared)
+    for part in NEVER_SHIPPED:
+        assert not [n for n in names if n.startswith(prefix + part)], f"{shared.name} holds {part}"
+    for part in ("bson/", "huaweicloudsdkims/v2/", "huaweicloudsdksmn/", "aws_lambda_powertools/logging/", "yaml/"):
+        assert [n for n in names if n.startswith(prefix + part)], f"{shared.name} lacks {part}"
+    assert not [n for n in names if n.startswith(prefix + "imsync/emulator/")]
+    heavy = [p for p in zips.values() if p.name == LAYER_ZIP or platform == "functiongraph"]
+    for path in heavy:
+        assert path.stat().st_size <= MAX_ZIP_BYTES, f"{path.name}: {path.stat().st_size:,} bytes"
 
 
 def test_building_twice_gives_byte_identical_zips(build, tmp_path):
+    """The second build is `imsync package`'s own path (it installs the lock itself): the same bytes as the
+    build from the shared installed lock, so building both platforms from one install changes nothing."""
     _need_targets()
     version, interpreter = TARGETS[-1]
-    for platform in ("functiongraph", "aws"):
-        first = build(platform, version)
-        again = build_packages(
-            platform, version, tmp_path / platform, compile_with=interpreter, root=ROOT, echo=lambda _: None
-        )
-        for path in again:
-            assert _digest(path) == _digest(first[path.name]), f"{platform} {path.name} differs between two builds"
+    first = build("functiongraph", version)
+    again = build_packages(
+        "functiongraph", version, tmp_path / "again", compile_with=interpreter, root=ROOT, echo=lambda _: None
+    )
+    for path in again:
+        assert _digest(path) == _digest(first[path.name]), f"functiongraph {path.name} differs between two builds"
 
 
 IMPORT_ALL = """
@@ -226,8 +254,15 @@ class Runner:
             return json.loads(json.dumps(result))
 
 
+# The story runs on a clock that moves: one real second is SPEED emulated seconds. A function's real
+# pause between two looks at IMS's member jobs (0.5 s for a share, 2 s for an accept) is then long
+# enough for the job to end, so no run waits out its patience, and every share and accept finishes.
+SPEED = 600.0
+
+
 def _story(cloud: Emulator, run: Runner) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every function once, in the order a deployment meets them; yields (function, summary)."""
+    """Every function once, in the order a deployment meets them, the cloud idle between two; yields (function,
+    summary). It ends with the replica shared and accepted."""
     home = cloud.region(HOME)
     golden = home.add_image("golden", tags={"imsync-regions": DESTINATION, "imsync-share": "partner"})
     home.add_image("nightly", tags={"imsync-regions": DESTINATION, "imsync-when": "schedule"})
@@ -247,7 +282,9 @@ def _story(cloud: Emulator, run: Runner) -> Iterator[tuple[str, dict[str, Any]]]
     )
     cloud.run_until_idle()
     yield "share_on_complete", run("share_on_complete", load_event("timer"), owner_env)
+    cloud.run_until_idle()
     yield "scheduled_dr_copy", run("scheduled_dr_copy", load_event("timer"), owner_env)
+    cloud.run_until_idle()
     if "accept_shares" in functions:
         recipient_env = {
             **cloud.env,
@@ -260,8 +297,25 @@ def _story(cloud: Emulator, run: Runner) -> Iterator[tuple[str, dict[str, Any]]]
             "IMSYNC_HTTP_TIMEOUT": "5",
         }
         yield "accept_shares", run("accept_shares", load_event("timer"), recipient_env)
+        cloud.run_until_idle()
     unknown = set(functions) - {"replicate_on_create", "share_on_complete", "scheduled_dr_copy", "accept_shares"}
     assert not unknown, f"the smoke test has no story for {sorted(unknown)} yet: add one"
+
+
+def _outcomes(summaries: list[tuple[str, dict[str, Any]]], function: str) -> list[str]:
+    return [r["outcome"] for f, s in summaries if f == function for r in s["results"]]
+
+
+def _assert_story_finished(cloud: Emulator, summaries: list[tuple[str, dict[str, Any]]]) -> None:
+    """A replica finished and shared (share_on_complete), then accepted by the partner (accept_shares)."""
+    for function, summary in summaries:
+        assert summary["ok"] is True and summary["results"], (function, summary)
+    assert "started" in _outcomes(summaries, "replicate_on_create")
+    assert "done" in _outcomes(summaries, "share_on_complete"), summaries
+    assert _outcomes(summaries, "accept_shares") == ["accepted"], summaries
+    partner = cloud.recipient.projects[DESTINATION]
+    replicas = [i for i in cloud.region(DESTINATION).images() if partner in i.members]
+    assert [r.members[partner] for r in replicas] == ["accepted"], replicas
 
 
 ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{32}\b")
@@ -300,18 +354,17 @@ def _code_dirs(platform: str, zips: dict[str, Path], where: Path) -> dict[str, l
 
 
 @pytest.mark.parametrize("platform", ["functiongraph", "aws"])
-@pytest.mark.parametrize("version", [v for v, _ in TARGETS] or ["none"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_smoke_each_unpacked_zip_answers_like_the_in_repo_handler(build, tmp_path, platform, version):
     _need_targets()
     interpreter = dict(TARGETS)[version]
     code = _code_dirs(platform, build(platform, version), tmp_path / "unpacked")
-    with Emulator(regions=(HOME, DESTINATION)) as cloud:
+    with Emulator(regions=(HOME, DESTINATION), clock=ScaledClock(SPEED)) as cloud:
         from_zips = list(_story(cloud, Runner(cloud, tmp_path, code, interpreter)))
-    with Emulator(regions=(HOME, DESTINATION)) as cloud:
+        _assert_story_finished(cloud, from_zips)
+    with Emulator(regions=(HOME, DESTINATION), clock=ScaledClock(SPEED)) as cloud:
         in_repo = list(_story(cloud, Runner(cloud, tmp_path, None, interpreter)))
+        _assert_story_finished(cloud, in_repo)
 
     assert {f for f, _ in from_zips} == set(function_names(ROOT))
-    for function, summary in from_zips:
-        if function != "accept_shares":  # its result depends on code written elsewhere: equality is the check
-            assert summary["ok"] is True and summary["results"], (function, summary)
     assert _normalised(from_zips) == _normalised(in_repo)

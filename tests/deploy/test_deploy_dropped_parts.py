@@ -95,6 +95,11 @@ def test_the_probe_notices_an_import_of_a_dropped_part():
         ("aws_lambda_powertools/logging/logger.py", False),
         ("aws_lambda_powertools/event_handler/api_gateway.py", True),
         ("huaweicloudsdkcore/client.py", False),
+        ("pymongo-4.18.2.dist-info", True),  # the orphan metadata of the dropped pymongo
+        ("yaml/_yaml.cpython-312-x86_64-linux-gnu.so", True),  # libyaml: the pure-Python loader serves
+        ("_yaml/__init__.py", True),
+        ("yaml/__init__.py", False),
+        ("yaml/cyaml.py", False),  # imported, and its ImportError caught, by yaml/__init__.py
     ],
 )
 def test_dropped_paths(path, dropped):

@@ -86,7 +86,8 @@ def triggers(tf) -> dict[str, dict]:
 
 def default(variables, name: str) -> object:
     value = unquote(variables[name]["default"])
-    return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value  # hcl2 8.1.0
+    literals = {"true": True, "false": False, "null": None}  # python-hcl2 8.1 gives these as text
+    return literals.get(value, value) if isinstance(value, str) else value
 
 
 def flat(value: object) -> str:
@@ -197,8 +198,8 @@ def test_cts_trigger_on_image_operations_for_the_owner(triggers, local_values):
     ("timer", "function_name", "variable", "expected"),
     [
         ("dr_run", "scheduled_dr_copy", "dr_schedule", "1d"),
-        ("completion_poll", "share_on_complete", "poll_schedule", "5m"),
-        ("accept_shares", "accept_shares", "accept_schedule", "5m"),
+        ("completion_poll", "share_on_complete", "poll_schedule", "1m"),  # imsync's delay per step under a minute
+        ("accept_shares", "accept_shares", "accept_schedule", "1m"),
     ],
 )
 def test_timers(triggers, local_values, variables, timer, function_name, variable, expected):
@@ -259,14 +260,28 @@ def test_agencies_are_created_only_when_asked(tf, variables):
     function_agency, copy_agency = agencies["function"], agencies["copy"]
     assert function_agency["count"] == "${var.create_agencies ? 1 : 0}"
     assert copy_agency["count"] == "${var.create_agencies && local.owner ? 1 : 0}"
-    assert unquote(function_agency["delegated_service_name"]) == "op_svc_cff"  # FunctionGraph
-    assert unquote(copy_agency["delegated_service_name"]) == "op_svc_ims"  # IMS
+    # the provider's documented argument; delegated_service_name is internal and undocumented since 2022
+    assert unquote(function_agency["delegated_domain_name"]) == "op_svc_cff"  # FunctionGraph
+    assert unquote(copy_agency["delegated_domain_name"]) == "op_svc_ims"  # IMS
+    assert "delegated_service_name" not in function_agency and "delegated_service_name" not in copy_agency
     # region by region: IMS ignores a copy-agency grant on "all projects"
     for agency in (function_agency, copy_agency):
         assert [unquote(k) for k in agency["dynamic"][0] if not k.startswith("__")] == ["project_role"]
         assert "all_resources_roles" not in agency
     (role,) = function_agency["dynamic"][0].values()
-    assert "smn_topic_urn" in flat(role["content"][0]["roles"])  # SMN rights only with a topic
+    assert (
+        flat(role["content"][0]["roles"])
+        == "${project_role.value == var.region ? local.home_roles : var.function_agency_roles}"
+    )
+
+
+def test_the_created_function_agency_holds_the_cts_triggers_rights_in_the_home_region(local_values, variables):
+    """FunctionGraph's CTS trigger needs CTS rights in the function's agency: granted, not left to a manual step."""
+    assert [unquote(r) for r in default(variables, "cts_trigger_roles")] == ["CTS Administrator"]
+    home = flat(local_values["home_roles"])
+    assert "local.owner ? var.cts_trigger_roles : []" in home  # the trigger is the owner's
+    assert "local.has_topic ? var.notification_roles : []" in home  # SMN publish rights only with a topic
+    assert "var.function_agency_roles" in home
 
 
 def test_notifications_topic_and_email_are_optional_and_feed_the_functions(tf, variables, local_values):
@@ -280,16 +295,32 @@ def test_notifications_topic_and_email_are_optional_and_feed_the_functions(tf, v
     assert "huaweicloud_smn_topic.notifications[0].topic_urn" in chosen and "var.notification_topic_urn" in chosen
 
 
-def test_error_alarm_is_optional_and_off_by_default(tf, variables):
+def test_error_alarm_is_on_when_there_is_a_topic_and_can_be_switched(tf, variables, local_values):
     alarm = resources(tf, "huaweicloud_ces_alarmrule")["function_errors"]
-    assert default(variables, "error_alarm") is False
-    assert flat(alarm["for_each"]) == "${var.error_alarm ? local.functions : {}}"
+    assert default(variables, "error_alarm") is None  # null: decided by the topic
+    assert flat(local_values["error_alarm"]) == "${var.error_alarm == null ? local.has_topic : var.error_alarm}"
+    assert flat(local_values["has_topic"]) == '${var.create_notification_topic || var.notification_topic_urn != ""}'
+    assert flat(alarm["for_each"]) == "${local.error_alarm ? local.functions : {}}"
     assert unquote(alarm["metric"][0]["namespace"]) == "SYS.FunctionGraph"
     (condition,) = alarm["condition"]
     assert unquote(condition["metric_name"]) == "failcount"
+    assert unquote(condition["unit"]) == "Count"  # FunctionGraph's metrics page: failcount is in Count
     dimension = alarm["resources"][0]["dimensions"][0]
     assert unquote(dimension["name"]) == "package-functionname"
     assert "default-${huaweicloud_fgs_function.imsync[each.key].name}" in dimension["value"]
+
+
+def test_a_failed_asynchronous_invocation_goes_to_the_topic(tf, variables):
+    """Every trigger invokes asynchronously: after its retries, a failed invocation is sent to the SMN topic."""
+    config = resources(tf, "huaweicloud_fgs_async_invoke_configuration")["failures"]
+    assert flat(config["for_each"]) == "${local.has_topic ? local.functions : {}}"
+    assert "huaweicloud_fgs_function.imsync[each.key].urn" in config["function_urn"]
+    (failure,) = config["on_failure"]
+    assert unquote(failure["destination"]) == "SMN"
+    assert flat(failure["param"]) == "${jsonencode({topic_urn = local.smn_topic_urn})}"
+    assert config["max_async_retry_attempts"] == "${var.async_retry_attempts}"
+    assert default(variables, "async_retry_attempts") == 2
+    assert 1 <= config["max_async_event_age_in_seconds"] <= 86400  # the provider's range
 
 
 # ------------------------------------------------------------------------------------------------
@@ -337,3 +368,162 @@ def test_terraform_fmt():
             check=False,
         )
         assert done.returncode == 0, f"not formatted: {done.stdout}"
+
+
+# ------------------------------------------------------------------------------------------------
+# The provider bound: each argument against the release that introduced it
+
+PROVIDER_ARGUMENTS = TF_DIR / "provider_arguments.json"
+META_ARGUMENTS = {"count", "for_each", "lifecycle", "depends_on", "provider"}
+
+
+def _arguments(body: dict, prefix: str = "") -> set[str]:
+    """The argument paths a resource block sets: `condition.unit` for `unit` inside a `condition` block."""
+    found: set[str] = set()
+    for key, value in body.items():
+        if key.startswith("__") or (not prefix and key in META_ARGUMENTS):
+            continue
+        if key == "dynamic":
+            for block in value:
+                for name, dynamic in block.items():
+                    found.add(prefix + unquote(name))
+                    for content in dynamic.get("content", []):
+                        found |= _arguments(content, f"{prefix}{unquote(name)}.")
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            found.add(prefix + key)
+            for nested in value:
+                found |= _arguments(nested, f"{prefix}{key}.")
+        else:
+            found.add(prefix + key)
+    return found
+
+
+def used_arguments(*directories: Path) -> dict[str, set[str]]:
+    used: dict[str, set[str]] = {}
+    for directory in directories:
+        for block in load_dir(directory).get("resource", []):
+            for kind, entries in block.items():
+                for body in entries.values():
+                    used.setdefault(unquote(kind), set()).update(_arguments(body))
+    return used
+
+
+def _release(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def lower_bound(directory: Path) -> tuple[int, ...]:
+    (terraform,) = load_dir(directory)["terraform"]
+    constraint = unquote(terraform["required_providers"][0]["huaweicloud"]["version"])
+    (bound,) = re.findall(r">=\s*([\d.]+)", str(constraint))
+    return _release(bound)
+
+
+def test_every_argument_is_recorded_with_the_provider_release_that_introduced_it():
+    recorded = json.loads(PROVIDER_ARGUMENTS.read_text())["resources"]
+    for kind, arguments in used_arguments(TF_DIR, EXAMPLES / "owner", EXAMPLES / "recipient").items():
+        missing = sorted(arguments - set(recorded.get(kind, {})))
+        assert not missing, (
+            f"{kind}: {missing} not in {PROVIDER_ARGUMENTS.name}; add each with the first provider release whose "
+            "resource schema has it (huaweicloud/terraform-provider-huaweicloud, huaweicloud/services/...)"
+        )
+
+
+@pytest.mark.parametrize("directory", [TF_DIR, EXAMPLES / "owner", EXAMPLES / "recipient"], ids=lambda p: p.name)
+def test_the_provider_bound_admits_no_release_without_an_argument_in_use(directory):
+    recorded = json.loads(PROVIDER_ARGUMENTS.read_text())["resources"]
+    used = used_arguments(TF_DIR, EXAMPLES / "owner", EXAMPLES / "recipient")
+    needed = max(
+        (_release(recorded[kind][argument]), f"{kind}.{argument}")
+        for kind, arguments in used.items()
+        for argument in arguments
+        if argument in recorded.get(kind, {})
+    )
+    assert lower_bound(directory) >= needed[0], f"{needed[1]} needs provider {'.'.join(map(str, needed[0]))}"
+    assert needed == ((1, 75, 2), "huaweicloud_fgs_function.enable_lts_log")  # the newest today
+
+
+def test_the_argument_walk_sees_nested_and_dynamic_blocks():
+    """The check above reads every argument: inside blocks and dynamic blocks too."""
+    used = used_arguments(TF_DIR)
+    assert {"condition.unit", "alarm_actions.notification_list", "resources.dimensions.name"} <= used[
+        "huaweicloud_ces_alarmrule"
+    ]
+    assert {"project_role.roles", "delegated_domain_name"} <= used["huaweicloud_identity_agency"]
+    assert "on_failure.param" in used["huaweicloud_fgs_async_invoke_configuration"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Hygiene: what `terraform init/plan/apply` leaves in an example stays out of git
+
+LEFT_BY_TERRAFORM = [
+    "terraform.tfvars",  # project IDs, e-mail addresses
+    "prod.auto.tfvars.json",
+    "terraform.tfstate",
+    "terraform.tfstate.backup",
+    "terraform.tfstate.1700000000.backup",
+    ".terraform.tfstate.lock.info",
+    ".terraform/providers/x",
+    "tfplan",  # terraform plan -out=tfplan
+    "release.tfplan",
+    "crash.log",
+    "imsync_override.tf",
+]
+KEPT_IN_GIT = ["terraform.tfvars.example", "main.tf", "variables.tf", ".terraform.lock.hcl", "README.md"]
+
+
+@pytest.mark.parametrize("example", ["owner", "recipient"])
+def test_terraforms_local_files_are_ignored_and_the_examples_are_not(example):
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    paths = [f"examples/{example}/{name}" for name in LEFT_BY_TERRAFORM + KEPT_IN_GIT]
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--stdin"],
+        input="\n".join(paths),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    ignored = set(done.stdout.split())
+    assert [p for p in paths[: len(LEFT_BY_TERRAFORM)] if p not in ignored] == []
+    assert [p for p in paths[len(LEFT_BY_TERRAFORM) :] if p in ignored] == []
+
+
+# ------------------------------------------------------------------------------------------------
+# Documentation a module user expects
+
+
+def test_the_modules_readme_tables_are_generated_from_variables_and_outputs():
+    from deploy import module_docs
+
+    assert module_docs.main(["--check"]) == 0, "run: python deploy/module_docs.py"
+    text = (TF_DIR / "README.md").read_text()
+    for name in named(load_dir(TF_DIR), "variable"):
+        assert f"| `{name}` |" in text
+    for name in named(load_dir(TF_DIR), "output"):
+        assert f"| `{name}` |" in text
+
+
+def test_the_readme_check_fails_when_a_variable_is_added(tmp_path):
+    from deploy import module_docs
+
+    for path in TF_DIR.glob("*.tf"):
+        shutil.copy(path, tmp_path / path.name)
+    with (tmp_path / "variables.tf").open("a") as handle:
+        handle.write('\nvariable "brand_new" {\n  description = "Added after the README was generated."\n')
+        handle.write("  type = string\n}\n")
+    text = (TF_DIR / "README.md").read_text()
+    assert module_docs.rendered(text, module_docs.tables(tmp_path)) != text
+    assert "| `brand_new` | Added after the README was generated. | `string` |  | yes |" in module_docs.tables(tmp_path)
+
+
+@pytest.mark.parametrize("example", ["owner", "recipient"])
+def test_each_example_has_a_readme_with_what_it_deploys_and_the_commands(example):
+    text = (EXAMPLES / example / "README.md").read_text()
+    for command in ("imsync package --platform functiongraph", "terraform init", "terraform plan", "terraform apply"):
+        assert command in text, f"examples/{example}/README.md lacks `{command}`"
+    assert "cp terraform.tfvars.example terraform.tfvars" in text
+    roles = {"owner": "replicate_on_create", "recipient": "accept_shares"}
+    assert roles[example] in text

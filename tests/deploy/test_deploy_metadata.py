@@ -45,7 +45,8 @@ def test_no_exact_pin_among_the_dependencies(project):
 def test_huawei_sdk_packages_share_one_range_with_an_upper_bound(project):
     huawei = {n: str(r.specifier) for n, r in _requirements(project).items() if n.startswith("huaweicloudsdk")}
     assert set(huawei) == {"huaweicloudsdkcore", "huaweicloudsdkims", "huaweicloudsdksmn", "huaweicloudsdkiam"}
-    assert set(huawei.values()) == {"<3.2,>=3.1.219"}
+    # 3.1.181: the oldest SDK that works (member listings page from it on); the range admits 3.1.181 to 3.1.x
+    assert set(huawei.values()) == {"<3.2,>=3.1.181"}
 
 
 def test_minimums_that_the_tests_need(project):
@@ -111,5 +112,6 @@ def test_ci_minimums_pin_the_lower_bounds():
         [sys.executable, str(ROOT / ".ci" / "minimums.py")], capture_output=True, text=True, check=True, timeout=60
     )
     lines = done.stdout.splitlines()
-    assert "huaweicloudsdkcore==3.1.219" in lines and "click==8.2" in lines and "python-hcl2==8.1" in lines
+    assert "huaweicloudsdkcore==3.1.181" in lines and "click==8.2" in lines and "python-hcl2==8.1" in lines
     assert "tomli==2.0; python_version < '3.11'" in lines
+    assert "boto3==1.34" in lines and "requests==2.31" in lines  # the AWS adapters and the SDK adapter's import

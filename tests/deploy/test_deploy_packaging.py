@@ -22,7 +22,7 @@ from imsync.packaging import PackagingError
 from imsync.packaging.build import LAYER_ZIP, build_packages, human_size
 from imsync.packaging.command import package_command
 from imsync.packaging.contents import function_names, imported_modules
-from imsync.packaging.tree import find_interpreter
+from imsync.packaging.tree import find_interpreter, installer_command
 
 FUNCTIONS = ("replicate_on_create", "scheduled_dr_copy", "share_on_complete")
 
@@ -294,3 +294,43 @@ def test_real_handlers_import_from_their_zips(repo_root, tmp_path):
     for path in zips:
         done = _import_handler(_unpack(path, tmp_path / path.stem))
         assert done.returncode == 0 and done.stdout.strip() == "ok", f"{path.name}: {done.stderr}"
+
+
+# ------------------------------------------------------------------------------------------------
+# The installer: pip, else uv, else the real cause
+
+
+def test_the_lock_is_installed_with_pip_when_there_is_pip():
+    command = installer_command(True, "/opt/uv", "3.12")
+    assert command[1:4] == ["-m", "pip", "install"] and "manylinux2014_x86_64" in command
+
+
+def test_without_pip_the_lock_is_installed_with_uv_for_the_same_platform():
+    """A `uv venv` or a pipx install has no pip: uv installs the same manylinux2014 x86_64 wheels."""
+    command = installer_command(False, "/opt/uv", "3.12")
+    assert command[:3] == ["/opt/uv", "pip", "install"]
+    assert command[command.index("--python-platform") + 1] == "x86_64-manylinux2014"
+
+
+def test_without_pip_or_uv_the_error_names_the_cause_not_the_network(tmp_path):
+    """With neither, building says so, instead of pip's "No module named pip ... Check the network"."""
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True, timeout=120)
+    lock = tmp_path / "functions-py3.12.txt"
+    lock.write_text("")
+    code = (
+        "import sys; from pathlib import Path; from imsync.packaging import PackagingError\n"
+        "from imsync.packaging.tree import install_locked\n"
+        "try:\n    install_locked(Path(sys.argv[1]), Path(sys.argv[2]), '3.12')\n"
+        "except PackagingError as exc:\n    print(exc)\n"
+    )
+    done = subprocess.run(
+        [str(bare / "bin" / "python"), "-c", code, str(lock), str(tmp_path / "lib")],
+        env={"PATH": str(bare / "bin"), "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "shared")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "neither pip nor uv" in done.stdout, done.stdout + done.stderr
+    assert "--no-deps" in done.stdout and "Check the network" not in done.stdout

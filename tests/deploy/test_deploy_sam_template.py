@@ -220,8 +220,8 @@ def test_one_instance_of_each_function(template):
     ("code", "parameter", "expected"),
     [
         ("scheduled_dr_copy", "DrSchedule", "rate(1 day)"),
-        ("share_on_complete", "PollSchedule", "rate(5 minutes)"),
-        ("accept_shares", "AcceptSchedule", "rate(5 minutes)"),
+        ("share_on_complete", "PollSchedule", "rate(1 minute)"),  # imsync's delay per step under a minute
+        ("accept_shares", "AcceptSchedule", "rate(1 minute)"),
     ],
 )
 def test_schedules(template, code, parameter, expected):
@@ -293,7 +293,7 @@ def test_every_queue_of_failed_or_undelivered_events_has_an_alarm(template, tran
     }
     watched = set()
     for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::CloudWatch::Alarm":
+        if resource["Type"] == "AWS::CloudWatch::Alarm" and resource["Properties"].get("Namespace") != "AWS/Lambda":
             props = resource["Properties"]
             dimensions = [props.get("Dimensions", [])] + [
                 m["MetricStat"]["Metric"]["Dimensions"] for m in props.get("Metrics", []) if "MetricStat" in m
@@ -303,3 +303,21 @@ def test_every_queue_of_failed_or_undelivered_events_has_an_alarm(template, tran
             assert "HasAlarmTopic" in str(props["AlarmActions"])
     assert watched == queues
     assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
+
+
+def test_every_function_has_an_alarm_on_its_errors(template):
+    """A failed run raises, so Lambda counts it in Errors: each function's own alarm, deployed with the function."""
+    alarms = {}
+    for resource in template["Resources"].values():
+        props = resource["Properties"]
+        if resource["Type"] == "AWS::CloudWatch::Alarm" and props.get("Namespace") == "AWS/Lambda":
+            assert props["MetricName"] == "Errors" and props["Statistic"] == "Sum"
+            assert props["Threshold"] == 1 and props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+            assert props["TreatMissingData"] == "notBreaching"  # no invocation is no error
+            assert "HasAlarmTopic" in str(props["AlarmActions"])
+            ((dimension),) = props["Dimensions"]
+            assert dimension["Name"] == "FunctionName"
+            alarms[dimension["Value"]["Ref"]] = resource.get("Condition")
+    assert alarms == {logical: template["Resources"][logical].get("Condition") for logical in functions(template)}, (
+        "one alarm per function, deployed under the function's own condition"
+    )

@@ -16,6 +16,7 @@ from huaweicloudsdkims.v2 import (
     ListImageByTagsRequest,
     ListImageByTagsRequestBody,
     ListImagesRequest,
+    ListImagesResponse,
     ListImageTagsRequest,
     ResourceTag,
     ShowImageQuotaRequest,
@@ -58,6 +59,8 @@ def test_list_filters_by_tag_status_and_region(cloud, ims):
 
 
 def test_paging_with_marker_under_the_sdk_page_info_reading(cloud, ims):
+    if "page_info" not in ListImagesResponse.openapi_types:
+        pytest.skip("the SDK's ListImagesResponse has page_info from 3.1.216 on")
     cloud.readings = Readings(page_info=True)
     r = cloud.region(NORTH)
     made = [r.add_image(name=f"img-{n}") for n in range(7)]

@@ -42,8 +42,9 @@ from imsync.adapters.huawei_ims_wire import (
     list_of_objects,
     tags_from_api,
 )
+from imsync.adapters.huawei_projects import project_ids
 from imsync.adapters.huawei_sdk import translated
-from imsync.domain.errors import ConfigError, OutOfTime, Throttled
+from imsync.domain.errors import ConfigError, OutOfTime, Refused, Throttled
 from imsync.domain.model import Image, Job
 from imsync.retry import RESERVE_SECONDS, Retrier
 
@@ -93,6 +94,7 @@ class ImsClients:
         self._timeout = timeout
         self._clients: dict[str, ImsClient] = {}
         self._configs: dict[str, HttpConfig] = {}
+        self._projects: dict[str, str] | None = None  # region -> project ID, from one IAM call on first use
         self._lock = threading.Lock()
 
     def client(self, region: str) -> ImsClient:
@@ -115,7 +117,9 @@ class ImsClients:
         config = HttpConfig.get_default_config()
         config.timeout = (self._timeout, self._timeout)
         self._configs[region] = config  # the HTTP client reads it on every request: cap_timeout changes it
-        credentials = BasicCredentials(self._credentials.ak, self._credentials.sk)
+        # Every region's project ID from one IAM call; a region missing from it is left to the SDK, which then
+        # looks that region's project up itself (GET /v3/projects?name=) and caches it per key and region.
+        credentials = BasicCredentials(self._credentials.ak, self._credentials.sk, self._project_of(region, config))
         if self._credentials.security_token:
             credentials = credentials.with_security_token(self._credentials.security_token)
         builder = ImsClient.new_builder().with_http_config(config).with_credentials(credentials)
@@ -123,6 +127,15 @@ class ImsClients:
         # (README, "Configure"), and caches it per key and region for the process.
         with translated(f"finding the project of {region} in IAM", service="IAM"):
             return builder.with_region(endpoint).build()
+
+    def _project_of(self, region: str, config: HttpConfig) -> str | None:
+        """The caller's project ID in `region`: all regions are listed once per process and key (called locked)."""
+        if self._projects is None:
+            try:
+                self._projects = project_ids(self._credentials, config, region)
+            except Refused:  # AuthFailed and NotFound too
+                self._projects = {}  # a key without that IAM right: the SDK's per-region look-up still works
+        return self._projects.get(region)
 
 
 class HuaweiImageStore:

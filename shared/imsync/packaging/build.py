@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -56,30 +57,63 @@ def human_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
+def _checked_python(python: str) -> None:
+    if python not in PYTHONS:
+        raise PackagingError(f"Python {python} is not a supported runtime; use one of {', '.join(PYTHONS)}")
+
+
+def _checked_lock(root: Path, python: str) -> Path:
+    lock = lock_file(root, python)
+    if not lock.is_file():
+        raise PackagingError(
+            f"no lock file {lock.relative_to(root)}: refresh the locks as docs/deploy.md says "
+            "(uv pip compile ...), or build with --no-deps"
+        )
+    return lock
+
+
+def install_dependencies(
+    python: str, into: Path, *, root: Path | None = None, echo: Callable[[str], None] = print
+) -> Path:
+    """Install the lock of CPython `python` into the empty directory `into` and prune it; return `into`.
+
+    The tree is the same for both platforms: pass it to build_packages(dependencies=...) to build each
+    platform without fetching and installing the lock again.
+    """
+    _checked_python(python)
+    root = find_root(root)
+    lock = _checked_lock(root, python)
+    into = Path(into)
+    into.mkdir(parents=True, exist_ok=True)
+    echo(f"fetching the locked dependencies of {lock.relative_to(root)} ({PIP_PLATFORM} wheels)")
+    install_locked(lock, into, python)
+    echo(f"left out, no function imports them: {', '.join(prune(into)) or 'nothing'}")
+    return into
+
+
 def build_packages(
     platform: str,
     python: str,
     out: Path,
     *,
     include_dependencies: bool = True,
+    dependencies: Path | None = None,
     compile_pyc: bool = True,
     compile_with: str | None = None,
     root: Path | None = None,
     echo: Callable[[str], None] = print,
 ) -> list[Path]:
-    """Build the deployment zips for `platform` and CPython `python`; return their paths."""
+    """Build the deployment zips for `platform` and CPython `python`; return their paths.
+
+    `dependencies`: a tree made by install_dependencies for the same `python`, used instead of installing the lock.
+    """
     if platform not in PLATFORMS:
         raise PackagingError(f"platform '{platform}' is not one of {', '.join(PLATFORMS)}")
-    if python not in PYTHONS:
-        raise PackagingError(f"Python {python} is not a supported runtime; use one of {', '.join(PYTHONS)}")
+    _checked_python(python)
     root = find_root(root)
     functions = function_names(root)
-    lock = lock_file(root, python)
-    if include_dependencies and not lock.is_file():
-        raise PackagingError(
-            f"no lock file {lock.relative_to(root)}: refresh the locks as docs/deploy.md says "
-            "(uv pip compile ...), or build with --no-deps"
-        )
+    if include_dependencies and dependencies is None:
+        _checked_lock(root, python)
     interpreter = target_interpreter(python, compile_with) if compile_pyc else None
 
     echo(f"imsync package: {platform}, CPython {python}, functions: {', '.join(functions)}")
@@ -88,10 +122,11 @@ def build_packages(
     with tempfile.TemporaryDirectory(prefix="imsync-package-") as scratch:
         lib = Path(scratch) / "lib"
         lib.mkdir()
-        if include_dependencies:
-            echo(f"fetching the locked dependencies of {lock.relative_to(root)} (pip, {PIP_PLATFORM} wheels)")
-            install_locked(lock, lib, python)
-            echo(f"left out, no function imports them: {', '.join(prune(lib)) or 'nothing'}")
+        if include_dependencies and dependencies is not None:
+            echo(f"the locked dependencies, installed before: {dependencies}")
+            shutil.copytree(dependencies, lib, dirs_exist_ok=True)
+        elif include_dependencies:
+            install_dependencies(python, lib, root=root, echo=echo)
         else:
             echo("no dependencies (--no-deps): imsync and the handlers only")
         modules = imported_modules(root)

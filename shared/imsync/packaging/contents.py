@@ -20,9 +20,14 @@ CLI_ONLY = frozenset({"click", "rich", "huaweicloudsdkiam", "tomli"})
 # one level). KEPT wins over DROPPED. tests/deploy/test_deploy_dropped_parts.py checks that none is imported.
 DROPPED = (
     "pymongo",  # the Huawei SDK imports only `bson` from the pymongo wheel
+    "pymongo-*.dist-info",  # and pymongo's metadata with it: nothing reads it
     "gridfs",  # pymongo's GridFS, same wheel
     "dns",  # dnspython: needed by pymongo itself, not by bson
     "dnspython-*.dist-info",
+    # libyaml's C extension (0.8 MB): the SDK calls only yaml.safe_load, and only when ~/.huaweicloud/regions.yaml
+    # exists; without it PyYAML falls back to its pure-Python loader (yaml/__init__.py catches the ImportError).
+    "yaml/_yaml*.so",
+    "_yaml",  # PyYAML's compatibility shim for the C extension above
     "aws_lambda_powertools/event_handler",  # imsync uses the Logger (which loads metrics, tracing and jmespath)
     "aws_lambda_powertools/utilities/*",
 )

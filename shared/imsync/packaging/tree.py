@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ from imsync.packaging import PackagingError
 from imsync.packaging.contents import DROPPED, SKIPPED_DIRS, SKIPPED_SUFFIXES, is_dropped
 
 PIP_PLATFORM = "manylinux2014_x86_64"
+UV_PLATFORM = "x86_64-manylinux2014"  # the same platform, as uv names it
 
 
 def find_interpreter(python: str) -> str | None:
@@ -77,36 +79,61 @@ def copy_files(source: Path, names: Iterable[str], target: Path) -> None:
         shutil.copyfile(source / name, target / name)
 
 
+def installer_command(has_pip: bool, uv: str | None, python: str) -> list[str]:
+    """The install command's start: this interpreter's pip, else uv (a `uv venv` or pipx has no pip), else an error.
+
+    Both take the same target options; uv spells the platform as a target triple.
+    """
+    if has_pip:
+        return [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--platform",
+            PIP_PLATFORM,
+            "--implementation",
+            "cp",
+        ]
+    if uv:
+        return [uv, "pip", "install", "--quiet", "--python", sys.executable, "--python-platform", UV_PLATFORM]
+    raise PackagingError(
+        f"neither pip nor uv is available to fetch the locked dependencies for CPython {python}: {sys.executable} "
+        "has no pip module and no uv is on PATH (a `uv venv` or a pipx install has no pip). Install one of them "
+        "(`python -m ensurepip`, or uv: https://docs.astral.sh/uv/), or build with --no-deps to package imsync alone."
+    )
+
+
+def _find_uv() -> str | None:
+    beside = Path(sys.executable).parent / "uv"  # installed into the same environment
+    return str(beside) if beside.is_file() else shutil.which("uv")
+
+
 def install_locked(lock: Path, target: Path, python: str) -> None:
-    """pip-install the hashed lock into `target` as the target platform's wheels, whatever this machine is."""
+    """Install the hashed lock into `target` as the target platform's wheels, whatever this machine is."""
+    tool = installer_command(importlib.util.find_spec("pip") is not None, _find_uv(), python)
     command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
+        *tool,
         "--no-compile",
         "--no-deps",  # the lock is complete: every distribution is pinned, with its hashes
         "--require-hashes",
         "--target",
         str(target),
-        "--platform",
-        PIP_PLATFORM,
         "--only-binary=:all:",
         "--python-version",
         python,
-        "--implementation",
-        "cp",
         "--requirement",
         str(lock),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
+        name = "pip" if tool[0] == sys.executable else "uv"
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
         raise PackagingError(
-            f"pip could not fetch the locked dependencies ({lock.name}) for CPython {python} on {PIP_PLATFORM}:\n"
-            f"{tail}\nCheck the network and pip's index settings, or build with --no-deps to package imsync alone."
+            f"{name} could not fetch the locked dependencies ({lock.name}) for CPython {python} on {PIP_PLATFORM}:\n"
+            f"{tail}\nCheck the network and {name}'s index settings, or build with --no-deps to package imsync alone."
         )
 
 

@@ -49,7 +49,12 @@ def keystone_list_projects(cloud: Emulator, caller: Caller, params: Params, data
 
 
 def keystone_list_auth_projects(cloud: Emulator, caller: Caller, params: Params, data: Any) -> Result:
-    """GET /v3/auth/projects: every project of the caller."""
+    """GET /v3/auth/projects: every project of the caller, in every region.
+
+    Source: huaweicloudsdkiam KeystoneListAuthProjectsRequest/Response (`projects`: id, name, domain_id, ...),
+    IAM API "Querying the List of Projects Accessible to Users". imsync's functions read every region's
+    project ID from one such call (imsync.adapters.huawei_projects).
+    """
     projects = [project_json(cloud, caller.account, r) for r in cloud.regions]
     return 200, {"projects": projects, "links": _links(cloud, "/v3/auth/projects")}
 
