@@ -7,7 +7,9 @@ orphans (one tag write each); the second, with IMSYNC_RETAIN_GRACE_DAYS=0, delet
 The minimum, per run: the listings of the source region and the five destinations (pages of 500), plus one
 read by ID for each source the listing lacks (a listing that misses a source never counts as its deletion:
 IMS must say so for that ID). Then, first run: one tag write per orphaned replica. Second run: per replica,
-one member listing (only IMS's member list says whether a recipient will lose it) and one DELETE.
+one member listing (only IMS's member list says whether a recipient will lose it), one read by ID of the
+replica and one of its source right before the DELETE (a keep tag, a source that came back or a region put back
+in the policy since the run's listing stops it), and the DELETE.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def minimum(images: int, gone: int, deleting: bool) -> dict[str, int]:
     }
     if deleting:
         found["list_image_members (one per replica deleted)"] = orphans
+        found["list_images (by id: the replica and its source, read again before deleting)"] = 2 * orphans
         found["glance_delete_image"] = orphans
     else:
         found["batch_add_or_delete_tags (orphan records)"] = orphans

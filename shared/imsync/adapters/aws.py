@@ -147,22 +147,22 @@ class EventBridgeNotifier:
     def _detail(event: Mapping[str, object]) -> str:
         return json.dumps({k: v for k, v in event.items() if k != "type"}, default=str, sort_keys=True)
 
-    def publish(self, notices: Iterable[Mapping[str, object]]) -> None:
+    def publish(self, events: Iterable[Mapping[str, object]]) -> None:
         """Put every event on the bus, 10 per call; raise NotificationFailed naming any not delivered."""
-        events: list[Mapping[str, object]] = []
+        accepted: list[Mapping[str, object]] = []
         entries: list[dict[str, str]] = []
         failures: list[tuple[str, str, str]] = []
         undelivered: list[Mapping[str, object]] = []
-        for event in notices:
+        for event in events:
             kind = event.get("type")
             if kind in EVENT_TYPES:
-                events.append(event)
+                accepted.append(event)
                 entries.append(self._entry(event))
             else:  # not a notice imsync defines (a bug): named like any failure, the others still go
                 failures.append((str(kind), "UnknownType", f"not one of {', '.join(sorted(EVENT_TYPES))}"))
                 undelivered.append(event)
         for start, end in _batches(entries):
-            batch, sent = entries[start:end], events[start:end]
+            batch, sent = entries[start:end], accepted[start:end]
             try:
                 answer = self.client.put_events(Entries=batch)
             except Exception as exc:  # one failed call must not stop the other batches

@@ -44,7 +44,7 @@ from imsync.adapters.huawei_ims_wire import (
 )
 from imsync.adapters.huawei_projects import project_ids
 from imsync.adapters.huawei_sdk import translated
-from imsync.domain.errors import ConfigError, OutOfTime, Refused, Throttled
+from imsync.domain.errors import CloudError, ConfigError, OutOfTime, Throttled
 from imsync.domain.model import Image, Job
 from imsync.retry import RESERVE_SECONDS, Retrier
 
@@ -133,8 +133,10 @@ class ImsClients:
         if self._projects is None:
             try:
                 self._projects = project_ids(self._credentials, config, region)
-            except Refused:  # AuthFailed and NotFound too
-                self._projects = {}  # a key without that IAM right: the SDK's per-region look-up still works
+            except CloudError:
+                # A key without that IAM right (Refused), or IAM not answering: the SDK's per-region look-up still
+                # works, and its failure is reported as the region's (`finding the project of <region> in IAM`).
+                self._projects = {}
         return self._projects.get(region)
 
 
