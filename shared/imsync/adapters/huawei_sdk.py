@@ -31,7 +31,13 @@ BUSY_CODES = frozenset({"IMG.0060"})
 
 def silence_sdk_logs() -> None:
     """The SDK logs errors to stderr even when imsync handles them; imsync reports each error once itself."""
-    for name in ("HuaweiCloud-SDK-ImsClient", "HuaweiCloud-SDK-IamClient", "HuaweiCloud-SDK-SmnClient"):
+    # "Client": huaweicloudsdkcore's own, which signs and sends the one IAM call that lists every region's project.
+    for name in (
+        "HuaweiCloud-SDK-ImsClient",
+        "HuaweiCloud-SDK-IamClient",
+        "HuaweiCloud-SDK-SmnClient",
+        "HuaweiCloud-SDK-Client",
+    ):
         sdk_logger = logging.getLogger(name)
         if not any(isinstance(h, logging.NullHandler) for h in sdk_logger.handlers):
             sdk_logger.addHandler(logging.NullHandler())
