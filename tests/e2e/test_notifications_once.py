@@ -392,3 +392,21 @@ def test_runs_racing_in_one_process_tell_a_new_refusal_once(cloud, topic):
 
     notices = [n for n in told(cloud, topic) if n.get("source_image_id") == iso.id]
     assert len(notices) == 1, notices
+
+
+def test_an_image_still_being_created_that_may_not_be_tagged_is_not_told_on_every_poll(cloud, topic):
+    # The chaos suite (pessimistic profile, tag_saving_copy=False): a source still saving whose tags name an unknown
+    # alias was told on every poll, since IMS refused the mark that remembers it. It waits for the digest, or for
+    # the first run after it turned active.
+    cloud.readings = with_changes(cloud.readings, tag_saving_copy=False)
+    image = golden(cloud, regions="cn-east-3", name="web", tags={"imsync-share": "stranger"}, status="saving")
+
+    for _ in range(3):
+        poll()
+    assert told(cloud, topic) == []
+
+    cloud.region(HOME).set_status(image.id, "active")
+    for _ in range(3):
+        poll()
+    refused = [n for n in told(cloud, topic) if n.get("source_image_id") == image.id]
+    assert len(refused) == 1 and "stranger" in refused[0]["reason"], refused

@@ -128,7 +128,9 @@ class Announcer:
                 found = problems.pop(source.id, [])
                 items += found
                 room = has_room(source, copying.get(source.id, set()))
-                new = self._new(source, found, room)
+                # An image still being created may not take tags (docs/emulator.md, tag_saving_copy): nothing could
+                # remember what was told, so its problems wait for the digest, or for a run once it is active.
+                new = self._new(source, found, room and not source.in_progress)
                 marks.append((source, found, new, room))
                 if not as_digest:
                     outgoing += [n for n in new if self._claim(n, estate, claimed)]
@@ -146,6 +148,8 @@ class Announcer:
             undelivered = {id(n) for n in self._publish(outgoing)}
             sent = {id(n) for n in outgoing}
             for source, found, new, room in marks:
+                if source.in_progress:  # not told one by one, and it may not take a mark: nothing to remember
+                    continue
                 if the_digest is not None:  # the digest told them all, or none of them
                     untold = unannounced(found, source.tags.get(MARK)) if id(the_digest) in undelivered else []
                 else:  # not delivered, or left to another run of this process that is telling it (it marks it)
