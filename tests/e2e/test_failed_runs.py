@@ -14,7 +14,7 @@ import pytest
 
 from imsync import bootstrap
 from imsync.config import Settings
-from imsync.domain.errors import RunFailed
+from imsync.domain.errors import RunFailed, Unavailable
 from imsync.function_files import handler
 from imsync.retry import Retrier
 from tests.e2e.conftest import HOME
@@ -229,3 +229,25 @@ def test_an_accept_ims_answers_with_a_5xx_is_deferred_and_untrusted_shares_do_no
 
     outcomes = {r["image_id"]: r["outcome"] for r in answer["results"]}
     assert outcomes == {ours.id: "deferred", theirs.id: "untrusted"} and answer["ok"], answer
+
+
+def test_a_region_whose_read_went_unanswered_is_not_read_again_in_the_run_by_anyone(
+    cloud, imsync_env, emulated_backoff
+):
+    # The chaos suite found a dead region read a sixth time in one run: after the estate gave it up, a look-up by ID
+    # (a copy note's replica) asked it again. The run's store of that region now answers for it.
+    from imsync.adapters.credentials import Credentials
+    from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients
+
+    dead = cloud.faults.add(status=503, region=EAST, count=None)
+    owner = Credentials(cloud.owner.ak, cloud.owner.sk, None, "the emulator's owner account")
+    store = HuaweiImageStore(EAST, ImsClients(owner, 5.0), Retrier(sleep=lambda seconds: None))
+
+    with pytest.raises(Unavailable):
+        store.list_own_images()
+    asked = dead.fired
+    for read in (lambda: store.get_image("0" * 32), lambda: store.member_statuses("0" * 32), store.list_own_images):
+        with pytest.raises(Unavailable, match="did not answer earlier in this run"):
+            read()
+
+    assert dead.fired == asked <= Retrier().attempts

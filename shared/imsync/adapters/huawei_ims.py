@@ -44,7 +44,7 @@ from imsync.adapters.huawei_ims_wire import (
 )
 from imsync.adapters.huawei_projects import project_ids
 from imsync.adapters.huawei_sdk import translated
-from imsync.domain.errors import CloudError, ConfigError, OutOfTime, Throttled
+from imsync.domain.errors import CloudError, ConfigError, OutcomeUnknown, OutOfTime, Throttled, Unavailable
 from imsync.domain.model import Image, Job
 from imsync.retry import RESERVE_SECONDS, Retrier
 
@@ -147,6 +147,9 @@ class HuaweiImageStore:
         self.region = region
         self._clients = clients
         self._retrier = retrier
+        # Why a read of this region went unanswered after its retries, in this run (a store lives for one run):
+        # a region that does not answer costs one read per run, whoever asks next (a listing, a look-up by ID).
+        self._unanswered: str | None = None
 
     @property
     def project_id(self) -> str:
@@ -167,6 +170,16 @@ class HuaweiImageStore:
             return self._retrier.call(attempt, retry_on=(Throttled,))
         return self._retrier.call(attempt)
 
+    def _read(self, operation: str, fn: Callable[[ImsClient], Any]) -> Any:
+        """A read: not sent when a read of this region already went unanswered in this run."""
+        if self._unanswered is not None:
+            raise Unavailable(operation, "given up", f"{self.region} did not answer earlier in this run")
+        try:
+            return self._call(operation, fn)
+        except (Unavailable, OutcomeUnknown) as exc:
+            self._unanswered = str(exc)
+            raise
+
     def list_own_images(self) -> list[Image]:
         # owner=<project>: what IMS's own private-image query asks. __imagetype=private would miss every image
         # the account has shared, which IMS shows as "shared" to its owner too (API reference, querying images).
@@ -177,7 +190,7 @@ class HuaweiImageStore:
             request = ListImagesRequest(
                 owner=project, enterprise_project_id=ALL_ENTERPRISE_PROJECTS, limit=PAGE_SIZE, marker=marker
             )
-            return answer_json(self._call(operation, partial(list_images_raw, request=request)))
+            return answer_json(self._read(operation, partial(list_images_raw, request=request)))
 
         return [image_from_api(item, self.region, project) for item in all_pages(page, "images", "id", operation)]
 
@@ -185,14 +198,14 @@ class HuaweiImageStore:
         # GET /v2/cloudimages?id= rather than the deprecated Glance show: same fields, and no 404 to translate.
         request = ListImagesRequest(id=image_id, limit=1, enterprise_project_id=ALL_ENTERPRISE_PROJECTS)
         operation = f"reading image {image_id} in {self.region}"
-        data = answer_json(self._call(operation, lambda c: c.list_images(request)))
+        data = answer_json(self._read(operation, lambda c: c.list_images(request)))
         images = list_of_objects(data, "images", operation)
         return image_from_api(images[0], self.region, self.project_id) if images else None
 
     def get_tags(self, image_id: str) -> dict[str, str]:
         """The image's tags as key/value pairs (exact even when a key holds a dot, unlike the listing)."""
         request = ListImageTagsRequest(image_id=image_id)
-        data = answer_json(self._call(f"reading the tags of {image_id}", lambda c: c.list_image_tags(request)))
+        data = answer_json(self._read(f"reading the tags of {image_id}", lambda c: c.list_image_tags(request)))
         tags, _ = tags_from_api(list_of_objects(data, "tags", f"reading the tags of {image_id}"))
         return tags
 
@@ -217,7 +230,7 @@ class HuaweiImageStore:
     def get_job(self, job_id: str) -> Job:
         # GET /v1/cloudimages/job/{job_id}: the same answer as the deprecated per-project show_job.
         request = ShowJobProgressRequest(job_id=job_id)
-        data = answer_json(self._call(f"reading job {job_id}", lambda c: c.show_job_progress(request)))
+        data = answer_json(self._read(f"reading job {job_id}", lambda c: c.show_job_progress(request)))
         raw_entities = data.get("entities")
         entities: Mapping[str, Any] = raw_entities if isinstance(raw_entities, dict) else {}
         return Job(
@@ -260,7 +273,7 @@ class HuaweiImageStore:
 
         def page(marker: str | None) -> Mapping[str, Any]:
             request = ListImageMembersRequest(image_id=image_id, limit=PAGE_SIZE, marker=marker)
-            return answer_json(self._call(operation, partial(_list_members, request=request)))
+            return answer_json(self._read(operation, partial(_list_members, request=request)))
 
         members = all_pages(page, "members", "member_id", operation, fallback_marker=member_marker)
         return {str(m["member_id"]): str(m.get("status") or "") for m in members if m.get("member_id")}
