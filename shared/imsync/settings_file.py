@@ -25,7 +25,16 @@ KEYS = {name.removeprefix("IMSYNC_").lower(): name for name in VARIABLES}
 TABLES = {"share_targets", "vaults"}
 LISTS = {"source_regions", "allowed_regions", "accept_regions", "trusted_owners"}
 # IMSYNC_* variables read outside the settings table: the file's name, the event bus, the log level, a test switch.
-OTHER_VARIABLES = ("IMSYNC_CONFIG", "IMSYNC_EVENT_BUS", "IMSYNC_LOG_LEVEL", "IMSYNC_NETWORK_TESTS")
+# Read outside config.VARIABLES: the CLI's file, the AWS bus, the log-level alias, and the switches of imsync's own
+# test tiers (a developer who runs the tests with them set must not be warned by every command the tests run).
+OTHER_VARIABLES = (
+    "IMSYNC_CONFIG",
+    "IMSYNC_EVENT_BUS",
+    "IMSYNC_LOG_LEVEL",
+    "IMSYNC_NETWORK_TESTS",
+    "IMSYNC_THOROUGH",
+    "IMSYNC_HYPOTHESIS_PROFILE",
+)
 
 
 def _load_toml(text: str, path: Path) -> dict[str, Any]:

@@ -38,3 +38,19 @@ def test_package_usage_errors_are_error_and_fix_lines(run, args, message):
     assert result.exit_code == 2
     assert lines[0].startswith(message) and lines[1].startswith("  fix: ")
     assert "Usage:" not in result.stderr
+
+
+def test_dash_h_works_even_after_a_command_was_called_on_its_own():
+    # CI found it: a test that called `package` without the group made click keep a help option without -h, and
+    # `imsync package -h` failed for the rest of the process (only in some orders of the tests).
+    from click.testing import CliRunner
+
+    from imsync.cli import cli
+
+    context = cli.make_context("imsync", ["--help"], resilient_parsing=True)
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        assert command is not None
+        alone = CliRunner().invoke(command, ["--help"])
+        grouped = CliRunner().invoke(cli, [name, "-h"])
+        assert alone.exit_code == 0 and grouped.exit_code == 0, (name, grouped.output)

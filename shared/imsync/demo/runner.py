@@ -14,7 +14,7 @@ from imsync.domain.errors import RunFailed
 from imsync.domain.outcomes import Outcome
 from imsync.emulator import Emulator
 from imsync.emulator.environment import environment
-from imsync.ops.command_kit import console_for, print_table, rule
+from imsync.ops.command_kit import HELP, console_for, print_table, rule
 
 TICK = 60.0  # emulated seconds between steps
 POLL_EVERY = 2  # ticks between completion polls (deployed default: 5 minutes)
@@ -161,7 +161,9 @@ def run_demo(console: Console | None = None) -> int:
 
 
 @click.command(
-    "demo", epilog="Exit codes: 0 the end state is right; 1 it is not (each problem is printed); 130 interrupted."
+    "demo",
+    context_settings=HELP,
+    epilog="Exit codes: 0 the end state is right; 1 it is not (each problem is printed); 130 interrupted.",
 )
 def demo_command() -> None:
     """Run the whole story on the embedded emulator: copies, limits, refusals, shares, the partner accepting."""

@@ -185,6 +185,7 @@ def next_steps(cloud: Emulator, env_file: str = "", partner_file: str = "") -> l
 
 @click.command(
     "emulator",
+    context_settings={"help_option_names": ["-h", "--help"]},  # as every imsync command (ops/command_kit.py HELP)
     epilog="Exit codes: 0 stopped (Ctrl-C or SIGTERM); 2 a bad option or seed file (nothing was started).",
 )
 @click.option(

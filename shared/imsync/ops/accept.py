@@ -16,7 +16,7 @@ from rich.table import Table
 from imsync.domain.commands import AcceptTrigger
 from imsync.domain.outcomes import Outcome
 from imsync.emulator.environment import environment
-from imsync.ops.command_kit import common_options, console_for, print_table
+from imsync.ops.command_kit import HELP, common_options, console_for, print_table
 from imsync.ops.runtime import Runtime, open_runtime
 
 COLOURS = {
@@ -71,7 +71,7 @@ ACCEPT_EXIT_CODES = (
 )
 
 
-@click.command("accept", epilog=ACCEPT_EXIT_CODES)
+@click.command("accept", context_settings=HELP, epilog=ACCEPT_EXIT_CODES)
 @click.option(
     "--region",
     "regions",

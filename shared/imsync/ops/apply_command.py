@@ -17,6 +17,7 @@ from rich.table import Table
 
 from imsync.ops.command_kit import (
     EXIT_CODES,
+    HELP,
     checked_images,
     checked_scope,
     common_options,
@@ -116,7 +117,7 @@ class PlainLog:
         self.line(f"{_job_label(self._rt, job)}: {state}{progress}{replica}")
 
 
-@click.command("apply", epilog=EXIT_CODES)
+@click.command("apply", context_settings=HELP, epilog=EXIT_CODES)
 @click.option("--region", "regions", multiple=True, help="Source region to reconcile (repeatable; default all).")
 @click.option("--image", "images", multiple=True, help="Source image name or ID (repeatable; default all opted in).")
 @click.option(

@@ -24,6 +24,10 @@ from imsync.ops.reach import unanswered
 from imsync.ops.runtime import Runtime
 from imsync.ops.views import SECTIONS
 
+# Every command takes -h as well as --help, also when called on its own (click keeps the help option a command
+# first made: a command called without the group would otherwise lose -h for the rest of the process).
+HELP = {"help_option_names": ["-h", "--help"]}
+
 EXIT_CODES = (
     "Exit codes: 0 done; 1 a result or a copy failed; "
     "2 a settings or usage error (nothing was done); 130 interrupted (Ctrl-C)."

@@ -7,7 +7,7 @@ import sys
 import click
 from rich.markup import escape
 
-from imsync.ops.command_kit import COLOURS, common_options, console_for, emit_json
+from imsync.ops.command_kit import COLOURS, HELP, common_options, console_for, emit_json
 from imsync.ops.runtime import open_runtime
 
 DOCTOR_EXIT_CODES = (
@@ -16,7 +16,7 @@ DOCTOR_EXIT_CODES = (
 )
 
 
-@click.command("doctor", epilog=DOCTOR_EXIT_CODES)
+@click.command("doctor", context_settings=HELP, epilog=DOCTOR_EXIT_CODES)
 @common_options
 def doctor(as_json: bool, use_emulator: bool, config: str | None) -> None:
     """Pre-flight checklist: settings, credentials, projects, the copy agency, share aliases, quota."""

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from imsync.domain.errors import RunFailed
-from imsync.ops.command_kit import EXIT_CODES, UsageProblem, common_options, console_for, emit_json, print_table
+from imsync.ops.command_kit import EXIT_CODES, HELP, UsageProblem, common_options, console_for, emit_json, print_table
 from imsync.ops.runtime import open_runtime
 
 SAMPLES = Path("events")
@@ -69,7 +69,7 @@ def _parsed(text: str, source: str) -> Any:
         raise UsageProblem(f"{source}: not valid JSON ({exc})", "give the event as one JSON document") from None
 
 
-@click.command("invoke", epilog=EXIT_CODES)
+@click.command("invoke", context_settings=HELP, epilog=EXIT_CODES)
 @click.argument("function_name", metavar="FUNCTION")
 @click.argument("event_file", metavar="EVENT.json")
 @click.option("--logs", is_flag=True, help="Show the function's JSON log lines (on stderr).")

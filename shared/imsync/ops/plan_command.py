@@ -9,6 +9,7 @@ import click
 from imsync.domain.commands import SweepTrigger
 from imsync.ops.command_kit import (
     EXIT_CODES,
+    HELP,
     checked_images,
     checked_scope,
     common_options,
@@ -34,7 +35,11 @@ from imsync.ops.views import (
 )
 
 
-@click.command("plan", epilog=f"{EXIT_CODES} With --detailed-exitcode: 0 nothing to do, 2 changes pending, 1 an error.")
+@click.command(
+    "plan",
+    context_settings=HELP,
+    epilog=f"{EXIT_CODES} With --detailed-exitcode: 0 nothing to do, 2 changes pending, 1 an error.",
+)
 @click.option("--region", "regions", multiple=True, help="Source region to reconcile (repeatable; default all).")
 @click.option("--image", "images", multiple=True, help="Source image name or ID (repeatable; default all opted in).")
 @click.option(

@@ -13,6 +13,7 @@ from imsync.domain.outcomes import Outcome
 from imsync.ops.command_kit import (
     COLOURS,
     EXIT_CODES,
+    HELP,
     checked_images,
     checked_scope,
     common_options,
@@ -44,7 +45,7 @@ def _share_summary(shares: dict[str, dict[str, str]]) -> str:
     return " ".join(parts)
 
 
-@click.command("status", epilog=EXIT_CODES)
+@click.command("status", context_settings=HELP, epilog=EXIT_CODES)
 @click.option("--region", "regions", multiple=True, help="Source region to show (repeatable; default all).")
 @click.option("--image", "images", multiple=True, help="Source image name or ID (repeatable; default all opted in).")
 @wide_option

@@ -10,7 +10,7 @@ from imsync.config import Settings
 from imsync.domain.model import MAX_TAGS, TAG_REGIONS, TAG_SHARE, TAG_WHEN, Image
 from imsync.domain.policy import WHEN_VALUES, parse_policy
 from imsync.domain.retention import RULES, TAG_RETAIN
-from imsync.ops.command_kit import EXIT_CODES, NotFoundHere, UsageProblem, common_options, emit_json
+from imsync.ops.command_kit import EXIT_CODES, HELP, NotFoundHere, UsageProblem, common_options, emit_json
 from imsync.ops.runtime import Runtime, open_runtime
 from imsync.ops.views import POLICY_TAGS
 
@@ -83,7 +83,7 @@ def _describe(tags: dict[str, str]) -> str:
     return ", ".join(f"{k}={tags[k]}" for k in POLICY_TAGS if k in tags) or "no imsync tags"
 
 
-@click.command("tag", epilog=EXIT_CODES)
+@click.command("tag", context_settings=HELP, epilog=EXIT_CODES)
 @click.argument("image")
 @click.option("--regions", help="Regions to replicate to, comma-separated (writes imsync-regions).")
 @click.option("--share", help="Share aliases (IMSYNC_SHARE_TARGETS), comma-separated (writes imsync-share).")

@@ -8,6 +8,7 @@ from typing import NoReturn
 
 import click
 
+from imsync.ops.command_kit import HELP
 from imsync.packaging import PackagingError
 from imsync.packaging.build import PLATFORMS, PYTHONS, build_packages
 
@@ -20,7 +21,7 @@ def _fail(message: str, fix: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-@click.command("package", epilog=EXIT_CODES)
+@click.command("package", context_settings=HELP, epilog=EXIT_CODES)
 @click.option("--platform", "platform", metavar="|".join(PLATFORMS), help="Where to deploy (required).")
 @click.option(
     "--python", "python", metavar="|".join(PYTHONS), default="3.12", show_default=True, help="Runtime version."
