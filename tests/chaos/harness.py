@@ -686,9 +686,12 @@ class ChaosRun:
             listings = [
                 r
                 for r in self.cloud.requests[first_request:]
-                # A 429 is the throttling rule answering before the dead region's rule (the first rule that matches
-                # fires), and the SDK's transport repeats a throttled GET on its own: not a listing imsync asked for.
-                if r.region == region and r.operation == "list_images" and r.method == "GET" and r.status != 429
+                # A 429 or a lost answer is a general rule firing before the dead region's (the first rule that matches
+                # fires), and the SDK's transport repeats such a GET on its own: not a listing imsync asked for.
+                if r.region == region
+                and r.operation == "list_images"
+                and r.method == "GET"
+                and r.status not in (0, 429)
             ]
             if len(listings) > LIST_ATTEMPTS:
                 self._violate("dead-region", f"{name} listed dead {region} {len(listings)} times in one run")
