@@ -706,10 +706,9 @@ class ChaosRun:
             if r.get("outcome") in PROBLEM_TYPES
         }
         self._problems_seen |= reported
-        if not self._sequential:
-            return
         # A problem of an image this run looked at that it no longer reports went away: if it comes back, it is
-        # a new fact and is announced anew (docs/reliability.md), so its count starts again.
+        # a new fact and is announced anew (docs/reliability.md), so its count starts again. Runs from several
+        # threads count too: each answer is its own run's (a retag seen only by one of them ends a fact as well).
         looked_at = {str(r.get("image_id")) for r in answer.get("results", [])}
         for fact in [f for f in self._announced if f[1] in looked_at and (*f[:3], "") not in reported]:
             del self._announced[fact]
