@@ -626,6 +626,9 @@ class ChaosRun:
                     del rec.tags[key]
             room = self.max_tags - len(rec.tags)
             rec.tags.update(dict(list(tags.items())[: max(room, 0)]))
+        if rewrite:  # the tool dropped imsync's notice mark too: telling the image's problems again is right
+            for fact in [f for f in self._announced if f[1] == rec.id]:
+                del self._announced[fact]
         self._remember_policy(rec.id, tags)
         return rec
 
