@@ -37,27 +37,12 @@ class RecentCopies:
             self._started.pop(key, None)
 
 
-class RecentNotices:
+class RecentNotices(RecentCopies):
     """When this process last told each fact, so that runs racing on one image tell it once between them.
 
-    The same reasoning as RecentCopies: a run that read an image's imsync-noticed mark before another run of
-    this process told a fact has a stale view of the mark and must not tell it again; a run that read it
-    afterwards sees the mark IMS holds. Across processes nothing is shared: that limit is in docs/reliability.md.
+    The claim table of copies, keyed by fact (image, problem hash) instead of copy: a run that read an image's
+    imsync-noticed mark before another run of this process told a fact has a stale view of the mark and must not
+    tell it again; a run that read it afterwards sees the mark IMS holds. The publish is settled whether it was
+    delivered or not (never released: it may have been delivered). Across processes nothing is shared: that
+    limit is in docs/reliability.md.
     """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._told: dict[tuple[str, str], float] = {}
-
-    def claim(self, key: tuple[str, str], read_at: float) -> bool:
-        """Whether a run that read the image at `read_at` may tell this fact (it is then being told)."""
-        with self._lock:
-            if self._told.get(key, float("-inf")) >= read_at:
-                return False
-            self._told[key] = float("inf")
-            return True
-
-    def settle(self, key: tuple[str, str], now: float) -> None:
-        """The publish is over (delivered or not): runs that read the image after `now` decide by its mark."""
-        with self._lock:
-            self._told[key] = now
