@@ -11,7 +11,7 @@ import sys
 import time
 
 from tests.chaos.harness import ChaosRun, Figures, Violation
-from tests.chaos.retention_invariant import retaining_chaos_run
+from tests.chaos.retention_invariant import deletions, retaining_chaos_run
 
 
 def report(seed: int, figures: Figures, violations: list[Violation], load: tuple[float, float, float]) -> str:
@@ -71,7 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     ) as chaos:
         figures = chaos.run()
         violations = chaos.violations
+        deleted = deletions(chaos.cloud) if args.retention else None
     print(report(args.seed, figures, violations, load), flush=True)
+    if deleted is not None:
+        print(f"retention: sources deleted by their pipelines {chaos.sources_deleted}; DELETE requests {deleted}")
     return 1 if violations else 0
 
 
