@@ -173,7 +173,8 @@ class HuaweiImageStore:
     def _read(self, operation: str, fn: Callable[[ImsClient], Any]) -> Any:
         """A read: not sent when a read of this region already went unanswered in this run."""
         if self._unanswered is not None:
-            raise Unavailable(operation, "given up", f"{self.region} did not answer earlier in this run")
+            why = f"{self.region} did not answer earlier in this run; the next run reads it again"
+            raise Unavailable(operation, "given up", why)
         try:
             return self._call(operation, fn)
         except (Unavailable, OutcomeUnknown) as exc:
