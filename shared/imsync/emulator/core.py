@@ -96,14 +96,8 @@ class Emulator:
     def close(self) -> None:
         """Stop every server and release its port."""
         servers, self._servers = self._servers, []
-        # Each shutdown waits for its server's next poll (50 ms): ask them all at once, not one after another.
-        stoppers = [threading.Thread(target=srv.shutdown, daemon=True) for srv in servers]
-        for stopper in stoppers:
-            stopper.start()
-        for stopper in stoppers:
-            stopper.join()
         for srv in servers:
-            srv.server_close()
+            srv.stop()
 
     stop = close
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import selectors
+import socket
+import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +41,31 @@ class _Server(ThreadingHTTPServer):
         self.cloud = cloud
         self.region = region
         super().__init__((host, port), _Handler)
+        # socketserver's serve_forever notices a shutdown only at its next poll; a test suite starts and stops
+        # hundreds of emulators, so the loop below also watches this pair and ends the moment `stop` writes to it.
+        self._wake, self._waker = socket.socketpair()
+        self._thread = threading.Thread(target=self._serve, name=f"emulator-{region}", daemon=True)
+
+    def _serve(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self, selectors.EVENT_READ)
+            selector.register(self._wake, selectors.EVENT_READ)
+            while True:
+                ready = {key.fileobj for key, _ in selector.select()}
+                if self._wake in ready:
+                    return
+                self.handle_request()  # the listening socket is readable: accept, and answer in a new thread
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop accepting at once, then release the port (answers in flight finish in their daemon threads)."""
+        self._waker.send(b"x")
+        self._thread.join()
+        self.server_close()
+        self._wake.close()
+        self._waker.close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -142,9 +170,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 def start_server(cloud: Emulator, region: str, host: str, port: int = 0) -> _Server:
     """Bind `port` (0: a free one) on `host` and serve in a daemon thread."""
-    import threading
-
     srv = _Server(cloud, region, host, port)
-    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), name=f"emulator-{region}", daemon=True)
-    thread.start()
+    srv.start()
     return srv
