@@ -127,7 +127,7 @@ def invoke(
     cloud: Emulator | None, function: str, env: dict[str, str], mode: str = "call", payload: Any = None
 ) -> Invocation:
     """Run functions/<function>/handler.py once in a fresh interpreter; count what the emulator saw."""
-    from benchmarks.machine import load
+    from benchmarks.machine import child_env, load
 
     with tempfile.TemporaryDirectory(prefix="imsync-bench-") as tmp:
         spec_path, out_path = Path(tmp, "spec.json"), Path(tmp, "out.json")
@@ -143,7 +143,7 @@ def invoke(
         proc = subprocess.run(
             [sys.executable, "-m", "benchmarks.invoke", str(spec_path)],
             cwd=ROOT,
-            env=env,
+            env=child_env(env),
             stdout=subprocess.DEVNULL,  # imsync's JSON decision log: produced (that cost counts), not kept
             stderr=subprocess.PIPE,
             text=True,
