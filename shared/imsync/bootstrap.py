@@ -82,7 +82,7 @@ def notifier(
         from imsync.adapters.huawei_smn import SmnNotifier
 
         credentials = credentials or resolve_credentials(context, settings.credentials_secret)
-        retrier = Retrier(Deadline.from_context(context))
+        retrier = Retrier(Deadline.from_context(context), sleep=waiting)
         return SmnNotifier(settings.smn_topic_urn, credentials, settings.http_timeout, retrier)
     bus = event_bus()
     if bus:
@@ -99,8 +99,16 @@ def notifier(
 claims = RecentCopies()
 # The facts this process is telling or just told: runs racing on one image tell each fact once between them.
 told = RecentNotices()
-# How the service waits between looks at IMS's member jobs (tests point it at an emulator's clock).
+# How the service waits: between looks at IMS's member jobs, and before a retry (tests point it at an emulator's
+# clock, so that a test's waits are the emulated cloud's time passing, never the test machine's).
 pause: Callable[[float], None] = time.sleep
+
+
+def waiting(seconds: float) -> None:
+    """Wait through `pause` as it is when the wait begins (tests replace it after the clients were built)."""
+    pause(seconds)
+
+
 # The time of day, against which a copy counts as stuck (tests point it at an emulator's clock).
 wall_clock: Callable[[], float] = time.time
 
@@ -133,7 +141,7 @@ def store_factory(settings: Settings, credentials: Credentials, deadline: Deadli
     from imsync.adapters.huawei_ims import HuaweiImageStore
 
     clients = ims_clients(credentials, settings.http_timeout)
-    retrier = Retrier(deadline)
+    retrier = Retrier(deadline, sleep=waiting)
     return per_region(lambda region: HuaweiImageStore(region, clients, retrier))
 
 
@@ -187,12 +195,10 @@ def wire_replicator(
     journal = Journal(log, announcer.notify)
     notes = CopyNotes(stores, journal, now, left, settings.unlisted_wait_minutes)
     copier = Copier(settings, stores, journal, notes, claims, clock, left, announcer.notify)
-    sharer = Sharer(journal, settings.share_wait_seconds, deadline, sleep or (lambda seconds: pause(seconds)))
+    sharer = Sharer(journal, settings.share_wait_seconds, deadline, sleep or waiting)
     finalizer = Finalizer(stores, journal, sharer, announcer.notify, left)
     reconciler = Reconciler(settings, stores, journal, notes, copier, finalizer)
-    retainer = Retainer(
-        settings, stores, journal, announcer.hold, now, deadline, sleep or (lambda seconds: pause(seconds))
-    )
+    retainer = Retainer(settings, stores, journal, announcer.hold, now, deadline, sleep or waiting)
     return Replicator(settings, stores, clock, Scope(settings, stores, journal), reconciler, announcer, retainer)
 
 
@@ -201,7 +207,7 @@ def inboxes(settings: Settings, credentials: Credentials, deadline: Deadline) ->
     from imsync.adapters.huawei_ims_inbox import HuaweiShareInbox
 
     clients = ims_clients(credentials, settings.http_timeout)
-    retrier = Retrier(deadline)
+    retrier = Retrier(deadline, sleep=waiting)
     return per_region(lambda region: HuaweiShareInbox(region, clients, retrier))
 
 
@@ -236,4 +242,5 @@ def wire_acceptor(
         seconds_left=deadline.seconds_left,
         notifier=notifier,
         wall_clock=wall_clock,
+        sleep=waiting,
     )

@@ -48,7 +48,6 @@ from imsync.emulator.model import new_sk
 from imsync.emulator.readings import RELAXED_TAGS
 from imsync.function_files import handler as function_handler
 from imsync.observability import logger
-from imsync.retry import Retrier
 from imsync.service.claims import RecentCopies, RecentNotices
 from tests.helpers.events import load_event
 
@@ -191,12 +190,6 @@ class PartnerContext:
         return 6000  # little time left: accept_shares never waits in real time for a job
 
 
-def _fast_retrier(*args: Any, **kwargs: Any) -> Retrier:
-    # The backoff schedule stays imsync's; only the sleeping is shortened so a soak is not mostly waiting.
-    kwargs.setdefault("sleep", lambda seconds: time.sleep(min(seconds, 2.0) * 0.02))
-    return Retrier(*args, **kwargs)
-
-
 class ChaosRun:
     """One seeded chaos run against a fresh emulator; use as a context manager."""
 
@@ -284,9 +277,7 @@ class ChaosRun:
         self._secrets = [a.sk for a in cloud.accounts.values()] + [a.ak for a in cloud.accounts.values()]
         self._saved_claims, bootstrap.claims = bootstrap.claims, RecentCopies()
         self._saved_told, bootstrap.told = bootstrap.told, RecentNotices()
-        self._saved_retrier = bootstrap.Retrier
-        bootstrap.Retrier = _fast_retrier  # type: ignore[assignment,misc]
-        # Waiting for a member job lets the emulated cloud's time pass, not the soak's.
+        # Waiting for a member job, or before a retry, lets the emulated cloud's time pass, not the soak's.
         self._saved_pause, bootstrap.pause = bootstrap.pause, cloud.clock.advance
         # imsync's time of day is the emulated cloud's: waits measured in minutes (a lost copy answer) expire.
         self._saved_wall_clock, bootstrap.wall_clock = bootstrap.wall_clock, cloud.clock.now
@@ -301,7 +292,6 @@ class ChaosRun:
     def __exit__(self, *exc: object) -> None:
         sys.stdout = self._saved_stdout
         self._handler.setStream(self._saved_stream)  # type: ignore[attr-defined]
-        bootstrap.Retrier = self._saved_retrier  # type: ignore[misc]
         bootstrap.pause = self._saved_pause
         bootstrap.wall_clock = self._saved_wall_clock
         bootstrap.claims = self._saved_claims

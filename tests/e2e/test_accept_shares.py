@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from imsync import bootstrap
 from imsync.emulator import Emulator
 from imsync.emulator.model import Account
 from tests.e2e.conftest import HOME
@@ -24,6 +25,7 @@ def as_recipient(cloud: Emulator, monkeypatch: pytest.MonkeyPatch, **settings: s
     monkeypatch.setenv("IMSYNC_HTTP_TIMEOUT", "5")
     for key, value in settings.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setattr(bootstrap, "pause", cloud.clock.advance)  # retries and job waits: the cloud's time passes
 
 
 def share(cloud: Emulator, owner: Account | None = None, region: str = HOME, **kw):

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import socket
-from functools import partial
 
 import pytest
 
-from imsync import bootstrap
 from imsync.config import Settings
 from imsync.domain.errors import RunFailed, Unavailable
 from imsync.function_files import handler
@@ -23,12 +21,6 @@ from tests.helpers.events import load_event
 
 EAST, SOUTH = "cn-east-3", "cn-south-1"
 FUNCTIONS = ("replicate_on_create", "scheduled_dr_copy", "share_on_complete", "accept_shares")
-
-
-@pytest.fixture
-def emulated_backoff(cloud, monkeypatch):
-    """The SDK calls' retry pauses are the emulated cloud's time passing, not the test machine's."""
-    monkeypatch.setattr(bootstrap, "Retrier", partial(Retrier, sleep=cloud.clock.advance))
 
 
 def opted_in(cloud, name="golden", regions=EAST, **tags):
@@ -63,7 +55,7 @@ def test_a_wrong_secret_key_fails_the_invocation(cloud, imsync_env, monkeypatch,
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
-def test_an_unreachable_ims_fails_the_invocation(cloud, imsync_env, monkeypatch, emulated_backoff, function):
+def test_an_unreachable_ims_fails_the_invocation(cloud, imsync_env, monkeypatch, function):
     image = opted_in(cloud)
     with socket.socket() as closed:  # a port nothing listens on once the socket is closed
         closed.bind(("127.0.0.1", 0))
@@ -119,9 +111,7 @@ def test_the_message_names_the_first_errors_cut_and_says_how_many_more(cloud, im
     assert "r2: " in message and "r3: " not in message and "by policy" not in message and len(message) < 1200
 
 
-def test_policy_refusals_deferrals_throttling_and_running_copies_do_not_fail_a_run(
-    cloud, imsync_env, monkeypatch, emulated_backoff
-):
+def test_policy_refusals_deferrals_throttling_and_running_copies_do_not_fail_a_run(cloud, imsync_env, monkeypatch):
     monkeypatch.setenv("IMSYNC_MAX_CONCURRENT_COPIES", "2")
     home = cloud.region(HOME)
     home.add_image(name="secret", encrypted=True, tags={"imsync-regions": EAST})  # IMS's rule: refused
@@ -146,7 +136,7 @@ def test_policy_refusals_deferrals_throttling_and_running_copies_do_not_fail_a_r
     assert poll["ok"], poll
 
 
-def test_a_dead_destination_is_listed_once_per_run_and_the_other_regions_go_on(cloud, imsync_env, emulated_backoff):
+def test_a_dead_destination_is_listed_once_per_run_and_the_other_regions_go_on(cloud, imsync_env):
     sources = [opted_in(cloud, name=f"s{n:02d}", regions=f"{EAST},{SOUTH}") for n in range(20)]
     dead = cloud.faults.add(status=503, region=EAST, count=None)
 
@@ -165,9 +155,20 @@ def test_a_dead_destination_is_listed_once_per_run_and_the_other_regions_go_on(c
     assert len(started) == 5 and len(cloud.region(SOUTH).images()) == 5  # as many as IMS runs at once
 
 
-def test_an_account_that_also_accepts_does_not_ask_the_dead_region_again_for_its_digest(
-    cloud, imsync_env, emulated_backoff, monkeypatch
-):
+def test_the_retries_of_a_run_wait_on_the_clock_the_deployment_gives_it_not_the_machines(cloud, imsync_env):
+    # bootstrap.pause is the deployment's clock (time.sleep in a function; the emulated cloud's here, tests/helpers/
+    # deployment.py): every retry of the run's SDK calls waits through it, so no test sleeps in real time.
+    opted_in(cloud)
+    throttled = cloud.faults.add(status=503, region=EAST, path=r"^/v2/[^/]+/cloudimages$|^/v2/cloudimages$", count=3)
+    before = cloud.clock.now()
+
+    answer = handler("scheduled_dr_copy")(load_event("timer"), None)
+
+    assert answer["ok"] and throttled.fired == 3, answer
+    assert cloud.clock.now() > before  # three backoffs of the emulated cloud's time (a manual clock: nothing else)
+
+
+def test_an_account_that_also_accepts_does_not_ask_the_dead_region_again_for_its_digest(cloud, imsync_env, monkeypatch):
     # The chaos suite found it: the DR digest of an account that also accepts shares listed each accept region's
     # pending shares, the dead one included, so a dead region cost two listings (and their retries) per run.
     monkeypatch.setenv("IMSYNC_TRUSTED_OWNERS", cloud.recipient.projects[EAST])
@@ -193,7 +194,7 @@ def test_a_corrected_secret_key_is_used_by_the_next_invocation_of_a_warm_instanc
     assert len(cloud.region(EAST).replicas_of(image.id)) == 1
 
 
-def test_a_tag_write_ims_answers_with_a_5xx_is_deferred_and_does_not_fail_the_run(cloud, imsync_env, emulated_backoff):
+def test_a_tag_write_ims_answers_with_a_5xx_is_deferred_and_does_not_fail_the_run(cloud, imsync_env):
     image = opted_in(cloud, **{"imsync-share": "partner"})
     handler("replicate_on_create")(load_event("cts_create_image.json", image_id=image.id), None)
     cloud.run_until_idle()
@@ -217,9 +218,7 @@ def test_a_share_ims_ends_in_failure_fails_the_run(cloud, imsync_env):
     assert "sharing failed (IMS job" in str(failed) and "IMG.0088" in str(failed), str(failed)
 
 
-def test_an_accept_ims_answers_with_a_5xx_is_deferred_and_untrusted_shares_do_not_fail_the_run(
-    cloud, monkeypatch, emulated_backoff
-):
+def test_an_accept_ims_answers_with_a_5xx_is_deferred_and_untrusted_shares_do_not_fail_the_run(cloud, monkeypatch):
     stranger = cloud.add_account("stranger")
     ours, theirs = share(cloud, name="ours"), share(cloud, stranger, name="theirs")
     as_recipient(cloud, monkeypatch, IMSYNC_TRUSTED_OWNERS=trusting(cloud, cloud.owner))
@@ -231,9 +230,7 @@ def test_an_accept_ims_answers_with_a_5xx_is_deferred_and_untrusted_shares_do_no
     assert outcomes == {ours.id: "deferred", theirs.id: "untrusted"} and answer["ok"], answer
 
 
-def test_a_region_whose_read_went_unanswered_is_not_read_again_in_the_run_by_anyone(
-    cloud, imsync_env, emulated_backoff
-):
+def test_a_region_whose_read_went_unanswered_is_not_read_again_in_the_run_by_anyone(cloud, imsync_env):
     # The chaos suite found a dead region read a sixth time in one run: after the estate gave it up, a look-up by ID
     # (a copy note's replica) asked it again. The run's store of that region now answers for it.
     from imsync.adapters.credentials import Credentials

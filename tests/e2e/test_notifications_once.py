@@ -11,10 +11,8 @@ import json
 
 import pytest
 
-from imsync import bootstrap
 from imsync.emulator.readings import with_changes
 from imsync.notices import MARK
-from imsync.retry import Retrier
 from tests.e2e.conftest import HOME
 from tests.e2e.test_replication import create_event, golden
 from tests.helpers import handlers
@@ -230,8 +228,7 @@ def test_an_account_that_also_accepts_shares_lists_the_untrusted_ones_in_the_dig
 
 @pytest.fixture
 def smn_down(cloud, monkeypatch):
-    """Make SMN refuse every publish until the returned function is called; retries wait on the cloud's clock."""
-    monkeypatch.setattr(bootstrap, "Retrier", lambda deadline: Retrier(deadline, sleep=cloud.clock.advance))
+    """Make SMN refuse every publish until the returned function is called (retries wait on the cloud's clock)."""
     fault = cloud.faults.add(status=503, method="POST", path="/publish$", count=None)
 
     def back_up() -> None:
@@ -355,7 +352,6 @@ def test_a_replica_with_no_room_for_the_share_mark_is_announced_ready_once(cloud
     if trouble == "slow-member-job":  # the member job outlasts the run's wait: the share ends in a later run
         cloud.readings = with_changes(cloud.readings, member_job_seconds=600.0)
     else:
-        monkeypatch.setattr(bootstrap, "Retrier", lambda deadline: Retrier(deadline, sleep=cloud.clock.advance))
         fault = cloud.faults.add(status=503, method="POST", path="/publish$", count=None)
 
     poll()
