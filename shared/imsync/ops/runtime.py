@@ -92,10 +92,12 @@ class Runtime:
     def store(self, region: str) -> OperatorImageStore:
         """The region's ImageStore (one per command), remembering the images it sees."""
         from imsync.adapters.huawei_ims_reads import OperatorImageStore
+        from imsync.bootstrap import waiting
         from imsync.retry import Retrier
 
         if region not in self._stores:
-            self._stores[region] = OperatorImageStore(region, self._clients, Retrier(), self.seen)
+            # Retries wait as the functions' do: on an embedded emulator its clock moves, nobody waits for real.
+            self._stores[region] = OperatorImageStore(region, self._clients, Retrier(sleep=waiting), self.seen)
         return self._stores[region]
 
     def listed(self, region: str) -> bool:
