@@ -688,7 +688,10 @@ class ChaosRun:
                 and r.status not in (0, 429)
             ]
             if len(listings) > LIST_ATTEMPTS:
-                self._violate("dead-region", f"{name} listed dead {region} {len(listings)} times in one run")
+                # What each listing asked and got, so that a finding can be explained without a replay (concurrent
+                # steps and real-time timeouts make a soak's trajectory differ from run to run).
+                asked = ", ".join(f"{r.path.split('?', 1)[-1][:60]} -> {r.status}" for r in listings)
+                self._violate("dead-region", f"{name} listed dead {region} {len(listings)} times in one run: {asked}")
 
     def _note_problems(self, answer: dict[str, Any], context: Any) -> None:
         """Problems the owner's runs report: each must reach a person at least once, and at most twice."""

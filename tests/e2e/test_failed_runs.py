@@ -248,3 +248,27 @@ def test_a_region_whose_read_went_unanswered_is_not_read_again_in_the_run_by_any
             read()
 
     assert dead.fired == asked <= Retrier().attempts
+
+
+def test_a_region_whose_read_ended_throttled_is_not_read_again_in_the_run(cloud, imsync_env):
+    # A dead region's answers mix 5xx with a throttling gateway's 429s: when the last retry of a read is a 429, the
+    # read fails Throttled, not Unavailable, and the region used to be read again (5 more requests) by the next
+    # look-up of the run. A throttled region is not asked again in the run either.
+    from imsync.adapters.credentials import Credentials
+    from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients
+    from imsync.domain.errors import Throttled
+
+    attempts = Retrier().attempts
+    failing = cloud.faults.add(status=503, region=EAST, count=attempts - 1)
+    throttled = cloud.faults.add(status=429, region=EAST, count=1)
+    dead = cloud.faults.add(status=503, region=EAST, count=None)
+    owner = Credentials(cloud.owner.ak, cloud.owner.sk, None, "the emulator's owner account")
+    store = HuaweiImageStore(EAST, ImsClients(owner, 5.0), Retrier(sleep=lambda seconds: None))
+
+    with pytest.raises(Throttled):
+        store.list_own_images()
+    assert failing.fired == attempts - 1 and throttled.fired == 1
+    for read in (lambda: store.get_image("0" * 32), store.list_own_images):
+        with pytest.raises(Unavailable, match="was throttled through every retry earlier in this run"):
+            read()
+    assert dead.fired == 0

@@ -147,8 +147,9 @@ class HuaweiImageStore:
         self.region = region
         self._clients = clients
         self._retrier = retrier
-        # Why a read of this region went unanswered after its retries, in this run (a store lives for one run):
-        # a region that does not answer costs one read per run, whoever asks next (a listing, a look-up by ID).
+        # How a read of this region failed after its retries, in this run (a store lives for one run): a region
+        # that does not answer, or only throttles, costs one read per run, whoever asks next (a listing, a look-up
+        # by ID). Throttling too: asking a throttled region again in the same run only adds to the load.
         self._unanswered: str | None = None
 
     @property
@@ -171,14 +172,17 @@ class HuaweiImageStore:
         return self._retrier.call(attempt)
 
     def _read(self, operation: str, fn: Callable[[ImsClient], Any]) -> Any:
-        """A read: not sent when a read of this region already went unanswered in this run."""
+        """A read: not sent when a read of this region already failed after its retries in this run."""
         if self._unanswered is not None:
-            why = f"{self.region} did not answer earlier in this run; the next run reads it again"
+            why = f"{self.region} {self._unanswered} earlier in this run; the next run reads it again"
             raise Unavailable(operation, "given up", why)
         try:
             return self._call(operation, fn)
-        except (Unavailable, OutcomeUnknown) as exc:
-            self._unanswered = str(exc)
+        except Throttled:
+            self._unanswered = "was throttled through every retry"
+            raise
+        except (Unavailable, OutcomeUnknown):
+            self._unanswered = "did not answer"
             raise
 
     def list_own_images(self) -> list[Image]:
