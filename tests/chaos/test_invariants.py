@@ -61,6 +61,28 @@ def test_a_dead_region_listed_more_than_once_per_run_is_reported():
     assert _kinds(chaos) == ["dead-region"], chaos.violations
 
 
+def test_a_late_entry_of_an_earlier_run_is_not_counted_as_a_listing_of_this_one():
+    chaos = _planted()
+    try:
+        rule = chaos.cloud.faults.add(region="cn-east-3", status=503, count=None)
+        chaos._episodes.append((10, "dead:cn-east-3", [rule]))
+        earlier = chaos.cloud.arrival()  # asked before this run began, answered (late) after
+        first, first_arrival = len(chaos.cloud.requests), chaos.cloud.arrivals + 1
+        late = RequestRecord("cn-east-3", "GET", "/v2/cloudimages", "list_images", 200, "owner", earlier)
+        chaos.cloud._record(late)
+        for _ in range(LIST_ATTEMPTS):
+            asked = chaos.cloud.arrival()
+            chaos.cloud._record(
+                RequestRecord("cn-east-3", "GET", "/v2/cloudimages", "list_images", 503, "owner", asked)
+            )
+        chaos._check_dead_region_cost("scheduled_dr_copy", first, first_arrival)
+        assert chaos.violations == []
+        chaos._check_dead_region_cost("scheduled_dr_copy", first, 0)  # counted by the log's order: one too many
+    finally:
+        chaos.__exit__(None, None, None)
+    assert _kinds(chaos) == ["dead-region"], chaos.violations
+
+
 def _publish(chaos, notice, message_id="m"):
     structure = json.dumps({"default": "text", "http": json.dumps(notice)})
     chaos.cloud.smn.published.append(Published(chaos.topic, message_id, "s", "", structure, "owner", 0.0))

@@ -51,6 +51,7 @@ class Emulator:
         self.port = port  # IAM's port, the regions' the ones after it; 0: free ports
         self.faults = Faults()
         self.requests: list[RequestRecord] = []
+        self.arrivals = 0  # requests that arrived so far, answered or not yet
         self.counters: collections.Counter[str] = collections.Counter()
         self.max_in_flight = 0
         self._lock = threading.RLock()
@@ -376,6 +377,12 @@ class Emulator:
         with self._lock:
             self.requests.append(rec)
             self.counters[rec.operation] += 1
+
+    def arrival(self) -> int:
+        """The next request's place in the order of arrival (RequestRecord.arrived)."""
+        with self._lock:
+            self.arrivals += 1
+            return self.arrivals
 
     def reset_counters(self) -> None:
         """Empty the request log and the per-operation counters."""

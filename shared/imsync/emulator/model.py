@@ -173,3 +173,6 @@ class RequestRecord:
     operation: str
     status: int  # 0 when the answer was deliberately lost
     account: str | None = None
+    # The request's place in the order of arrival. The log is in the order of answers, and an answer delayed
+    # past the client's timeout is logged after the client has moved on: this says when it was asked.
+    arrived: int = 0

@@ -92,6 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         cloud, region = self.server.cloud, self.server.region
+        self._arrived = cloud.arrival()
         split = urlsplit(self.path)
         path, query = split.path, split.query
         length = int(self.headers.get("Content-Length") or 0)
@@ -149,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, payload)
 
     def _record(self, region: str, path: str, operation: str, status: int, account: str | None) -> None:
-        self.server.cloud._record(RequestRecord(region, self.command, path, operation, status, account))
+        self.server.cloud._record(RequestRecord(region, self.command, path, operation, status, account, self._arrived))
 
     def _send(self, status: int, payload: Any) -> None:
         self._send_raw(status, b"" if payload is None or status == 204 else json.dumps(payload).encode())
