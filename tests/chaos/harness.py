@@ -697,6 +697,21 @@ class ChaosRun:
                 asked = ", ".join(f"#{r.arrived} -> {r.status}" for r in listings)
                 self._violate("dead-region", f"{name} listed dead {region} {len(listings)} times in one run: {asked}")
 
+    def _copies_of(self, source_id: str) -> str:
+        """How a source's copies came about, to explain a duplicate without a replay: each copy request (its place
+        of arrival and its answer: 0 for a lost one) and each copy job (destination, start, status, replica)."""
+        asked = [
+            f"#{r.arrived} -> {r.status}"
+            for r in self.cloud.requests
+            if r.operation == "copy_image_cross_region" and source_id in r.path
+        ]
+        jobs = [
+            f"{j.dest_region} at {j.begin_ts:.0f} {j.status} -> {j.replica_id[:8]}"
+            for j in self.cloud.jobs()
+            if j.is_copy and j.image_id == source_id
+        ]
+        return f"copy requests [{', '.join(asked)}]; copy jobs [{'; '.join(jobs)}]"
+
     def _note_problems(self, answer: dict[str, Any], context: Any) -> None:
         """Problems the owner's runs report: each must reach a person at least once, and at most twice."""
         if context is not None or answer.get("function") == "accept_shares":
@@ -824,7 +839,9 @@ class ChaosRun:
             if count > 1 and (source_id, region) not in self._duplicates:
                 self._duplicates.add((source_id, region))  # a lasting duplicate is one finding, not one per step
                 full = " (a source with a full tag budget)" if source_id in self._ever_full else ""
-                self._violate("1", f"{count} live replicas of {source_id} in {region}{full}")
+                self._violate(
+                    "1", f"{count} live replicas of {source_id} in {region}{full}: {self._copies_of(source_id)}"
+                )
         if cloud.max_in_flight > MAX_IN_FLIGHT:
             self._violate("3-limit", f"IMS saw {cloud.max_in_flight} copies in flight (limit {MAX_IN_FLIGHT})")
 
