@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import platform
 import shutil
@@ -16,7 +17,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-_BYTECODE: list[str] = []
+@functools.cache
+def _bytecode_cache() -> str:
+    """One scratch directory for the children's .pyc, for this process, removed when it exits."""
+    path = tempfile.mkdtemp(prefix="imsync-bench-pyc-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def child_env(env: dict[str, str]) -> dict[str, str]:
@@ -29,11 +35,8 @@ def child_env(env: dict[str, str]) -> dict[str, str]:
     ones read it; the environment's own directories are not touched. The cold-start section runs each of its
     children once, unmeasured, before it measures.
     """
-    if not _BYTECODE:
-        _BYTECODE.append(tempfile.mkdtemp(prefix="imsync-bench-pyc-"))
-        atexit.register(shutil.rmtree, _BYTECODE[0], ignore_errors=True)
     child = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    child["PYTHONPYCACHEPREFIX"] = _BYTECODE[0]
+    child["PYTHONPYCACHEPREFIX"] = _bytecode_cache()
     return child
 
 

@@ -150,7 +150,7 @@ class HuaweiImageStore:
         # How a read of this region failed after its retries, in this run (a store lives for one run): a region
         # that does not answer, or only throttles, costs one read per run, whoever asks next (a listing, a look-up
         # by ID). Throttling too: asking a throttled region again in the same run only adds to the load.
-        self._unanswered: str | None = None
+        self._read_failed: str | None = None
 
     @property
     def project_id(self) -> str:
@@ -173,16 +173,16 @@ class HuaweiImageStore:
 
     def _read(self, operation: str, fn: Callable[[ImsClient], Any]) -> Any:
         """A read: not sent when a read of this region already failed after its retries in this run."""
-        if self._unanswered is not None:
-            why = f"{self.region} {self._unanswered} earlier in this run; the next run reads it again"
+        if self._read_failed is not None:
+            why = f"{self.region} {self._read_failed} earlier in this run; the next run reads it again"
             raise Unavailable(operation, "given up", why)
         try:
             return self._call(operation, fn)
         except Throttled:
-            self._unanswered = "was throttled through every retry"
+            self._read_failed = "was throttled through every retry"
             raise
         except (Unavailable, OutcomeUnknown):
-            self._unanswered = "did not answer"
+            self._read_failed = "did not answer"
             raise
 
     def list_own_images(self) -> list[Image]:

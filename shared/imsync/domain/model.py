@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -24,7 +25,7 @@ REGION_HASH_CHARS = 6
 # Checked character by character, not with a regular expression: a character class spanning the CJK block
 # costs about a millisecond to compile, and there are six of them, all on a cold start's import path.
 _CJK_FIRST, _CJK_LAST = "\u4e00", "\u9fff"
-_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_ALNUM = string.ascii_letters + string.digits
 
 
 def _made_of(text: str, allowed: str) -> bool:
