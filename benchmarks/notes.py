@@ -18,6 +18,7 @@ TITLES = {
     "latency": "5. Latency on the emulator's clock",
 }
 COLD_TARGET = 1.15  # a cold first invocation against the SDK's own first call doing the same requests
+DATACLASSES_MS = 15  # creating imsync's 23 dataclasses on its cold path: python -X importtime, 2026-12-07, below
 CALLS_TARGET = 1.1
 EXPONENT_TARGET = 1.1
 RSS_TARGET_MB = 256
@@ -112,8 +113,9 @@ def before(name: str, figures: dict[str, Any]) -> list[str]:
             "  Its floor is the SDK alone making the same two requests: import `huaweicloudsdkims.v2`, build an",
             "  `ImsClient` by region (its credentials look the project up in IAM), list the image by ID. The",
             "  benchmark refuses to report if either side made other requests.",
-            "- The floor again after `import aws_lambda_powertools`: the part of the difference that is the",
-            "  Logger's package alone (imsync's logs are its JSON Logger, the stack's choice).",
+            "- The floor again with aws-lambda-powertools' Logger built and writing the two JSON lines the target",
+            "  writes: the part of the difference that the stack's Logger takes (imsync logs through it, the named",
+            "  stack's choice) before any code of imsync's runs.",
             "- Each handler's import and build (`import handler`, then `imsync.bootstrap.replicator(None)`: settings,",
             "  credentials, the IMS adapter, the client cache, the notifier; no request) against",
             '  `python -c "import huaweicloudsdkims.v2"`. `import ms` and `build ms` split one extra run in-process.',
@@ -190,12 +192,23 @@ def after(name: str, figures: dict[str, Any]) -> list[str]:
         gap = first["median_ms"] - floor["median_ms"]
         logger_part = logger["median_ms"] - floor["median_ms"]
         met = first["ratio_to_floor"] <= COLD_TARGET
+        # What the target leaves for imsync's own code once the stack's Logger has done the invocation's logging.
+        budget = COLD_TARGET * floor["median_ms"] - logger["median_ms"]
+        reach = (
+            f"That is less than creating imsync's dataclasses alone takes (about {DATACLASSES_MS} ms, measured apart",
+            "below): with the stack's Logger and the house's frozen dataclasses the target cannot be met on this",
+            "benchmark; it needs a decision on one of them, not a change of code.",
+        )
+        if budget >= DATACLASSES_MS:
+            reach = ("A leaner import path (the planning modules only when an image asks for something) may reach it.",)
         return [
             f"Verdict: the cold first invocation takes {first['ratio_to_floor']:g}x the SDK's own first call, target",
-            f"<= {COLD_TARGET}: {_verdict(met)}. Of its {gap:.0f} ms more, importing aws-lambda-powertools alone",
-            f"accounts for {logger_part:.0f} ms ({logger['ratio_to_floor']:g}x the floor); the rest is imsync's own",
-            "modules (settings, the domain's rules and dataclasses, the service layer) and its run (reading the",
-            "event and the settings, one JSON log line).",
+            f"<= {COLD_TARGET}: {_verdict(met)}. Of its {gap:.0f} ms more, the stack's Logger doing what the",
+            "invocation's Logger does (import aws-lambda-powertools, build the Logger, write the same two lines)",
+            f"takes {logger_part:.0f} ms ({logger['ratio_to_floor']:g}x the floor). The target then leaves"
+            f" {max(budget, 0):.0f} ms for",
+            "everything of imsync's own: its modules, settings, the event's parsing and the decision.",
+            *reach,
             "",
             "Measured apart (`python -X importtime`, 2026-12-07, this machine, `.pyc` present): imsync's own modules",
             "about 30 ms, of which about 15 ms is creating its 23 dataclasses (about 0.65 ms each) and about 4 ms",
