@@ -198,7 +198,7 @@ def wire_replicator(
     sharer = Sharer(journal, settings.share_wait_seconds, deadline, sleep or waiting)
     finalizer = Finalizer(stores, journal, sharer, announcer.notify, left)
     reconciler = Reconciler(settings, stores, journal, notes, copier, finalizer)
-    retainer = Retainer(settings, stores, journal, announcer.hold, now, deadline, sleep or waiting)
+    retainer = Retainer(settings, stores, journal, announcer.hold, announcer.tell, now, deadline, sleep or waiting)
     return Replicator(settings, stores, clock, Scope(settings, stores, journal), reconciler, announcer, retainer)
 
 

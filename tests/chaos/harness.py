@@ -84,6 +84,7 @@ CTS_SAMPLES = (
 PROBLEM_TYPES = {"refused": "imsync.copy.refused", "failed": "imsync.copy.failed", "stuck": "imsync.copy.stuck"}
 DIGEST_TYPE = "imsync.digest"
 READY_TYPE = "imsync.replica.ready"
+DELETED_TYPE = "imsync.replica.deleted"
 
 
 @contextmanager
@@ -237,6 +238,8 @@ class ChaosRun:
         self._smn_seen = 0
         self._told: set[tuple[str, str, str, str]] = set()
         self._ready: Counter[str] = Counter()
+        self._deletions_told: Counter[str] = Counter()  # replica -> its deletion notices (all, heard or not)
+        self._deletions_heard: Counter[str] = Counter()  # the same, those whose publish imsync heard succeed
         self._stormed: set[tuple[str, str, str, str]] = set()
 
     # ---- set-up ------------------------------------------------------------------------------
@@ -756,6 +759,12 @@ class ChaosRun:
                 self._ready[replica] += heard
                 if self._ready[replica] == 3:
                     self._violate("notice-storm", f"replica {replica} announced ready 3 times")
+            elif kind == DELETED_TYPE:
+                replica = str(notice.get("replica_id"))
+                self._deletions_told[replica] += 1
+                self._deletions_heard[replica] += heard
+                if self._deletions_heard[replica] == 3:
+                    self._violate("notice-storm", f"the deletion of replica {replica} announced 3 times")
         self._smn_seen = len(messages)
 
     def _check_nothing_lost(self, final: list[dict[str, Any]]) -> None:

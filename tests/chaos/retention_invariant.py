@@ -47,6 +47,7 @@ class RetentionInvariant:
         self._today = today or (lambda: utc_date(cloud.clock.now()))
         self._before: dict[str, Image] = {}
         self._seen_requests = 0
+        self.deleted: set[str] = set()  # every image a DELETE of imsync's deleted, allowed or not
 
     def before_step(self) -> None:
         """Remember the true state of every image, and where the request log stands."""
@@ -70,6 +71,7 @@ class RetentionInvariant:
             before = self._before.get(image_id)
             if before is None or before.status == "deleted":
                 continue  # deleted already before this step (or never existed): nothing was deleted now
+            self.deleted.add(image_id)
             why = self.refusal(before)
             if why and concurrent and TAG_ORPHANED not in before.tags and _tagged_before_deleted(requests, image_id):
                 recorded = {**before.tags, TAG_ORPHANED: self._today().isoformat()}
@@ -93,9 +95,11 @@ class RetentionInvariant:
             return "not a replica imsync made (marker and lineage tags must agree)"
         if "imsync-regions" in tags or "imsync-keep" in tags or tags.get("imsync-retain") != "follow":
             return "a source, tagged imsync-keep, or not carrying imsync-retain=follow"
-        since = tags.get("imsync-orphaned", "")
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", since):
+        # The README: the record is the UTC date, with ".told" after it once a run announced the deletion.
+        record = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(\.told)?", tags.get("imsync-orphaned", ""))
+        if not record:
             return "no orphan record before the run that deleted it"
+        since = record.group(1)
         if date.fromisoformat(since) + timedelta(days=self._grace_days) > self._today():
             return f"orphaned since {since}: its grace period of {self._grace_days} day(s) was not over"
         source = self._before.get(marker.group(2))
@@ -173,6 +177,13 @@ class _RetainingMixin:
         for problem in self.retention.after_step(concurrent=getattr(self, "_concurrent", False)):
             self._violate("4-retention", problem)  # type: ignore[attr-defined]
         self._concurrent = False
+
+    def _check_nothing_lost(self, final: list[dict[str, Any]]) -> None:
+        """And every replica imsync deleted was announced: once it is gone, no later run could find it untold."""
+        super()._check_nothing_lost(final)  # type: ignore[misc]
+        for replica in sorted(self.retention.deleted):
+            if not self._deletions_told[replica]:  # type: ignore[attr-defined]
+                self._violate("notice-lost", f"the deletion of replica {replica} was never announced")  # type: ignore[attr-defined]
 
     def _step_concurrent(self) -> None:
         self._concurrent = True

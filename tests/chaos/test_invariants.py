@@ -11,6 +11,7 @@ from imsync import bootstrap
 from imsync.emulator.model import RequestRecord
 from imsync.emulator.smn import Published
 from tests.chaos.harness import HOME, LIST_ATTEMPTS, MAX_TAGS, RELAXED_MAX_TAGS, ChaosRun
+from tests.chaos.retention_invariant import retaining_chaos_run
 
 
 def _planted(seed=5, **kwargs):
@@ -132,6 +133,23 @@ def test_a_replica_announced_ready_three_times_is_a_storm():
     finally:
         chaos.__exit__(None, None, None)
     assert _kinds(chaos) == ["notice-storm"], chaos.violations
+
+
+def test_a_deletion_announced_three_times_is_a_storm_and_one_never_announced_is_lost():
+    chaos = retaining_chaos_run(5, 0, images=4)
+    chaos.__enter__()
+    chaos.cloud.faults.clear()
+    chaos.retention.deleted |= {"rep-told", "rep-untold"}  # as the retention invariant saw imsync delete them
+    try:
+        for n in range(3):
+            _publish(chaos, {"type": "imsync.replica.deleted", "replica_id": "rep-told"}, message_id=f"m{n}")
+        chaos._check_nothing_lost([])
+    finally:
+        chaos.__exit__(None, None, None)
+    assert sorted(v.detail for v in chaos.violations) == [
+        "the deletion of replica rep-told announced 3 times",
+        "the deletion of replica rep-untold was never announced",
+    ]
 
 
 def test_an_open_problem_that_reached_nobody_is_reported_as_lost_and_a_digest_counts_as_told():

@@ -50,10 +50,11 @@ def test_imsync_deletes_only_what_the_rules_allow_and_a_stray_deletion_is_caught
         dr_run()
         assert watch.after_step() == []
     assert cloud.region(EAST).image(follower.id) is None  # imsync did delete, and the invariant allowed it
+    assert watch.deleted == {follower.id}  # what the harness then expects a deletion notice for
     assert TAG_ORPHANED not in cloud.region(EAST).image(kept.id).tags
 
     watch.before_step()
     owner = Credentials(cloud.owner.ak, cloud.owner.sk, None, "the emulator's owner account")
     HuaweiImageStore(EAST, ImsClients(owner, 5.0), Retrier()).delete_image(kept.id)  # what a broken imsync might do
     (problem,) = watch.after_step()
-    assert kept.id in problem and "keep" in problem
+    assert kept.id in problem and "keep" in problem and watch.deleted == {follower.id, kept.id}

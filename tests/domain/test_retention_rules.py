@@ -18,7 +18,9 @@ from imsync.domain.retention import (
     TAG_RETAIN,
     SourceView,
     deletion_allowed,
+    deletion_told,
     judge,
+    recorded,
     rule_of,
 )
 
@@ -53,6 +55,24 @@ def test_a_gone_source_is_recorded_first_and_deleted_only_after_the_grace_period
     assert judge(replica(**{TAG_ORPHANED: "2026-12-01"}), GONE, TODAY, 7).kind == PENDING
     assert judge(replica(**{TAG_ORPHANED: "2026-11-30"}), GONE, TODAY, 7).kind == DUE
     assert judge(replica(**{TAG_ORPHANED: "2026-12-07"}), GONE, TODAY, 0).kind == DUE
+
+
+@pytest.mark.parametrize(
+    ("value", "since", "told"),
+    [
+        ("2026-11-30", date(2026, 11, 30), False),
+        ("2026-11-30.told", date(2026, 11, 30), True),  # its deletion was announced by a run that could not do it
+        ("2026-11-30.told.told", None, False),
+        ("2026-11-30.toldx", None, False),
+        ("2026-13-30.told", None, False),
+        ("told", None, False),
+    ],
+)
+def test_a_record_says_its_date_and_whether_the_deletion_was_told(value, since, told):
+    image = replica(**{TAG_ORPHANED: value})
+    assert (recorded(image), deletion_told(image)) == (since, told)
+    verdict = judge(image, GONE, TODAY, 7)
+    assert verdict is not None and verdict.kind == (DUE if since else ORPHAN)  # an unreadable record is re-dated
 
 
 @pytest.mark.parametrize("status", ["deleted", "killed"])

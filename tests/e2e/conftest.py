@@ -20,3 +20,14 @@ def cloud():
 def imsync_env(cloud, monkeypatch):
     """The environment a deployment in cn-north-4 would have, sharing with the partner account."""
     return deploy(cloud, monkeypatch, DESTINATIONS)
+
+
+@pytest.fixture
+def smn_down(cloud):
+    """Make SMN refuse every publish until the returned function is called (retries wait on the cloud's clock)."""
+    fault = cloud.faults.add(status=503, method="POST", path="/publish$", count=None)
+
+    def back_up() -> None:
+        fault.count = 0
+
+    return back_up

@@ -226,17 +226,6 @@ def test_an_account_that_also_accepts_shares_lists_the_untrusted_ones_in_the_dig
 # ---- at least once: the mark follows the publish -------------------------------------------------
 
 
-@pytest.fixture
-def smn_down(cloud, monkeypatch):
-    """Make SMN refuse every publish until the returned function is called (retries wait on the cloud's clock)."""
-    fault = cloud.faults.add(status=503, method="POST", path="/publish$", count=None)
-
-    def back_up() -> None:
-        fault.count = 0
-
-    return back_up
-
-
 def test_a_notifier_down_for_one_run_loses_nothing(cloud, topic, smn_down):
     iso = golden(cloud, regions="cn-east-3", name="installer", iso=True)
 

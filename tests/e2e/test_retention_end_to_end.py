@@ -76,6 +76,39 @@ def test_a_shared_replica_follows_its_deleted_source_after_the_grace_period(clou
     assert "can no longer launch from it" in message.text("email")
 
 
+@pytest.mark.parametrize("profile", ["documented", "late-copy"])
+def test_a_deletion_nobody_could_be_told_of_waits_for_the_notifier(cloud, topic, profile, monkeypatch):
+    """A deleted replica leaves nothing a later run could find an untold deletion by: the notice goes first."""
+    cloud.readings = PROFILES[profile]
+    monkeypatch.setenv("IMSYNC_RETAIN_GRACE_DAYS", "0")
+    source = golden(cloud, regions=EAST, tags={"imsync-share": "partner", TAG_RETAIN: "follow"})
+    dr_run()
+    cloud.run_until_idle()
+    dr_run()
+    cloud.run_until_idle()  # the member job
+    dr_run()
+    (replica,) = cloud.region(EAST).replicas_of(source.id)
+    partner = cloud.recipient.projects[EAST]
+    replica.members[partner] = "accepted"
+    cloud.region(HOME).delete_image(source.id)
+    dr_run()  # records it orphaned, and tells that
+    cloud.clock.advance(DAY)
+    smn = cloud.faults.add(status=503, method="POST", path="/publish$", count=None)  # down for the run that deletes
+
+    waited = dr_run()
+
+    (deletion,) = [r for r in waited["results"] if r["action"] == "delete"]
+    assert deletion["outcome"] == "deferred" and "could not be delivered" in deletion["reason"]
+    assert cloud.region(EAST).image(replica.id).members == {partner: "accepted"}  # nothing undone untold
+    assert cloud.counters.get("glance_delete_image", 0) == 0
+    smn.count = 0  # back up
+    dr_run()
+    dr_run()
+    assert cloud.region(EAST).image(replica.id) is None
+    (deleted,) = told(cloud, topic, "imsync.replica.deleted")
+    assert deleted["replica_id"] == replica.id and deleted["accepted_members"] == [partner]
+
+
 def test_an_event_run_and_a_poll_never_delete(cloud, imsync_env, monkeypatch):
     monkeypatch.setenv("IMSYNC_RETAIN_GRACE_DAYS", "0")
     source = golden(cloud, regions=EAST, tags={TAG_RETAIN: "follow"})

@@ -10,7 +10,7 @@ import pytest
 
 from imsync import bootstrap
 from imsync.domain.commands import CompletionTrigger, ImageTrigger, SweepTrigger
-from imsync.domain.errors import NotDelivered, Unavailable
+from imsync.domain.errors import NotDelivered, Throttled, Unavailable
 from imsync.domain.model import Image
 from imsync.domain.retention import TAG_KEEP, TAG_ORPHANED, TAG_RETAIN
 from imsync.retry import CALL_SECONDS, RESERVE_SECONDS, Deadline
@@ -376,6 +376,97 @@ def test_a_member_removal_that_succeeded_except_for_this_image_keeps_it(cloud):
     assert current(world, replica).status == "active" and "delete" not in cloud.calls
     (waiting,) = [r for r in summary.results if r.action == "delete"]
     assert waiting.outcome == "waiting" and "FAIL" in waiting.reason
+    # Told before the members went; the record remembers it, so the run that does delete it tells nobody again.
+    assert "already announced" in waiting.reason and len(world.inbox.of("imsync.replica.deleted")) == 1
+    assert current(world, replica).tags[TAG_ORPHANED].endswith(".told")
+    world.stores = cloud.store
+    summary = world.dr_run()
+    assert current(world, replica).status == "deleted" and len(world.inbox.of("imsync.replica.deleted")) == 1
+    assert [r.outcome for r in summary.results if r.action == "delete"] == ["done"]
+
+
+def test_a_deletion_whose_notice_fails_waits_with_its_members_and_is_told_by_the_run_that_deletes(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow", "imsync-share": "partner"})
+    partner = cloud.other_project(EAST)
+    cloud.members[replica.id] = {partner: "accepted"}
+    delete_source(world, source)
+    world.dr_run()
+    told, world.inbox = world.inbox, BrokenNotifier()
+    summary = world.dr_run()
+    assert current(world, replica).status == "active" and cloud.members[replica.id] == {partner: "accepted"}
+    assert "remove_members" not in cloud.calls and "delete" not in cloud.calls
+    (waiting,) = [r for r in summary.results if r.action == "delete"]
+    assert waiting.outcome == "deferred" and summary.ok
+    world.inbox = told
+    world.dr_run()
+    assert current(world, replica).status == "deleted"
+    (deleted,) = told.of("imsync.replica.deleted")
+    assert deleted["accepted_members"] == [partner]
+
+
+class RefusingDeletes(FakeImageStore):
+    """IMS throttles every deletion through all its retries; with `tags_too`, every tag write as well."""
+
+    tags_too = False
+
+    def delete_image(self, image_id: str) -> None:
+        raise Throttled(f"deleting image {image_id}", "APIGW.0308", "too many requests")
+
+    def add_tags(self, image_id: str, tags: Mapping[str, str]) -> None:
+        if self.tags_too:
+            raise Throttled(f"tagging {image_id}", "APIGW.0308", "too many requests")
+        super().add_tags(image_id, tags)
+
+
+@pytest.mark.parametrize("runs_that_fail", [1, 3])
+def test_a_deletion_told_then_refused_is_not_told_again_by_the_run_that_deletes(cloud, runs_that_fail):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.dr_run()
+    world.stores = lambda region: RefusingDeletes(cloud, region)
+    reasons = []
+    for _ in range(runs_that_fail):
+        reasons += [r.reason for r in world.dr_run().results if r.action == "delete"]
+    assert "already announced (noted on its orphan record)" in reasons[0]  # the run that told it
+    assert all("too many requests" in reason for reason in reasons) and len(reasons) == runs_that_fail
+    world.stores = cloud.store
+    world.dr_run()
+    assert current(world, replica).status == "deleted"
+    assert len(world.inbox.of("imsync.replica.deleted")) == 1
+
+
+def test_a_told_deletion_whose_note_fails_too_is_told_at_most_once_more(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.dr_run()
+    RefusingDeletes.tags_too = True
+    try:
+        world.stores = lambda region: RefusingDeletes(cloud, region)
+        failed = world.dr_run()
+    finally:
+        RefusingDeletes.tags_too = False
+    (result,) = [r for r in failed.results if r.action == "delete"]
+    assert "noting that failed" in result.reason and "may be announced again" in result.reason
+    world.dr_run()  # deletions still refused; this run tells again, and its note holds
+    world.stores = cloud.store
+    world.dr_run()
+    assert current(world, replica).status == "deleted"
+    assert len(world.inbox.of("imsync.replica.deleted")) == 2
+
+
+def test_without_a_notifier_a_deletion_does_not_wait(cloud):
+    """The command line has none unless IMSYNC_EVENT_BUS is set: the person reading its answer is told."""
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.dr_run()
+    world.inbox = None
+    summary = world.dr_run()
+    assert current(world, replica).status == "deleted"
+    assert [r.outcome for r in summary.results if r.action == "delete"] == ["done"]
 
 
 def test_under_relaxed_tag_rules_a_replica_with_ten_tags_still_gets_its_orphan_record(cloud, monkeypatch):

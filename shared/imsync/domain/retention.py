@@ -20,11 +20,13 @@ from imsync.domain.policy import split_list
 TAG_RETAIN = "imsync-retain"
 # On a replica, any value: never deleted, whatever the rule says.
 TAG_KEEP = "imsync-keep"
-# On a replica: the UTC date (YYYY-MM-DD) of the DR run that first saw it orphaned.
+# On a replica: the UTC date (YYYY-MM-DD) of the DR run that first saw it orphaned, and ".told" after it once
+# its deletion was announced by a run that then could not carry it out (the run that does, tells nobody again).
 TAG_ORPHANED = "imsync-orphaned"
+DELETION_TOLD = ".told"
 KEEP, FOLLOW = "keep", "follow"
 RULES = (KEEP, FOLLOW)
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_RECORD = re.compile(r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?P<told>\.told)?\Z")
 
 # Verdicts
 ORPHAN = "orphan"  # first sighting: record today's date on the replica
@@ -121,13 +123,19 @@ def _stale_rule(replica: Image, source: SourceView, default_rule: str) -> bool:
 
 def recorded(replica: Image) -> date | None:
     """The date the orphan record on the replica names (None: no record, or not one imsync wrote)."""
-    value = replica.tags.get(TAG_ORPHANED, "")
-    if not _DATE.match(value):
+    match = _RECORD.match(replica.tags.get(TAG_ORPHANED, ""))
+    if match is None:
         return None
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(match["date"])
     except ValueError:
         return None
+
+
+def deletion_told(replica: Image) -> bool:
+    """Whether the replica's orphan record says its deletion was already announced."""
+    match = _RECORD.match(replica.tags.get(TAG_ORPHANED, ""))
+    return match is not None and match["told"] is not None and recorded(replica) is not None
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,15 @@ class Announcer:
         """Hold a notice that is its own fact (retention's): sent once, when the run ends, never in the digest."""
         self._hold(notice)
 
+    def tell(self, notice: Notice) -> bool:
+        """Publish a notice now, before the act it announces; whether that act may go ahead.
+
+        For an act that leaves nothing behind to remember an untold notice by (a deleted replica): the act
+        itself is the memory, so it waits for a notifier that delivers. A deployment without a notifier (the
+        command line) tells the person who reads its answer: nothing waits.
+        """
+        return self._notifier is None or not self._publish([notice])
+
     def announce(
         self,
         summary: Summary,

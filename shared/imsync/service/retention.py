@@ -16,6 +16,7 @@ from imsync.domain.model import TAG_RULES, Image, Job
 from imsync.domain.outcomes import Outcome
 from imsync.domain.retention import (
     CLEAR,
+    DELETION_TOLD,
     DUE,
     FOLLOW,
     ORPHAN,
@@ -23,8 +24,10 @@ from imsync.domain.retention import (
     TAG_RETAIN,
     SourceView,
     Verdict,
+    deletion_told,
     judge,
     made_by_imsync,
+    recorded,
 )
 from imsync.notices import DELETED, ORPHANED, Notice
 from imsync.ports import ImageStore
@@ -39,6 +42,7 @@ RETAIN, ORPHANED_ACTION, DELETE, UNORPHAN = "retain", "orphan", "delete", "unorp
 ACTION_OF = {ORPHAN: ORPHANED_ACTION, DUE: DELETE, CLEAR: UNORPHAN}
 RETENTION_ACTIONS = (RETAIN, ORPHANED_ACTION, DELETE, UNORPHAN)  # every action of retention's results
 CHANGING_ACTIONS = frozenset(ACTION_OF.values())  # those that write to a replica when carried out
+NOT_TOLD = "its notice could not be delivered (logged); the next DR run tells it, then deletes it"
 
 
 def utc_date(seconds: float) -> date:
@@ -55,6 +59,7 @@ class Retainer:
         stores: Callable[[str], ImageStore],
         journal: Journal,
         hold: Callable[[Notice], None],
+        tell: Callable[[Notice], bool],
         wall_clock: Callable[[], float],
         deadline: Deadline,
         sleep: Callable[[float], None] = lambda seconds: None,
@@ -63,6 +68,7 @@ class Retainer:
         self._stores = stores
         self._journal = journal
         self._hold = hold  # a notice for the end of the run (Announcer.hold)
+        self._tell = tell  # a notice published before its act, which waits unless delivered (Announcer.tell)
         self._wall_clock = wall_clock
         self._deadline = deadline
         self._sleep = sleep  # between looks at a member job (bootstrap.pause: tests move an emulator's clock)
@@ -157,14 +163,14 @@ class Retainer:
                     dataclasses.replace(replica, tags={**replica.tags, TAG_ORPHANED: today.isoformat()})
                 )
                 record(ORPHANED_ACTION, Outcome.DONE, f"orphaned: {verdict.reason}; deleted on or after {due}")
-                self._notice(ORPHANED, replica, source_region, source_id, verdict.reason, due=due)
+                self._hold(self._notice(ORPHANED, replica, source_region, source_id, verdict.reason, due=due))
             elif verdict.kind == CLEAR:
                 stale = {TAG_RETAIN: FOLLOW} if verdict.drop_rule else {}
                 record_tag = {TAG_ORPHANED: replica.tags[TAG_ORPHANED]} if TAG_ORPHANED in replica.tags else {}
                 store.delete_tags(replica.id, {**record_tag, **stale})
                 record(UNORPHAN, Outcome.DONE, f"orphan record removed: {verdict.reason}")
             else:
-                self._delete(store, replica, source_region, source_id, verdict, record, today)
+                self._delete(store, replica, source_region, source_id, record, today)
         except ImsyncError as exc:
             record(ACTION_OF[verdict.kind], failure(exc), str(exc))
 
@@ -174,19 +180,51 @@ class Retainer:
         replica: Image,
         source_region: str,
         source_id: str,
-        verdict: Verdict,
         record: Callable[[str, Outcome, str], None],
         today: date,
     ) -> None:
-        """Members first (recipients are named in the notice), then the image; a lost answer is read back.
+        """Told first (once), then the members, then the image; a lost answer is read back.
 
         The verdict came from the run's first listing; copies and share waits ran since. Both images are read
         again and judged again before each irreversible step, so a keep written meanwhile is honoured.
         """
-        current = self._still_due(store, replica, source_region, source_id, today, record)
-        if current is None:
+        seen = self._still_due(store, replica, source_region, source_id, today)
+        if isinstance(seen, _Stop):
+            record(DELETE, seen.outcome, seen.reason)
             return
-        members = store.member_statuses(replica.id)
+        now, verdict = seen
+        members = store.member_statuses(now.id)
+        accepted = sorted(p for p, status in members.items() if status == "accepted")
+        # Told before anything is undone, because nothing would remember an untold deletion afterwards: the
+        # replica is what a later run finds, and its members are who had accepted it. Not delivered: it waits.
+        telling = not deletion_told(now)
+        notice = self._notice(DELETED, now, source_region, source_id, verdict.reason, accepted=accepted)
+        if telling and not self._tell(notice):
+            record(DELETE, Outcome.DEFERRED, f"not deleted yet: {NOT_TOLD}")
+            return
+        try:
+            stop = self._carry_out(store, now, members, source_region, source_id, today)
+        except ImsyncError as exc:
+            stop = _Stop(failure(exc), str(exc))
+        if stop is None:
+            lost = f"; projects that had accepted it can no longer launch from it: {', '.join(accepted)}"
+            earlier = "" if telling else "; announced by an earlier DR run"
+            record(DELETE, Outcome.DONE, f"deleted: {verdict.reason}{lost if accepted else ''}{earlier}")
+            return
+        if telling and stop.there:
+            stop = self._remember_told(store, now, stop)
+        record(DELETE, stop.outcome, stop.reason)
+
+    def _carry_out(
+        self,
+        store: ImageStore,
+        replica: Image,
+        members: dict[str, str],
+        source_region: str,
+        source_id: str,
+        today: date,
+    ) -> _Stop | None:
+        """Remove the members, read both images again, delete the replica: None once it is deleted."""
         if members:
             job = self._finished(store, store.remove_members([replica.id], sorted(members)))
             # A job that ends SUCCESS may still list this image's part as failed: then it is still shared.
@@ -194,47 +232,43 @@ class Retainer:
             if job.status != "SUCCESS" or item is not None:
                 # Not deleted while shared: the next DR run finds the members gone (or tries again) and deletes.
                 why = item or job.fail_reason or f"job {job.id} is {job.status}"
-                record(DELETE, Outcome.WAITING, f"removing its {len(members)} member(s) first ({why})")
-                return
-            current = self._still_due(store, replica, source_region, source_id, today, record)
-            if current is None:
-                return
+                return _Stop(Outcome.WAITING, f"removing its {len(members)} member(s) first ({why})")
+            seen = self._still_due(store, replica, source_region, source_id, today)
+            if isinstance(seen, _Stop):
+                return seen
         try:
             store.delete_image(replica.id)
         except OutcomeUnknown:
             # The answer was lost: IMS may have deleted it. Read it back rather than ask twice.
             still = store.get_image(replica.id)
             if still is not None and not still.gone:
-                record(
-                    DELETE,
-                    Outcome.ERROR,
-                    "the deletion's answer was lost and the image is still there; the next DR run judges it again",
-                )
-                return
-        accepted = sorted(p for p, status in members.items() if status == "accepted")
-        lost = (
-            f"; projects that had accepted it can no longer launch from it: {', '.join(accepted)}" if accepted else ""
-        )
-        record(DELETE, Outcome.DONE, f"deleted: {current.reason}{lost}")
-        self._notice(DELETED, replica, source_region, source_id, current.reason, accepted=accepted)
+                why = "the deletion's answer was lost and the image is still there; the next DR run judges it again"
+                return _Stop(Outcome.ERROR, why)
+        return None
+
+    def _remember_told(self, store: ImageStore, replica: Image, stop: _Stop) -> _Stop:
+        """The deletion was announced and has not happened: its record says so (`<date>.told`), so that the run
+        that deletes it does not announce it again. A record a keep clears goes with what it says."""
+        since = recorded(replica)
+        if since is None:  # not expected: only a replica with a dated record is due
+            return stop
+        try:
+            store.add_tags(replica.id, {TAG_ORPHANED: since.isoformat() + DELETION_TOLD})
+            note = "; its deletion was already announced (noted on its orphan record)"
+        except ImsyncError as exc:
+            note = f"; its deletion was already announced, and noting that failed ({exc}): it may be announced again"
+        return dataclasses.replace(stop, reason=stop.reason + note)
 
     def _still_due(
-        self,
-        store: ImageStore,
-        replica: Image,
-        source_region: str,
-        source_id: str,
-        today: date,
-        record: Callable[[str, Outcome, str], None],
-    ) -> Verdict | None:
-        """The verdict on the replica and its source as IMS shows them now; None (recorded) unless still DUE.
+        self, store: ImageStore, replica: Image, source_region: str, source_id: str, today: date
+    ) -> tuple[Image, Verdict] | _Stop:
+        """The replica and its verdict as IMS shows them now; a _Stop unless still DUE.
 
         A source that cannot be read by its ID now decides nothing (judge() keeps), like a failed listing.
         """
         now = store.get_image(replica.id)
         if now is None or now.gone:
-            record(DELETE, Outcome.OK, "already gone when read again before deleting it")
-            return None
+            return _Stop(Outcome.OK, "already gone when read again before deleting it", there=False)
         try:
             source = SourceView(known=True, image=self._stores(source_region).get_image(source_id))
         except ImsyncError:
@@ -242,13 +276,11 @@ class Retainer:
         verdict = self._judge(now, source, today)
         if verdict is None or verdict.kind != DUE:
             why = verdict.reason if verdict is not None else "its source or its tags want it now"
-            record(
-                DELETE,
+            return _Stop(
                 Outcome.OK,
                 f"kept: read again before deleting, it is no longer due ({why}); the next DR run judges it again",
             )
-            return None
-        return verdict
+        return now, verdict
 
     def _judge(self, replica: Image, source: SourceView, today: date) -> Verdict | None:
         """judge() under this deployment's grace period, default rule and the tag rules the cloud applies."""
@@ -276,7 +308,7 @@ class Retainer:
         reason: str,
         due: str = "",
         accepted: Sequence[str] = (),
-    ) -> None:
+    ) -> Notice:
         notice: dict[str, object] = {
             "type": kind,
             "source_image_id": source_id,
@@ -289,7 +321,16 @@ class Retainer:
             notice["delete_on"] = due
         if accepted:
             notice["accepted_members"] = list(accepted)
-        self._hold(notice)
+        return notice
+
+
+@dataclasses.dataclass(frozen=True)
+class _Stop:
+    """Why a deletion ends without deleting, and whether the replica is still there."""
+
+    outcome: Outcome
+    reason: str
+    there: bool = True
 
 
 class _Sources:
