@@ -102,12 +102,19 @@ def test_an_event_bus_name_or_arn_is_taken(bus):
     assert event_bus({"IMSYNC_EVENT_BUS": bus + "\n"}) == bus
 
 
-def test_an_event_bus_setting_is_checked_and_never_echoed():
+@pytest.mark.parametrize("read", [event_bus, Settings.from_env], ids=["event_bus", "Settings.from_env"])
+def test_an_event_bus_setting_is_checked_and_never_echoed(read):
+    """Settings.from_env checks it with every other setting, so `imsync config check` and doctor see it too."""
     pasted = fake_secret() + "+/"
     with pytest.raises(ConfigError) as err:
-        event_bus({"IMSYNC_EVENT_BUS": pasted})
+        read({"IMSYNC_EVENT_BUS": pasted})
     assert str(err.value).startswith("IMSYNC_EVENT_BUS: a 42-character value of letters, digits and punctuation")
     assert pasted[3:12] not in str(err.value)
+
+
+def test_the_event_bus_is_a_setting():
+    assert Settings.from_env({"IMSYNC_EVENT_BUS": " imsync-notices "}).event_bus == "imsync-notices"
+    assert Settings.from_env({}).event_bus is None
 
 
 def fake_secret() -> str:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from imsync.adapters.credentials import Credentials, resolve_credentials
-from imsync.config import Settings, event_bus
+from imsync.config import Settings
 from imsync.notices import Notice
 from imsync.observability import log_decision, logger
 from imsync.ports import ImageStore, Notifier, ShareInbox
@@ -84,11 +84,10 @@ def notifier(
         credentials = credentials or resolve_credentials(context, settings.credentials_secret)
         retrier = Retrier(Deadline.from_context(context), sleep=waiting)
         return SmnNotifier(settings.smn_topic_urn, credentials, settings.http_timeout, retrier)
-    bus = event_bus()
-    if bus:
+    if settings.event_bus:
         from imsync.adapters.aws import EventBridgeNotifier
 
-        return EventBridgeNotifier(bus)
+        return EventBridgeNotifier(settings.event_bus)
     from imsync.notify import LogNotifier
 
     return LogNotifier()

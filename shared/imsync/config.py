@@ -96,6 +96,7 @@ class Settings:
     trusted_owners: frozenset[str] = frozenset()
     accept_regions: tuple[str, ...] = ()
     smn_topic_urn: str | None = None
+    event_bus: str | None = None  # AWS only: the EventBridge bus notifications go to when no SMN topic is set
     stuck_after_hours: float = 12.0
     accept_every_seconds: float = 300.0  # how often accept_shares runs: each run announces the shares of its interval
     tag_rules: str = STRICT_TAGS.name  # which of IMS's two tag pages the cloud applies (domain/model.py TAG_RULES)
@@ -130,6 +131,7 @@ class Settings:
             trusted_owners=_trusted_owners(env),
             accept_regions=_regions(env, "IMSYNC_ACCEPT_REGIONS") or ((home,) if home else ()),
             smn_topic_urn=_topic_urn(env),
+            event_bus=event_bus(env),
             stuck_after_hours=_number(env, "IMSYNC_STUCK_AFTER_HOURS", 12.0, "hours", 0.1, 720),
             accept_every_seconds=_accept_every(env),
             tag_rules=_tag_rules(env),

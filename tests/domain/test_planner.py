@@ -40,6 +40,12 @@ def test_missing_replica_is_copied():
     assert kinds(plan({})) == [(COPY, "cn-east-3")]
 
 
+def test_only_imsyncs_replicas_still_being_made_count_as_copies_in_flight():
+    assert replica("saving").copy_in_flight and replica("queued").copy_in_flight
+    assert not replica("active").copy_in_flight
+    assert not Image(id="x", region="cn-east-3", name="theirs", status="saving").copy_in_flight  # no lineage marker
+
+
 def test_copy_in_progress_is_waited_for():
     assert kinds(plan({"cn-east-3": [replica("saving")]})) == [(WAIT, "cn-east-3")]
 

@@ -147,6 +147,11 @@ class Image:
         return self.status in IN_PROGRESS
 
     @property
+    def copy_in_flight(self) -> bool:
+        """A replica of imsync's that IMS is still making: one of the copies in flight (IMS allows 5 per user)."""
+        return self.in_progress and self.lineage is not None
+
+    @property
     def gone(self) -> bool:
         return self.status in GONE
 

@@ -95,7 +95,7 @@ class ApplyReport:
         The copies this run started are counted by their job (their replicas are not listed yet), the others
         by their replica's status; a copy whose last read failed makes the count unknown.
         """
-        replicas = {i.id for i in seen.values() if i.lineage and i.in_progress}
+        replicas = {i.id for i in seen.values() if i.copy_in_flight}
         jobs_without_replica = 0
         followed = {j.job_id: j for j in self.jobs if j.job_id}
         started = [j for s in self.summaries for j in _started(s) if j.job_id not in followed]
@@ -130,7 +130,7 @@ def _in_flight(summary: Summary, known: set[str]) -> list[FollowedJob]:
 
 def _others_in_flight(rt: Runtime, known: set[str]) -> list[FollowedJob]:
     """Every imsync copy IMS shows in flight, whatever its policy: what holds the in-flight limit."""
-    return [_by_replica(i) for i in list(rt.seen.values()) if i.lineage and i.in_progress and i.id not in known]
+    return [_by_replica(i) for i in list(rt.seen.values()) if i.copy_in_flight and i.id not in known]
 
 
 def _by_replica(replica: Image) -> FollowedJob:

@@ -116,7 +116,7 @@ class Runtime:
         from imsync import bootstrap
 
         # Notifications only when the command asks for them (apply) and IMSYNC_EVENT_BUS is set.
-        notifier = bootstrap.notifier() if notify and self.env.get("IMSYNC_EVENT_BUS", "").strip() else None
+        notifier = bootstrap.notifier(settings=self.settings) if notify and self.settings.event_bus else None
         # On the emulator, a copy is stuck by the emulated cloud's clock, not the machine's.
         now = self.emulator.clock.now if self.emulator is not None else None
         return bootstrap.wire_replicator(self.settings, self.store, notifier, log=log, time_of_day=now)

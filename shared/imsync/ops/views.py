@@ -176,7 +176,7 @@ def pending_changes(rows: Iterable[Mapping[str, Any]]) -> int:
 
 def in_flight(seen: Mapping[str, Image]) -> int:
     """imsync's copies that IMS shows as still being made (as the engine counts them)."""
-    return sum(1 for image in seen.values() if image.lineage and image.in_progress)
+    return sum(1 for image in seen.values() if image.copy_in_flight)
 
 
 # ---- status ---------------------------------------------------------------------------------------

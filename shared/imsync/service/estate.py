@@ -71,5 +71,5 @@ class Estate:
 
     def in_flight(self) -> int:
         """imsync's copies still being made: those IMS lists in every region read so far, and those it does not yet."""
-        listed = sum(1 for images in self._images.values() for i in images if i.lineage and i.in_progress)
+        listed = sum(1 for images in self._images.values() for i in images if i.copy_in_flight)
         return listed + self.unlisted
