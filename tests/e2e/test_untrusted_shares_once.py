@@ -14,7 +14,8 @@ import pytest
 
 from imsync import bootstrap
 from imsync.config import Settings
-from imsync.domain.errors import ConfigError
+from imsync.domain.errors import ConfigError, RunFailed
+from imsync.function_files import handler as load_handler
 from tests.e2e.conftest import HOME
 from tests.e2e.test_accept_shares import as_recipient, share, status_of, trusting
 from tests.helpers import handlers
@@ -57,6 +58,26 @@ def test_an_untrusted_share_is_announced_once_with_its_owner(cloud, topic):
     assert message.subject == f"imsync: share from an untrusted owner for image {theirs.id} in {HOME}"
     assert "add the owner to IMSYNC_TRUSTED_OWNERS" in message.text("email")
     assert status_of(cloud, theirs) == "pending"  # reported, never rejected
+
+
+def test_a_notice_no_later_run_will_send_fails_the_run_that_could_not(cloud, topic):
+    """The recipient keeps no memory: a lost announcement is not silent, the invocation fails and says so."""
+    stranger = cloud.add_account("stranger")
+    theirs = share(cloud, stranger, name="theirs")
+    cloud.clock.advance(2 * MINUTES)
+    smn = cloud.faults.add(status=503, method="POST", path="/publish$", count=None)
+
+    with pytest.raises(RunFailed) as raised:
+        load_handler("accept_shares")({}, None)
+
+    (lost,) = [r for r in raised.value.summary["results"] if r["action"] == "notify"]
+    assert lost["outcome"] == "error" and "1 of 1 imsync.share.untrusted notice(s) not delivered" in lost["reason"]
+    assert "`imsync accept` lists every pending share" in lost["reason"]
+    assert status_of(cloud, theirs) == "pending"
+    smn.count = 0
+    cloud.clock.advance(5 * MINUTES)
+    assert handlers.accept_shares({})["ok"]  # the next run is fine, and its window no longer holds the share
+    assert told(cloud, topic) == []
 
 
 def test_a_share_arriving_later_is_announced_by_the_next_run_alone(cloud, topic):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from imsync.config import Settings
 from imsync.domain.commands import AcceptTrigger
-from imsync.domain.errors import ConfigError, ImsyncError, Refused
+from imsync.domain.errors import ConfigError, ImsyncError, NotDelivered, Refused
 from imsync.domain.model import Image, Job
 from imsync.domain.outcomes import Outcome
 from imsync.notices import UNTRUSTED, new_in_this_run
@@ -23,6 +23,10 @@ from imsync.ports import Notifier, ShareInbox
 from imsync.retry import RESERVE_SECONDS
 from imsync.service.journal import write_failure
 from imsync.service.summary import Result, Summary
+
+# A recipient keeps no memory of what it told (it cannot tag another account's image): a share whose notice this
+# run could not send is told by no later run unless its window overlaps. So the run fails, and says where to look.
+UNTOLD = "no later run announces it: `imsync accept` lists every pending share"
 
 FUNCTION = "accept_shares"
 ACCEPT_BATCH = 50  # images per accept call: an assumption, IMS documents no limit for `images`
@@ -229,7 +233,8 @@ class Acceptor:
             try:
                 shared_at = self._inboxes(result.region).shared_since(result.image_id)
             except ImsyncError as exc:
-                self._log(self._notice_result(result, Outcome.ERROR, f"reading the share: {exc}"))
+                # Nothing remembers an untold share here (no run covers it again): the run fails, loudly.
+                self._record(summary, self._notice_result(result, Outcome.ERROR, f"reading the share: {exc}; {UNTOLD}"))
                 continue
             if not new_in_this_run(shared_at, now, self.settings.accept_every_seconds):
                 continue
@@ -238,8 +243,10 @@ class Acceptor:
             return
         try:
             self._notifier.publish(notices)
-        except Exception as exc:  # a notification never undoes or stops the work it reports
-            self._log(ShareResult("", "", "notify", Outcome.ERROR, f"{UNTRUSTED}: {exc}"))
+        except Exception as exc:  # never undoes the work; but a notice lost for good fails the run, so it is seen
+            lost = len(exc.undelivered) if isinstance(exc, NotDelivered) else len(notices)
+            why = f"{lost} of {len(notices)} {UNTRUSTED} notice(s) not delivered ({exc}); {UNTOLD}"
+            self._record(summary, ShareResult("", "", "notify", Outcome.ERROR, why))
 
     @staticmethod
     def _notice(result: ShareResult) -> dict[str, object]:
