@@ -36,6 +36,11 @@ DELETED = "imsync.replica.deleted"  # retention: deleted, with the projects that
 PROBLEMS = frozenset({REFUSED, FAILED, STUCK})  # what needs a person, announced once per source
 # Every type a notice can have, in one place: each notifier (SMN, EventBridge, the log) takes each of them.
 NOTICE_TYPES = (REFUSED, FAILED, STUCK, READY, DIGEST, UNTRUSTED, ORPHANED, DELETED)
+# What a notice the notifier refused (a topic or bus that does not exist, no right to publish) asks of a person.
+REFUSED_BY_NOTIFIER = (
+    "the notifier refused it, which waiting does not fix: check IMSYNC_SMN_TOPIC_URN (or IMSYNC_EVENT_BUS) and "
+    "the function's right to publish there"
+)
 
 Notice = Mapping[str, object]
 

@@ -92,6 +92,17 @@ def test_smn_names_the_notices_it_could_not_deliver_and_sends_the_others(smn):
     delivered = [json.loads(m.text("https"))["type"] for m in cloud.smn.messages(topic)]
     assert failed.value.undelivered == notices[:2] and delivered == list(ALL_TYPES[2:])
     assert all(u is n for u, n in zip(failed.value.undelivered, notices, strict=False))
+    assert not failed.value.refused  # a 5xx may pass next time
+
+
+def test_smn_says_when_it_refused_a_notice_for_good(smn):
+    cloud, _ = smn
+    missing = f"urn:smn:{HOME}:{cloud.owner.projects[HOME]}:no-such-topic"  # SMN answers 404 SMN.0006
+
+    with pytest.raises(NotDelivered) as failed:
+        SmnNotifier(missing, Credentials(cloud.owner.ak, cloud.owner.sk)).publish(every_notice()[:1])
+
+    assert failed.value.refused and "SMN.0006" in str(failed.value)
 
 
 # ---- EventBridge ----------------------------------------------------------------------------------
@@ -155,6 +166,14 @@ def test_eventbridge_names_the_notices_it_could_not_deliver(bus):
 
     assert [n["type"] for n in failed.value.undelivered] == ["imsync.digest"]
     assert sorted(e["detail-type"] for e in bus()) == sorted(t for t in ALL_TYPES if t != "imsync.digest")
+    assert not failed.value.refused  # InternalFailure is one of the retryable errors
+
+
+def test_eventbridge_says_when_it_refused_a_notice_for_good(bus):
+    with pytest.raises(NotDelivered) as failed:  # moto answers ResourceNotFoundException for the whole call
+        EventBridgeNotifier("no-such-bus").publish(every_notice()[:1])
+
+    assert failed.value.refused and "ResourceNotFoundException" in str(failed.value)
 
 
 # ---- the log -------------------------------------------------------------------------------------

@@ -59,14 +59,17 @@ def test_a_refusal_is_published_with_a_subject_a_body_and_json(cloud, imsync_env
     assert message.account == "owner"
 
 
-def test_a_topic_smn_does_not_know_never_stops_the_work(cloud, imsync_env, monkeypatch, capsys):
+def test_a_topic_smn_does_not_know_never_stops_the_work_and_fails_the_run(cloud, imsync_env, monkeypatch, capsys):
+    """A wrong topic is a success to the platform unless the run fails: SMN's 404 is an error, not a log line."""
     missing = f"urn:smn:{HOME}:{cloud.owner.projects[HOME]}:no-such-topic"
     monkeypatch.setenv("IMSYNC_SMN_TOPIC_URN", missing)
     iso, image = golden(cloud, regions="cn-east-3", iso=True), golden(cloud, regions="cn-east-3", name="web")
 
     answer = handlers.replicate_on_create({"image_ids": [iso.id, image.id]})
 
-    assert answer["counts"] == {"refused": 1, "started": 1}, answer
+    assert answer["counts"] == {"refused": 1, "started": 1, "error": 1}, answer  # the work is done all the same
+    (refused,) = [r for r in answer["results"] if r["action"] == "notify"]
+    assert not answer["ok"] and "SMN.0006" in refused["reason"] and "IMSYNC_SMN_TOPIC_URN" in refused["reason"]
     assert cloud.smn.messages() == []
     logged = capsys.readouterr().out
     assert "notification not delivered" in logged and "SMN.0006" in logged

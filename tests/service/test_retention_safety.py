@@ -270,8 +270,10 @@ def test_a_deletion_whose_answer_is_lost_is_read_back_and_not_repeated(cloud):
 
 
 class BrokenNotifier(Inbox):
+    """SMN down: every publish answered 503 through the notifier's retries (it names them all undelivered)."""
+
     def publish(self, events: Iterable[Mapping[str, object]]) -> None:
-        raise RuntimeError("SMN is unavailable")
+        raise NotDelivered("publishing", list(events), "503", "SMN is unavailable")
 
 
 def test_an_orphan_record_whose_notice_was_not_published_is_withdrawn_and_told_again(world):
@@ -455,6 +457,25 @@ def test_a_told_deletion_whose_note_fails_too_is_told_at_most_once_more(cloud):
     world.dr_run()
     assert current(world, replica).status == "deleted"
     assert len(world.inbox.of("imsync.replica.deleted")) == 2
+
+
+class RefusingNotifier(Inbox):
+    """A topic that does not exist (SMN's 404): refused for good, until the deployment changes."""
+
+    def publish(self, events: Iterable[Mapping[str, object]]) -> None:
+        raise NotDelivered("publishing", list(events), "SMN.0006", "Topic not found.", refused=True)
+
+
+def test_a_deletion_whose_notice_the_notifier_refuses_is_an_error_and_nothing_is_undone(cloud):
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.dr_run()
+    world.inbox = RefusingNotifier()
+    summary = world.dr_run()
+    assert current(world, replica).status == "active" and "delete" not in cloud.calls
+    (refused,) = [r for r in summary.results if r.action == "delete"]
+    assert refused.outcome == "error" and "IMSYNC_SMN_TOPIC_URN" in refused.reason and not summary.ok
 
 
 def test_without_a_notifier_a_deletion_does_not_wait(cloud):

@@ -24,6 +24,24 @@ PUT_EVENTS_MAX_ENTRIES = 10  # PutEvents accepts at most 10 entries per call
 CALL_MAX_BYTES = 256 * 1024
 ENTRY_MAX_BYTES = CALL_MAX_BYTES - 1024
 
+# What EventBridge refuses for good (AWS EventBridge API reference, PutEventsResultEntry, "Non-retryable errors";
+# for the whole call: a bus that does not exist, a request it does not take) and imsync's own "UnknownType" (a
+# bug). Anything else (InternalFailure, ThrottlingException, a connection that failed) may pass next time.
+REFUSALS = frozenset(
+    {
+        "AccessDeniedException",
+        "InvalidAccountIdException",
+        "InvalidArgument",
+        "MalformedDetail",
+        "RedactionFailure",
+        "NotAuthorizedForSourceException",
+        "NotAuthorizedForDetailTypeException",
+        "ResourceNotFoundException",
+        "ValidationException",
+        "UnknownType",
+    }
+)
+
 SECRET_FORMAT = '{"ak": "...", "sk": "...", "security_token": "... (optional)"}'
 
 # Secrets Manager error codes that no retry can fix: the deployment must change.
@@ -113,7 +131,8 @@ class NotificationFailed(NotDelivered):
         summary = "; ".join(f"{detail_type}: {code}" for detail_type, code, _ in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
         message = f"{len(failures)} not delivered: {summary}{more}"
-        super().__init__("events:PutEvents", undelivered, "FailedEntries", message)
+        refused = any(code in REFUSALS for _, code, _ in failures)
+        super().__init__("events:PutEvents", undelivered, "FailedEntries", message, refused=refused)
 
 
 class EventBridgeNotifier:

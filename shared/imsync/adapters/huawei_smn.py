@@ -14,7 +14,7 @@ from typing import Any
 
 from imsync.adapters.credentials import Credentials
 from imsync.config import SMN_TOPIC_URN
-from imsync.domain.errors import ConfigError, ImsyncError, NotDelivered
+from imsync.domain.errors import ConfigError, ImsyncError, NotDelivered, Refused
 from imsync.notices import DELETED, DIGEST, FAILED, ORPHANED, READY, REFUSED, STUCK, UNTRUSTED, cut_to_fit
 from imsync.observability import logger
 from imsync.retry import Retrier
@@ -138,18 +138,21 @@ class SmnNotifier:
         names the ones that did not (so the caller does not remember them as told)."""
         undelivered: list[Mapping[str, object]] = []
         last = ""
+        refused = False
         for event in events:
             try:
                 self._publish_one(event)
             except ImsyncError as exc:
                 last = str(exc)
+                refused = refused or isinstance(exc, Refused)  # a 4xx: the topic, the rights or the message
                 undelivered.append(event)
                 logger.error(
                     "notification not delivered",
                     extra={"topic_urn": self.topic_urn, "notification_type": event.get("type"), "error": last},
                 )
         if undelivered:
-            raise NotDelivered("smn:PublishMessage", undelivered, "", f"{len(undelivered)} not delivered: {last}")
+            why = f"{len(undelivered)} not delivered: {last}"
+            raise NotDelivered("smn:PublishMessage", undelivered, "", why, refused=refused)
 
     def _publish_one(self, event: Mapping[str, object]) -> None:
         from huaweicloudsdksmn.v2 import PublishMessageRequest, PublishMessageRequestBody

@@ -37,15 +37,23 @@ class NotDelivered(CloudError):
     """Some notifications were not delivered (the others were); `undelivered` holds the ones that were not.
 
     A notifier tries every notification before raising this, so the caller knows exactly which ones nobody
-    was told about (and must not remember them as told).
+    was told about (and must not remember them as told). `refused`: the notifier refused some of them (a topic or
+    bus that does not exist, no right to publish, a message it does not take): no later run gets them through
+    until the deployment changes.
     """
 
     retryable = True
 
     def __init__(
-        self, operation: str, undelivered: list[Mapping[str, object]], code: str = "", message: str = ""
+        self,
+        operation: str,
+        undelivered: list[Mapping[str, object]],
+        code: str = "",
+        message: str = "",
+        refused: bool = False,
     ) -> None:
         self.undelivered = undelivered
+        self.refused = refused
         super().__init__(operation, code, message)
 
 

@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-from imsync.domain.errors import ImsyncError, NotDelivered
+from imsync.domain.errors import ImsyncError, NotDelivered, Refused
 from imsync.domain.model import TAG_SHARED, TAG_SOURCE, Image
 from imsync.domain.outcomes import Outcome
 from imsync.domain.planner import COPY, DEFER, WAIT, Action, ShareMark
@@ -15,6 +15,7 @@ from imsync.notices import (
     MARK,
     PROBLEMS,
     READY,
+    REFUSED_BY_NOTIFIER,
     STUCK,
     Notice,
     digest,
@@ -85,14 +86,18 @@ class Announcer:
         """Hold a notice that is its own fact (retention's): sent once, when the run ends, never in the digest."""
         self._hold(notice)
 
-    def tell(self, notice: Notice) -> bool:
-        """Publish a notice now, before the act it announces; whether that act may go ahead.
+    def tell(self, notice: Notice) -> Outcome | None:
+        """Publish a notice now, before the act it announces: None when the act may go ahead, else how the act's
+        result is to be reported (deferred: the next run tells it; error: the notifier refused it).
 
         For an act that leaves nothing behind to remember an untold notice by (a deleted replica): the act
         itself is the memory, so it waits for a notifier that delivers. A deployment without a notifier (the
         command line) tells the person who reads its answer: nothing waits.
         """
-        return self._notifier is None or not self._publish([notice])
+        undelivered, refused = self._publish([notice])
+        if not undelivered:
+            return None
+        return Outcome.ERROR if refused else Outcome.DEFERRED
 
     def announce(
         self,
@@ -154,7 +159,7 @@ class Announcer:
             if the_digest is not None:
                 outgoing.append(the_digest)
             outgoing = [n for n in outgoing if n["type"] != READY or self._claim(n, estate, claimed)]
-            undelivered = {id(n) for n in self._publish(outgoing)}
+            undelivered = {id(n) for n in self._publish(outgoing, summary)[0]}
             sent = {id(n) for n in outgoing}
             for source, found, new, room in marks:
                 if source.in_progress:  # not told one by one, and it may not take a mark: nothing to remember
@@ -314,17 +319,31 @@ class Announcer:
                 }
             )
 
-    def _publish(self, notices: list[Notice]) -> list[Notice]:
-        """Publish the notices; returns those not delivered (a failure is logged, never raised)."""
+    def _publish(self, notices: list[Notice], summary: Summary | None = None) -> tuple[list[Notice], bool]:
+        """Publish the notices; returns those not delivered, and whether the notifier refused them.
+
+        A failure never undoes or stops the work it reports, and is logged. A refusal (a topic or bus that does not
+        exist, no right to publish, a message it does not take; or a bug) is also an error in `summary`: the run
+        fails, because no later run gets those notices through until the deployment changes.
+        """
         if self._notifier is None or not notices:
-            return []
+            return [], False
         try:
             self._notifier.publish(notices)
-            return []
+            return [], False
         except NotDelivered as exc:  # the notifier tried each one and names those it could not deliver
             undelivered, why = [n for n in notices if any(n is u for u in exc.undelivered)], str(exc)
-        except Exception as exc:  # a notification never undoes or stops the work it reports
+            refused = exc.refused
+        except Exception as exc:
             undelivered, why = notices, str(exc)
+            refused = isinstance(exc, Refused) or not isinstance(exc, ImsyncError)
         kinds = ", ".join(sorted({str(n["type"]) for n in undelivered}))
-        self._log(Result("", "", "notify", Outcome.ERROR, f"{kinds}: {why}; the next run tells them again"))
-        return undelivered
+        if not refused:
+            self._log(Result("", "", "notify", Outcome.ERROR, f"{kinds}: {why}; the next run tells them again"))
+            return undelivered, False
+        # A refusal fails the run: a wrong topic would otherwise be a success to the platform on every run.
+        result = Result("", "", "notify", Outcome.ERROR, f"{kinds}: {why}; {REFUSED_BY_NOTIFIER}")
+        if summary is not None:
+            summary.results.append(result)
+        self._log(result)
+        return undelivered, True

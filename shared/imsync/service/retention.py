@@ -29,7 +29,7 @@ from imsync.domain.retention import (
     made_by_imsync,
     recorded,
 )
-from imsync.notices import DELETED, ORPHANED, Notice
+from imsync.notices import DELETED, ORPHANED, REFUSED_BY_NOTIFIER, Notice
 from imsync.ports import ImageStore
 from imsync.retry import Deadline
 from imsync.service.estate import Estate
@@ -59,7 +59,7 @@ class Retainer:
         stores: Callable[[str], ImageStore],
         journal: Journal,
         hold: Callable[[Notice], None],
-        tell: Callable[[Notice], bool],
+        tell: Callable[[Notice], Outcome | None],
         wall_clock: Callable[[], float],
         deadline: Deadline,
         sleep: Callable[[float], None] = lambda seconds: None,
@@ -199,8 +199,10 @@ class Retainer:
         # replica is what a later run finds, and its members are who had accepted it. Not delivered: it waits.
         telling = not deletion_told(now)
         notice = self._notice(DELETED, now, source_region, source_id, verdict.reason, accepted=accepted)
-        if telling and not self._tell(notice):
-            record(DELETE, Outcome.DEFERRED, f"not deleted yet: {NOT_TOLD}")
+        untold = self._tell(notice) if telling else None
+        if untold is not None:
+            why = NOT_TOLD if untold is Outcome.DEFERRED else f"its notice was not delivered: {REFUSED_BY_NOTIFIER}"
+            record(DELETE, untold, f"not deleted yet: {why}")
             return
         try:
             stop = self._carry_out(store, now, members, source_region, source_id, today)
