@@ -108,11 +108,12 @@ def merged_mark(wanted: str | None, read: str | None, now: str | None) -> str | 
 
 
 def has_room(source: Image, copy_regions: Iterable[str] = ()) -> bool:
-    """Whether a mark can be added without crowding out a tag that matters more (IMS allows 10).
+    """Whether a new mark can be added without crowding out a tag that matters more (IMS allows 10).
 
     First come the copy-job notes (`imsync-copy-<region>`) of the regions this run copies, or may copy,
     to (`copy_regions`; a note written after the listing is not in `source.tags`), and the share mark
-    (`imsync-shared`) that a source shared in its own region needs.
+    (`imsync-shared`) that a source shared in its own region needs. A mark once written keeps its slot
+    (the Announcer): a note then goes to the description.
     """
     notes = {COPY_CLAIM_PREFIX + region for region in copy_regions} - set(source.tags)
     reserved = len(notes) + (1 if TAG_SHARE in source.tags and TAG_SHARED not in source.tags else 0)

@@ -86,15 +86,15 @@ def test_a_source_with_ten_tags_is_copied_once(cloud, imsync_env, monkeypatch):
     assert len(cloud.region(HOME).image(image.id).tags) == 10
 
 
-def test_the_notice_mark_gives_up_its_slot_for_the_copy_note(cloud, imsync_env, monkeypatch):
+def test_the_notice_mark_keeps_its_slot_and_the_copy_note_goes_to_the_description(cloud, imsync_env, monkeypatch):
     cloud.readings = LATE
-    image = golden(cloud, tags={**{f"owner-{n}": "v" for n in range(8)}, MARK: "abc123"})
+    image = golden(cloud, tags={**{f"owner-{n}": "v" for n in range(8)}, MARK: "abc123"})  # IMS's 10 tags
 
     handlers.replicate_on_create(load_event("cts_create_image.json", image_id=image.id))
-    tags, _ = notes_on(cloud, image)
+    tags, description = notes_on(cloud, image)
     every_function_in_turn(cloud, monkeypatch)
 
-    assert list(tags) == ["imsync-copy-cn-east-3"]
+    assert tags == {} and "imsync:copy=cn-east-3/" in description  # the mark is the memory of what was told
     assert len(settle(cloud, monkeypatch, image)) == 1
 
 

@@ -190,6 +190,24 @@ def test_no_room_for_the_mark_the_polls_and_events_stay_quiet_and_the_digest_tel
     assert digest["type"] == "imsync.digest" and digest["items"][0]["source_image_id"] == iso.id
 
 
+def test_a_source_whose_last_tag_slot_a_copy_note_keeps_needing_tells_its_refusal_once(cloud, topic):
+    """The chaos suite's refusal told three times: the mark gave its slot up to each new copy note and with it the
+    memory of what was told, so each time the slot came back the refusal was told again. The mark keeps it now."""
+    image = golden(cloud, regions="cn-east-3_eu-west-101", tags={f"team{n}": "x" for n in range(7)})  # 9 tags
+    for _ in range(3):  # each round: the copy (its note needs a slot), the replica listed, then deleted by someone
+        for _ in range(3):
+            poll()
+            dr_run()
+            cloud.run_until_idle()
+        for replica in cloud.region("cn-east-3").replicas_of(image.id):
+            cloud.region("cn-east-3").delete_image(replica.id)
+
+    refusals = [n for n in told(cloud, topic) if n["type"] == "imsync.copy.refused"]
+    assert len(refusals) == 1 and "eu-west-101" in refusals[0]["reason"], refusals
+    copies = [j for j in cloud.jobs() if j.is_copy and j.image_id == image.id]
+    assert len(copies) == 3  # a note needed the last slot three times
+
+
 def test_the_mark_is_never_copied_to_replicas(cloud, topic):
     image = golden(cloud, regions="cn-east-3_cn-south-1", name="web", tags={"imsync-share": "partner"})
     cloud.region(HOME).image(image.id).tags[MARK] = "abcdef"  # as an earlier problem would have left it

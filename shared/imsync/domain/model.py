@@ -70,7 +70,7 @@ COPY_NOTE_MARKER = "imsync:copy="
 COPY_ASK_TAG = "imsync-ask"
 # What imsync writes stays within the stricter of IMS's two tag pages (10 tags, key <= 36, value <= 43,
 # letters, digits, _ - .), so it is valid whichever the cloud applies (docs/emulator.md, "Readings"); MAX_TAGS above.
-# imsync's mark of the problems it announced about a source (notices.py): the first tag to give up its slot.
+# imsync's mark of the problems it announced about a source (notices.py): written last, never given up once there.
 NOTICE_MARK = "imsync-noticed"
 MAX_TAG_KEY = 36
 MAX_TAG_VALUE = 43
@@ -185,7 +185,7 @@ def region_hash(region: str) -> str:
 
 
 def tags_besides_mark(tags: Mapping[str, str]) -> int:
-    """The tag slots taken by what matters more than the notice mark (which gives its slot up when one is needed)."""
+    """The tag slots taken by what matters more than a new notice mark (which waits for a slot nothing else needs)."""
     return len(tags) - (1 if NOTICE_MARK in tags else 0)
 
 

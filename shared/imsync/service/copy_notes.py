@@ -7,8 +7,9 @@ once IMS accepted it (`j<minute>-<job>`). Any later run, in any instance, that f
 waits: until the replica is listed, or IMSYNC_UNLISTED_WAIT_MINUTES have passed since the note's minute.
 A job that ended FAIL ends its note; one that ended SUCCESS is not a listed replica, so its note stays.
 
-The note is the tag `imsync-copy-<region>`; where no tag slot is free (10 tags, the notice mark given up
-first), it is a marker `imsync:copy=<region>/<note>` in the source's description. Where slots allow, an ask
+The note is the tag `imsync-copy-<region>`; where no tag slot is free (10 tags, the notice mark among them: it
+keeps its slot, being the only memory of what was told), it is a marker `imsync:copy=<region>/<note>` in the
+source's description. Where slots allow, an ask
 tag (`imsync-ask`) written before the note keeps two runs from both asking (CopyNotes.ahead). Without the
 ask tag (too few free slots, or a note in the description) a write then a re-read is all there is: that narrows
 the race to one IMS round trip, it is not mutual exclusion (docs/reliability.md, "Bounded, not closed"). A note
@@ -33,7 +34,6 @@ from imsync.domain.model import (
     CopyNote,
     Image,
     copy_note_marker,
-    tags_besides_mark,
     without_copy_notes,
 )
 from imsync.domain.outcomes import Outcome
@@ -337,11 +337,13 @@ class CopyNotes:
 
     def _place(self, fresh: Image, region: str, value: str) -> NotePlace | None:
         key, ask = COPY_CLAIM_PREFIX + region, COPY_ASK_TAG
-        others = tags_besides_mark(fresh.tags)  # the notice mark gives up its slot
+        # The notice mark keeps its slot: deleting it would forget what was told, and every return of its slot
+        # would tell the source's open problems again (the chaos suite's notice told three times).
+        others = len(fresh.tags)
         if key in fresh.tags or others < MAX_TAGS:
-            # The ask tag only where it leaves a slot free for imsync's other marks after this run.
+            # The ask tag only where it leaves a slot free for the notice mark (when there is none yet) after this run.
             needed = (key not in fresh.tags) + (ask not in fresh.tags)
-            asks = others + needed + 1 <= MAX_TAGS
+            asks = others + needed + (MARK not in fresh.tags) <= MAX_TAGS
             return NotePlace(fresh, region, value, in_tag=True, asks=asks)
         before = without_copy_notes(fresh.description, {region})
         if len(before) + 1 + len(copy_note_marker(region, value)) > MAX_DESCRIPTION:
@@ -353,9 +355,6 @@ class CopyNotes:
         if not place.in_tag:
             self._describe(place.source, {place.region: place.value})
             return
-        if place.key not in fresh.tags and len(fresh.tags) >= MAX_TAGS and MARK in fresh.tags:
-            # imsync's own mark of what was announced: without it a problem may be announced once more.
-            store.delete_tags(place.source.id, {MARK: fresh.tags[MARK]})
         store.add_tags(place.source.id, {place.key: place.value})
 
     def _shows(self, place: NotePlace, unread_is_ours: bool = False, own_note: bool = False) -> bool:

@@ -141,7 +141,9 @@ class Announcer:
             for source in {s.id: s for s in sources}.values():
                 found = problems.pop(source.id, [])
                 items += found
-                room = has_room(source, copying.get(source.id, set()))
+                # A mark already there keeps its slot (a copy note then goes to the description): it is the only
+                # memory of what was told. A new one takes no slot a note of this run may need.
+                room = MARK in source.tags or has_room(source, copying.get(source.id, set()))
                 # An image still being created may not take tags (docs/emulator.md, tag_saving_copy): nothing could
                 # remember what was told, so its problems wait for the digest, or for a run once it is active.
                 new = self._new(source, found, room and not source.in_progress)
@@ -217,9 +219,7 @@ class Announcer:
     def _remember(self, source: Image, problems: list[Notice], untold: list[Notice], partial: bool, room: bool) -> None:
         """Update the source's mark after the publish: it lists what was told, never what was not delivered."""
         mark = source.tags.get(MARK)
-        if not room:
-            if mark is not None:  # a mark in a slot a copy note needs goes
-                self._write_mark(source, None)
+        if not room:  # no mark, and no slot for one: the digest tells this source's problems
             return
         wanted = next_mark(problems, mark, partial, untold)
         if wanted == mark:
