@@ -197,7 +197,9 @@ def wire_replicator(
     sharer = Sharer(journal, settings.share_wait_seconds, deadline, sleep or waiting)
     finalizer = Finalizer(stores, journal, sharer, announcer.notify, left)
     reconciler = Reconciler(settings, stores, journal, notes, copier, finalizer)
-    retainer = Retainer(settings, stores, journal, announcer.hold, announcer.tell, now, deadline, sleep or waiting)
+    retainer = Retainer(
+        settings, stores, journal, announcer.hold, announcer.tell, now, deadline, sleep or waiting, claims, clock
+    )
     return Replicator(settings, stores, clock, Scope(settings, stores, journal), reconciler, announcer, retainer)
 
 

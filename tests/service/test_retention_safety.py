@@ -478,6 +478,30 @@ def test_a_deletion_whose_notice_the_notifier_refuses_is_an_error_and_nothing_is
     assert refused.outcome == "error" and "IMSYNC_SMN_TOPIC_URN" in refused.reason and not summary.ok
 
 
+def test_runs_of_one_process_racing_on_a_deletion_tell_it_once(cloud):
+    """Duplicate timer deliveries run side by side in one instance: one of them tells and deletes."""
+    world = World(cloud, retain_grace_days=0)
+    source, replica = replicated(world, **{TAG_RETAIN: "follow"})
+    delete_source(world, source)
+    world.dr_run()
+    nested: list = []
+    raced: list = []
+
+    class Racing(FakeImageStore):
+        def member_statuses(self, image_id: str) -> dict[str, str]:
+            if not raced:  # another run of the process starts while this one is between its read and its delete
+                raced.append(image_id)
+                nested.append(world.dr_run())
+            return super().member_statuses(image_id)
+
+    world.stores = lambda region: Racing(cloud, region)
+    world.dr_run()
+
+    (other,) = [r for r in nested[0].results if r.action == "delete"]
+    assert other.outcome == "ok" and "another run of this process" in other.reason
+    assert current(world, replica).status == "deleted" and len(world.inbox.of("imsync.replica.deleted")) == 1
+
+
 def test_without_a_notifier_a_deletion_does_not_wait(cloud):
     """The command line has none unless IMSYNC_EVENT_BUS is set: the person reading its answer is told."""
     world = World(cloud, retain_grace_days=0)

@@ -7,6 +7,7 @@ source by its ID, and carries out the verdicts through the ports. Never called b
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timezone
 
@@ -32,6 +33,7 @@ from imsync.domain.retention import (
 from imsync.notices import DELETED, ORPHANED, REFUSED_BY_NOTIFIER, Notice
 from imsync.ports import ImageStore
 from imsync.retry import Deadline
+from imsync.service.claims import RecentCopies
 from imsync.service.estate import Estate
 from imsync.service.journal import OUT_OF_TIME, Journal, failure, out_of_time
 from imsync.service.sharing import member_job_looks
@@ -63,6 +65,8 @@ class Retainer:
         wall_clock: Callable[[], float],
         deadline: Deadline,
         sleep: Callable[[float], None] = lambda seconds: None,
+        claims: RecentCopies | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._stores = stores
@@ -73,6 +77,10 @@ class Retainer:
         self._deadline = deadline
         self._sleep = sleep  # between looks at a member job (bootstrap.pause: tests move an emulator's clock)
         self._recorded: list[Image] = []  # this run's new orphan records, for withdraw()
+        # Deletions under way in this process (bootstrap.claims, keyed by replica): of several runs of one process
+        # racing on a replica (duplicate timer deliveries), one tells and deletes; `clock` dates the reads for it.
+        self._claims = claims or RecentCopies()
+        self._clock = clock
 
     def regions(self) -> list[str]:
         """Where replicas can be: every region a tag may name, and the source regions."""
@@ -188,6 +196,24 @@ class Retainer:
         The verdict came from the run's first listing; copies and share waits ran since. Both images are read
         again and judged again before each irreversible step, so a keep written meanwhile is honoured.
         """
+        key = (replica.id, DELETE)
+        if not self._claims.claim(key, self._clock()):
+            record(DELETE, Outcome.OK, "another run of this process is deleting it (or just did)")
+            return
+        try:
+            self._delete_claimed(store, replica, source_region, source_id, record, today)
+        finally:
+            self._claims.settle(key, self._clock())  # runs that read it from now on see what IMS shows
+
+    def _delete_claimed(
+        self,
+        store: ImageStore,
+        replica: Image,
+        source_region: str,
+        source_id: str,
+        record: Callable[[str, Outcome, str], None],
+        today: date,
+    ) -> None:
         seen = self._still_due(store, replica, source_region, source_id, today)
         if isinstance(seen, _Stop):
             record(DELETE, seen.outcome, seen.reason)
