@@ -231,6 +231,7 @@ class ChaosRun:
         self._secrets: list[str] = []
         self._ever_full: set[str] = set()  # sources seen with a full tag budget (for the report)
         self._duplicates: set[tuple[str, str]] = set()  # (source, region) already reported under invariant 1
+        self._rewritten: dict[str, list[int]] = {}  # source -> the steps at which a tool rewrote its whole tag set
         self._episodes: list[tuple[int, str, list[Any]]] = []  # (last step, kind, fault rules) of open episodes
         self._sequential = True  # False while handlers run from several threads (requests are then not theirs)
         self._announced: Counter[tuple[str, str, str, str]] = Counter()  # fact -> individual notices
@@ -622,6 +623,7 @@ class ChaosRun:
         if rewrite:  # the tool dropped imsync's notice mark too: telling the image's problems again is right
             for fact in [f for f in self._announced if f[1] == rec.id]:
                 del self._announced[fact]
+            self._rewritten.setdefault(rec.id, []).append(self.step)  # and its copy notes (a documented limit)
         self._remember_policy(rec.id, tags)
         return rec
 
@@ -713,7 +715,8 @@ class ChaosRun:
             for j in self.cloud.jobs()
             if j.is_copy and j.image_id == source_id
         ]
-        return f"copy requests [{', '.join(asked)}]; copy jobs [{'; '.join(jobs)}]"
+        rewrites = self._rewritten.get(source_id, [])  # a tool dropping a note within the listing delay: a known limit
+        return f"copy requests [{', '.join(asked)}]; copy jobs [{'; '.join(jobs)}]; tags rewritten at steps {rewrites}"
 
     def _note_problems(self, answer: dict[str, Any], context: Any) -> None:
         """Problems the owner's runs report: each must reach a person at least once, and at most twice."""

@@ -185,12 +185,14 @@ def test_a_lasting_duplicate_is_one_finding_not_one_per_step():
         chaos._ever_regions[source.id].add("cn-east-3")
         for _ in range(2):
             chaos.cloud.region("cn-east-3").add_image(name="r", description=f"imsync:source={HOME}/{source.id}")
+        chaos.retag(source.id, rewrite=True)  # at step 0: the finding says so, to tell a tool's rewrite apart
         for step in range(1, 4):
             chaos.step = step
             chaos.check_safety()
     finally:
         chaos.__exit__(None, None, None)
     assert _kinds(chaos) == ["1"], chaos.violations
+    assert chaos.violations[0].detail.endswith("tags rewritten at steps [0]")
 
 
 def test_a_full_source_is_full_at_the_reading_in_effect_and_the_harness_makes_some():
