@@ -79,7 +79,11 @@ def add_image_tag(cloud: Emulator, caller: Caller, params: Params, data: Any, pr
 def batch_add_or_delete_tags(
     cloud: Emulator, caller: Caller, params: Params, data: Any, project_id: str, image_id: str
 ) -> Result:
-    """POST /v2/{project_id}/images/{image_id}/tags/action: create or delete tags."""
+    """POST /v2/{project_id}/images/{image_id}/tags/action: create or delete tags.
+
+    [IMS API reference, ims_03_0617]: idempotent: a created key that is there takes the new value; deleting a
+    tag that is not there succeeds.
+    """
     check_path_project(caller, project_id)
     rec = find_own(cloud, caller, image_id)
     body = data or {}
