@@ -5,6 +5,8 @@ Each test failed on the engine before this round; the emulator answers as docume
 
 from __future__ import annotations
 
+import pytest
+
 from imsync.emulator.readings import RELAXED_TAGS, with_changes
 from tests.e2e.conftest import HOME
 from tests.e2e.test_replication import create_event, finish, golden
@@ -112,6 +114,26 @@ def test_an_image_whose_part_of_a_member_job_failed_is_not_marked_shared_and_is_
     handlers.share_on_complete(load_event("timer.json"))
 
     assert all(partner in cloud.region(EAST).image(r.id).members for r in replicas)
+
+
+@pytest.mark.parametrize("reading", ["ignored", "fails"])
+def test_a_replica_whose_share_mark_was_not_written_after_its_job_is_shared_not_failed(cloud, imsync_env, reading):
+    """The next run asks IMS to add members it already has; whatever IMS does with that, the members decide."""
+    cloud.readings = with_changes(cloud.readings, member_add_existing=reading)
+    image = golden(cloud, regions=EAST, tags={"imsync-share": "partner"})
+    handlers.replicate_on_create(create_event(image))
+    cloud.run_until_idle()
+    (replica,) = cloud.region(EAST).replicas_of(image.id)
+    cloud.faults.add(status=500, method="POST", path=rf"/images/{replica.id}/tags/action", count=5)  # every retry
+
+    handlers.share_on_complete(load_event("timer.json"))  # the member job succeeds; the tags are not written
+    partner = cloud.recipient.projects[EAST]
+    assert partner in cloud.region(EAST).image(replica.id).members
+    assert "imsync-shared" not in cloud.region(EAST).image(replica.id).tags
+    again = handlers.share_on_complete(load_event("timer.json"))
+
+    assert again["ok"] and "failed" not in again["counts"], again
+    assert cloud.region(EAST).image(replica.id).tags.get("imsync-source") == image.id
 
 
 # 8. A frozen image that nothing marks in the listing (frozen_shape="hidden"): IMS's refusal is remembered.

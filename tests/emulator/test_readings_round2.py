@@ -94,6 +94,32 @@ def test_a_member_job_can_succeed_with_one_item_failed_once(cloud, ims):
     assert all(partner in cloud.region(NORTH).image(i.id).members for i in images)
 
 
+@pytest.mark.parametrize("reading", ["ignored", "fails"])
+def test_adding_a_project_that_is_already_a_member_is_ignored_or_fails_that_pair(cloud, ims, reading):
+    cloud.readings = with_changes(cloud.readings, member_add_existing=reading)
+    shared, fresh = (cloud.region(NORTH).add_image(name=f"m{n}") for n in range(2))
+    partner = cloud.recipient.projects[NORTH]
+    cloud.region(NORTH).image(shared.id).members[partner] = "accepted"
+
+    def add(*images):
+        body = BatchAddMembersRequestBody(images=[i.id for i in images], projects=[partner])
+        job_id = ims(NORTH).batch_add_members(BatchAddMembersRequest(body=body)).job_id
+        cloud.clock.advance(cloud.readings.member_job_seconds)
+        return ims(NORTH).show_job_progress(ShowJobProgressRequest(job_id=job_id))
+
+    both, alone = add(shared, fresh), add(shared)
+
+    results = [(sub.entities.image_id, sub.status) for sub in both.entities.sub_jobs_result or []]
+    if reading == "ignored":
+        assert (both.status, alone.status) == ("SUCCESS", "SUCCESS")
+        assert results == [(shared.id, "SUCCESS"), (fresh.id, "SUCCESS")]
+    else:
+        assert both.status == "SUCCESS" and results == [(shared.id, "FAIL"), (fresh.id, "SUCCESS")]
+        assert alone.status == "FAIL" and "already a member" in alone.fail_reason
+    assert cloud.region(NORTH).image(shared.id).members == {partner: "accepted"}  # never reset to pending
+    assert partner in cloud.region(NORTH).image(fresh.id).members
+
+
 def test_the_pessimistic_profile_turns_on_every_reading_that_is_not_the_default():
     # page_info is the one exception: pages capped below the limit *without* page_info are the harder reading.
     documented, pessimistic = Readings(), PROFILES["pessimistic"]

@@ -322,6 +322,18 @@ class Emulator:
             job.status = "RUNNING" if now >= job.init_until else "INIT"
             return
         job.finished_ts = job.end_ts
+        if not job.fail_code and self.readings.member_add_existing == "fails":
+            job.member_failed += [
+                (image_id, pid)
+                for image_id in job.member_images
+                if (rec := self._images.get(image_id)) is not None and not rec.deleted
+                for pid in job.member_projects
+                if pid in rec.members and (image_id, pid) not in job.member_failed
+            ]
+            pairs = len(job.member_images) * len(job.member_projects)
+            if job.member_failed and len(set(job.member_failed)) == pairs:
+                image_id, pid = job.member_failed[0]
+                job.fail_code, job.fail_reason = "IMG.0088", f"project {pid} is already a member of image {image_id}"
         if job.fail_code:
             job.status = "FAIL"
             return

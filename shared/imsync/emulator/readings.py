@@ -62,6 +62,10 @@ class Readings:
     # (image, project) pair ends SUCCESS with its last pair failed (that project is not added to that image);
     # each pair fails once at most.
     member_job_partial: bool = False
+    # unknown: [IMS API reference, "Adding image members in batches" (ims_03_0624)] says nothing of a project that
+    # is already a member of the image. "ignored": that pair succeeds and the member stays as it is; "fails": that
+    # pair fails (the member stays as it is), and a job whose every pair fails ends FAIL.
+    member_add_existing: str = "ignored"
     # unknown: whether a copy that is still queued or saving can be tagged. False: tag writes to it are refused.
     tag_saving_copy: bool = True
     # [IMS user guide, "Replicating images across regions"]: whole-ECS images are copied only among these
@@ -104,6 +108,7 @@ PROFILES: dict[str, Readings] = {
         member_page_info=False,
         refuse_windows_copies=False,
         member_job_partial=True,
+        member_add_existing="fails",
         tag_saving_copy=False,
         whole_image_copy_regions=("cn-north-4", "cn-east-3", "cn-south-1"),
         frozen_shape="flag",  # "hidden" makes a frozen source's share fail each run until it thaws (docs)

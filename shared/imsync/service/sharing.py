@@ -77,7 +77,22 @@ class Sharer:
             for start in range(0, len(group), MEMBER_BATCH):
                 jobs += self._add_members(summary, store, group[start : start + MEMBER_BATCH], projects, ended)
         self._follow_jobs(store, jobs, ended)
+        self._members_after_failures(store, actions, ended)
         return ended
+
+    def _members_after_failures(self, store: ImageStore, actions: list[Action], ended: Ended) -> None:
+        """A job that failed an image may have failed it because its projects were members already (a member call
+        asked twice: its answer was lost, or the share mark's write failed after its job). IMS's sources do not say
+        what a job does then (docs/emulator.md, member_add_existing): its members decide, one read per image."""
+        for action in actions:
+            if ended.get(id(action), ("", ""))[0] != SHARE_FAILED:
+                continue
+            try:
+                members = store.list_members(action.target.id)
+            except ImsyncError:
+                continue  # the failure stands; the next run reads the members before asking again
+            if set(action.projects) <= members:
+                ended[id(action)] = (SHARED, "")
 
     def _missing_members(self, summary: Summary, store: ImageStore, action: Action, ended: Ended) -> tuple[str, ...]:
         try:
