@@ -232,6 +232,7 @@ class ChaosRun:
         self._ever_full: set[str] = set()  # sources seen with a full tag budget (for the report)
         self._duplicates: set[tuple[str, str]] = set()  # (source, region) already reported under invariant 1
         self._rewritten: dict[str, list[int]] = {}  # source -> the steps at which a tool rewrote its whole tag set
+        self._topic_back_at = 0  # the step at which a deleted alerts topic is created again (0: it is there)
         self._episodes: list[tuple[int, str, list[Any]]] = []  # (last step, kind, fault rules) of open episodes
         self._sequential = True  # False while handlers run from several threads (requests are then not theirs)
         self._announced: Counter[tuple[str, str, str, str]] = Counter()  # fact -> individual notices
@@ -444,6 +445,7 @@ class ChaosRun:
             self._check_own_images_are_no_shares(answer)
         if self._sequential:
             self._check_dead_region_cost(name, first_request, first_arrival)
+            self._check_refused_notices_fail(name, answer, first_request, first_arrival)
         self._note_problems(answer, context)
         text = json.dumps(answer)  # every summary must be JSON-serialisable
         self._scan(text, "summary")
@@ -519,6 +521,12 @@ class ChaosRun:
             region = rng.choice(("cn-east-3", "cn-south-1"))
             rule = cloud.faults.add(region=region, slow=DELAY, probability=0.3, seed=self.seed + until, count=None)
             self._episodes.append((min(until, self.step + 5), f"slow:{region}", [rule]))
+        elif kind == "notifier_down" and rng.random() < 0.25:
+            # Someone deletes the alerts topic and creates it again later: SMN refuses (404 SMN.0006) rather than
+            # failing, every run that tells something fails, and what it could not tell is told once it is back.
+            cloud.smn.topics.discard(self.topic)
+            self._topic_back_at = max(self._topic_back_at, until)
+            self.figures.episodes["topic_gone"] += 1
         elif kind == "notifier_down":
             rule = cloud.faults.add(path=SMN_PUBLISH, status=rng.choice([500, 503]), count=None)
             self._episodes.append((until, "notifier", [rule]))
@@ -529,6 +537,8 @@ class ChaosRun:
             self._secrets.append(new)
 
     def _end_episodes(self) -> None:
+        if self._topic_back_at and self._topic_back_at <= self.step:
+            self._topic_back()
         still = []
         for until, kind, rules in self._episodes:
             if until > self.step:
@@ -538,6 +548,10 @@ class ChaosRun:
                 rule.count = 0  # fires no more; its figures stay
                 self.figures.faults[kind.split(":")[0]] += rule.fired
         self._episodes = still
+
+    def _topic_back(self) -> None:
+        self.cloud.smn.topics.add(self.topic)
+        self._topic_back_at = 0
 
     def _down(self, prefix: str) -> set[str]:
         return {kind.split(":", 1)[-1] for _, kind, _ in self._episodes if kind.startswith(prefix)}
@@ -701,6 +715,16 @@ class ChaosRun:
                 # replay (concurrent steps and real-time timeouts make a soak's trajectory differ between runs).
                 asked = ", ".join(f"#{r.arrived} -> {r.status}" for r in listings)
                 self._violate("dead-region", f"{name} listed dead {region} {len(listings)} times in one run: {asked}")
+
+    def _check_refused_notices_fail(self, name: str, answer: dict[str, Any], first: int, first_arrival: int) -> None:
+        """A run whose notices SMN refused (the topic is gone: 404) fails: that is no success to the platform."""
+        refused = [
+            r
+            for r in self.cloud.requests[first:]
+            if r.arrived >= first_arrival and r.status == 404 and re.search(SMN_PUBLISH, r.path)
+        ]
+        if refused and answer.get("ok") is not False:
+            self._violate("refused-notice", f"{name} reported ok although SMN refused {len(refused)} publish(es)")
 
     def _copies_of(self, source_id: str) -> str:
         """How a source's copies came about, to explain a duplicate without a replay: each copy request (its place
@@ -871,6 +895,7 @@ class ChaosRun:
         """Faults off, pending events delivered, images finished: DR runs and polls until invariant 2 holds."""
         cloud = self.cloud
         cloud.faults.clear()
+        self._topic_back()
         for _until, kind, rules in self._episodes:
             self.figures.faults[kind.split(":")[0]] += sum(rule.fired for rule in rules)
         self._episodes = []

@@ -84,6 +84,21 @@ def test_a_late_entry_of_an_earlier_run_is_not_counted_as_a_listing_of_this_one(
     assert _kinds(chaos) == ["dead-region"], chaos.violations
 
 
+def test_a_run_that_reports_ok_although_smn_refused_its_notices_is_reported():
+    chaos = _planted()
+    try:
+        first, first_arrival = len(chaos.cloud.requests), chaos.cloud.arrivals + 1
+        path = f"/v2/{'0' * 32}/notifications/topics/{chaos.topic}/publish"
+        refused = RequestRecord(HOME, "POST", path, "publish_message", 404, "owner", chaos.cloud.arrival())
+        chaos.cloud._record(refused)
+        chaos._check_refused_notices_fail("share_on_complete", {"ok": False}, first, first_arrival)
+        assert chaos.violations == []  # it failed, as it should
+        chaos._check_refused_notices_fail("share_on_complete", {"ok": True}, first, first_arrival)
+    finally:
+        chaos.__exit__(None, None, None)
+    assert _kinds(chaos) == ["refused-notice"], chaos.violations
+
+
 def _publish(chaos, notice, message_id="m"):
     structure = json.dumps({"default": "text", "http": json.dumps(notice)})
     chaos.cloud.smn.published.append(Published(chaos.topic, message_id, "s", "", structure, "owner", 0.0))
