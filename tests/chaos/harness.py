@@ -427,6 +427,7 @@ class ChaosRun:
         if context == "default":
             context = self.partner if name == "accept_shares" and self._sequential else None
         first_request, first_arrival = len(self.cloud.requests), self.cloud.arrivals + 1
+        silent_before = self._silent_fired()
         raised: BaseException | None = None
         try:
             if context is self.partner:  # the partner's deployment has its own settings (its own SMN topic)
@@ -445,6 +446,7 @@ class ChaosRun:
             self._check_own_images_are_no_shares(answer)
         if self._sequential:
             self._check_dead_region_cost(name, first_request, first_arrival)
+            self._check_silent_region_cost(name, silent_before, first_request)
             self._check_refused_notices_fail(name, answer, first_request, first_arrival)
         self._note_problems(answer, context)
         text = json.dumps(answer)  # every summary must be JSON-serialisable
@@ -511,9 +513,19 @@ class ChaosRun:
     def _step_world(self) -> None:
         rng, cloud = self.rng, self.cloud
         kind = rng.choices(["dead_region", "slow_region", "notifier_down", "rotate_secret"], [3, 1, 3, 1])[0]
+        if kind == "dead_region" and rng.random() < 0.5:
+            kind = "silent_region"
         self.figures.episodes[kind] += 1
         until = self.step + rng.randint(3, 25)
-        if kind == "dead_region":  # nothing answers but errors, for a while
+        if kind == "silent_region":
+            # Nothing answers at all, for a while: every request is held past the client's timeout, and IMS carries
+            # out half of them all the same (the client cannot tell which). Unkinder than a quick 5xx: each request
+            # costs a whole timeout, and a write may have happened.
+            region = rng.choice(("cn-east-3", "cn-south-1"))
+            acting = cloud.faults.add(region=region, slow=DELAY, probability=0.5, seed=self.seed + until, count=None)
+            held = cloud.faults.add(region=region, status=504, delay=DELAY, count=None)
+            self._episodes.append((until, f"silent:{region}", [acting, held]))
+        elif kind == "dead_region":  # nothing answers but errors, for a while
             region = rng.choice(("cn-east-3", "cn-south-1"))
             rule = cloud.faults.add(region=region, status=rng.choice([502, 503, 504]), count=None)
             self._episodes.append((until, f"dead:{region}", [rule]))
@@ -715,6 +727,23 @@ class ChaosRun:
                 # replay (concurrent steps and real-time timeouts make a soak's trajectory differ between runs).
                 asked = ", ".join(f"#{r.arrived} -> {r.status}" for r in listings)
                 self._violate("dead-region", f"{name} listed dead {region} {len(listings)} times in one run: {asked}")
+
+    def _silent_fired(self) -> dict[str, int]:
+        """How many requests each silent region's rules have held so far (counted as the requests arrive)."""
+        held: Counter[str] = Counter()
+        for _, kind, rules in self._episodes:
+            if kind.startswith("silent:"):
+                held[kind.split(":", 1)[1]] += sum(rule.fired for rule in rules)
+        return dict(held)
+
+    def _check_silent_region_cost(self, name: str, before: dict[str, int], first_request: int) -> None:
+        """A region that does not answer at all costs one timeout per run: its first unanswered request gives it up."""
+        for region, fired in self._silent_fired().items():
+            held = fired - before.get(region, 0)
+            if held > 1:
+                asked = [r for r in self.cloud.requests[first_request:] if r.region == region]
+                listed = ", ".join(f"#{r.arrived} {r.method} {r.operation} -> {r.status}" for r in asked)
+                self._violate("silent-region", f"{name} waited out silent {region} {held} times in one run: {listed}")
 
     def _check_refused_notices_fail(self, name: str, answer: dict[str, Any], first: int, first_arrival: int) -> None:
         """A run whose notices SMN refused (the topic is gone: 404) fails: that is no success to the platform."""

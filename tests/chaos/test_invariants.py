@@ -84,6 +84,23 @@ def test_a_late_entry_of_an_earlier_run_is_not_counted_as_a_listing_of_this_one(
     assert _kinds(chaos) == ["dead-region"], chaos.violations
 
 
+def test_a_silent_region_waited_out_more_than_once_per_run_is_reported():
+    chaos = _planted()
+    try:
+        acting = chaos.cloud.faults.add(region="cn-east-3", slow=0.01, probability=0.5, seed=1, count=None)
+        held = chaos.cloud.faults.add(region="cn-east-3", status=504, delay=0.01, count=None)
+        chaos._episodes.append((10, "silent:cn-east-3", [acting, held]))
+        before, first = chaos._silent_fired(), len(chaos.cloud.requests)
+        held.fired += 1  # the run's first request timed out: it gives the region up
+        chaos._check_silent_region_cost("scheduled_dr_copy", before, first)
+        assert chaos.violations == []
+        acting.fired += 1  # and then it asked again (a write IMS carried out, the client heard nothing)
+        chaos._check_silent_region_cost("scheduled_dr_copy", before, first)
+    finally:
+        chaos.__exit__(None, None, None)
+    assert _kinds(chaos) == ["silent-region"], chaos.violations
+
+
 def test_a_run_that_reports_ok_although_smn_refused_its_notices_is_reported():
     chaos = _planted()
     try:

@@ -12,7 +12,7 @@ import socket
 import pytest
 
 from imsync.config import Settings
-from imsync.domain.errors import RunFailed, Unavailable
+from imsync.domain.errors import OutcomeUnknown, RunFailed, Unavailable
 from imsync.function_files import handler
 from imsync.retry import Retrier
 from tests.e2e.conftest import HOME
@@ -155,6 +155,27 @@ def test_a_dead_destination_is_listed_once_per_run_and_the_other_regions_go_on(c
     assert len(started) == 5 and len(cloud.region(SOUTH).images()) == 5  # as many as IMS runs at once
 
 
+def test_a_destination_that_does_not_answer_at_all_costs_one_timeout_per_run_and_the_other_regions_go_on(
+    cloud, imsync_env, monkeypatch
+):
+    # Unkinder than a quick 5xx: every request is held past the client's timeout, so each one costs a whole timeout
+    # (30 s by default, against a DR run's 900 s and a poll's 240 s). Retried, or read again per source, one silent
+    # region would eat the run; its first unanswered read gives it up for the run instead.
+    monkeypatch.setenv("IMSYNC_HTTP_TIMEOUT", "0.2")
+    sources = [opted_in(cloud, name=f"s{n:02d}", regions=f"{EAST},{SOUTH}") for n in range(20)]
+    silent = cloud.faults.add(region=EAST, status=504, delay=0.5, count=None)  # answered after the client gave up
+
+    failed = failed_run("scheduled_dr_copy", load_event("timer"))
+
+    assert silent.fired == 1, [r for r in cloud.requests if r.region == EAST]  # counted as each request arrives
+    (region_error,) = [r for r in failed.summary["results"] if r["outcome"] == "error"]
+    assert region_error["region"] == EAST and "no answer" in region_error["reason"], region_error
+    results = failed.summary["results"]
+    waiting = [r for r in results if r["region"] == EAST and r["outcome"] == "deferred" and "image_id" in r]
+    assert sorted(r["image_id"] for r in waiting) == sorted(s.id for s in sources)
+    assert len(cloud.region(SOUTH).images()) == 5  # as many as IMS runs at once
+
+
 def test_the_retries_of_a_run_wait_on_the_clock_the_deployment_gives_it_not_the_machines(cloud, imsync_env):
     # bootstrap.pause is the deployment's clock (time.sleep in a function; the emulated cloud's here, tests/helpers/
     # deployment.py): every retry of the run's SDK calls waits through it, so no test sleeps in real time.
@@ -230,17 +251,22 @@ def test_an_accept_ims_answers_with_a_5xx_is_deferred_and_untrusted_shares_do_no
     assert outcomes == {ours.id: "deferred", theirs.id: "untrusted"} and answer["ok"], answer
 
 
-def test_a_region_whose_read_went_unanswered_is_not_read_again_in_the_run_by_anyone(cloud, imsync_env):
+@pytest.mark.parametrize("silent", [False, True], ids=["answering-5xx", "not-answering"])
+def test_a_region_whose_read_went_unanswered_is_not_read_again_in_the_run_by_anyone(cloud, imsync_env, silent):
     # The chaos suite found a dead region read a sixth time in one run: after the estate gave it up, a look-up by ID
-    # (a copy note's replica) asked it again. The run's store of that region now answers for it.
+    # (a copy note's replica) asked it again. The run's store of that region now answers for it; so it does for a
+    # region that does not answer at all (a timeout: the answer came after the client gave up).
     from imsync.adapters.credentials import Credentials
     from imsync.adapters.huawei_ims import HuaweiImageStore, ImsClients
 
-    dead = cloud.faults.add(status=503, region=EAST, count=None)
+    if silent:
+        dead = cloud.faults.add(status=504, delay=0.5, region=EAST, count=None)
+    else:
+        dead = cloud.faults.add(status=503, region=EAST, count=None)
     owner = Credentials(cloud.owner.ak, cloud.owner.sk, None, "the emulator's owner account")
-    store = HuaweiImageStore(EAST, ImsClients(owner, 5.0), Retrier(sleep=lambda seconds: None))
+    store = HuaweiImageStore(EAST, ImsClients(owner, 0.2), Retrier(sleep=lambda seconds: None))
 
-    with pytest.raises(Unavailable):
+    with pytest.raises(OutcomeUnknown if silent else Unavailable):
         store.list_own_images()
     asked = dead.fired
     for read in (lambda: store.get_image("0" * 32), lambda: store.member_statuses("0" * 32), store.list_own_images):
