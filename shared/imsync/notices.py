@@ -38,8 +38,8 @@ PROBLEMS = frozenset({REFUSED, FAILED, STUCK})  # what needs a person, announced
 NOTICE_TYPES = (REFUSED, FAILED, STUCK, READY, DIGEST, UNTRUSTED, ORPHANED, DELETED)
 # What a notice the notifier refused (a topic or bus that does not exist, no right to publish) asks of a person.
 REFUSED_BY_NOTIFIER = (
-    "the notifier refused it, which waiting does not fix: check IMSYNC_SMN_TOPIC_URN (or IMSYNC_EVENT_BUS) and "
-    "the function's right to publish there"
+    "the notifier refused it, which waiting does not fix: check IMSYNC_SMN_TOPIC_URN (or IMSYNC_EVENT_BUS), the "
+    "key the function publishes with, and its right to publish there"
 )
 
 Notice = Mapping[str, object]

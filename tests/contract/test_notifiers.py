@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
 
 from imsync.adapters.aws import EventBridgeNotifier
 from imsync.adapters.credentials import Credentials
@@ -174,6 +175,43 @@ def test_eventbridge_says_when_it_refused_a_notice_for_good(bus):
         EventBridgeNotifier("no-such-bus").publish(every_notice()[:1])
 
     assert failed.value.refused and "ResourceNotFoundException" in str(failed.value)
+
+
+@set_initial_no_auth_action_count(0)  # moto checks every request's key against its IAM from here on
+def test_eventbridge_says_a_key_aws_does_not_take_is_refused_for_good(bus):
+    # A key AWS does not know (or a wrong secret, an expired token) fails the whole PutEvents call. No retry fixes
+    # it, so it must be a refusal: else every run of a deployment that tells nobody anything reports ok.
+    # moto answers 403 InvalidClientTokenId, in an XML body that botocore's JSON parser reads as code "403";
+    # EventBridge itself names it UnrecognizedClientException: both are refusals.
+    with pytest.raises(NotDelivered) as failed:
+        EventBridgeNotifier(BUS).publish(every_notice())
+
+    assert failed.value.refused, failed.value
+    assert len(failed.value.undelivered) == len(ALL_TYPES)
+    assert "testing-not-a" not in str(failed.value)  # never the key
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "refused"),
+    [
+        ("UnrecognizedClientException", 400, True),  # a key EventBridge does not know
+        ("InvalidSignatureException", 400, True),  # the right key with the wrong secret
+        ("ExpiredTokenException", 403, True),
+        ("ThrottlingException", 400, False),  # a 400 too, and it passes: the next run tells
+        ("InternalFailure", 500, False),
+    ],
+)
+def test_eventbridge_tells_a_refused_key_from_a_call_that_may_pass(bus, code, status, refused):
+    # botocore's own Stubber gives the answer moto cannot: EventBridge's JSON error codes for a whole call.
+    from botocore.stub import Stubber
+
+    client = boto3.client("events")
+    with Stubber(client) as stubbed:
+        stubbed.add_client_error("put_events", service_error_code=code, http_status_code=status)
+        with pytest.raises(NotDelivered) as failed:
+            EventBridgeNotifier(BUS, client=client).publish(every_notice()[:1])
+
+    assert failed.value.refused is refused and code in str(failed.value)
 
 
 # ---- the log -------------------------------------------------------------------------------------

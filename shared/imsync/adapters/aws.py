@@ -42,6 +42,26 @@ REFUSALS = frozenset(
     }
 )
 
+# What AWS answers a whole call whose key it does not take (AWS's common errors: a key it does not know, a wrong
+# secret, an expired or missing token; the JSON services, EventBridge among them, name the first two
+# UnrecognizedClientException and InvalidSignatureException), and botocore's own "no key at all". No retry
+# fixes a key: a deployment whose every publish is refused so must not report success.
+KEY_REFUSALS = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "MissingAuthenticationToken",
+        "ExpiredTokenException",
+        "NotAuthorized",
+        "OptInRequired",
+        "NoCredentialsError",
+        "PartialCredentialsError",
+    }
+)
+
 SECRET_FORMAT = '{"ak": "...", "sk": "...", "security_token": "... (optional)"}'
 
 # Secrets Manager error codes that no retry can fix: the deployment must change.
@@ -63,6 +83,13 @@ def _error_code(exc: BaseException) -> str:
         if code:
             return str(code)
     return type(exc).__name__
+
+
+def _call_refused(exc: BaseException, code: str) -> bool:
+    """Whether a failed call is refused for good: a code that says so, or a 401/403 whatever its body names."""
+    response = getattr(exc, "response", None)
+    metadata = response.get("ResponseMetadata", {}) if isinstance(response, Mapping) else {}
+    return code in REFUSALS or code in KEY_REFUSALS or metadata.get("HTTPStatusCode") in (401, 403)
 
 
 def secret_credentials(secret_name: str, client: Any = None) -> tuple[str, str, str | None]:
@@ -126,12 +153,14 @@ def _batches(entries: list[dict[str, str]]) -> Iterable[tuple[int, int]]:
 class NotificationFailed(NotDelivered):
     """Some notifications were not accepted by EventBridge; the others were delivered."""
 
-    def __init__(self, failures: list[tuple[str, str, str]], undelivered: list[Mapping[str, object]]) -> None:
+    def __init__(
+        self, failures: list[tuple[str, str, str]], undelivered: list[Mapping[str, object]], refused: bool = False
+    ) -> None:
         self.failures = failures
         summary = "; ".join(f"{detail_type}: {code}" for detail_type, code, _ in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
         message = f"{len(failures)} not delivered: {summary}{more}"
-        refused = any(code in REFUSALS for _, code, _ in failures)
+        refused = refused or any(code in REFUSALS for _, code, _ in failures)
         super().__init__("events:PutEvents", undelivered, "FailedEntries", message, refused=refused)
 
 
@@ -172,6 +201,7 @@ class EventBridgeNotifier:
         entries: list[dict[str, str]] = []
         failures: list[tuple[str, str, str]] = []
         undelivered: list[Mapping[str, object]] = []
+        refused = False  # a whole call refused for good (the key, the bus)
         for event in events:
             kind = event.get("type")
             if kind in EVENT_TYPES:
@@ -186,6 +216,7 @@ class EventBridgeNotifier:
                 answer = self.client.put_events(Entries=batch)
             except Exception as exc:  # one failed call must not stop the other batches
                 code = _error_code(exc)
+                refused = refused or _call_refused(exc, code)
                 failures.extend((e["DetailType"], code, "") for e in batch)
                 undelivered += sent
                 continue
@@ -209,4 +240,4 @@ class EventBridgeNotifier:
                         "reason": message,
                     },
                 )
-            raise NotificationFailed(failures, undelivered)
+            raise NotificationFailed(failures, undelivered, refused)
