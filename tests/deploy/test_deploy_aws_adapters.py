@@ -9,9 +9,10 @@ import typing
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
 
 from imsync.adapters.aws import EventBridgeNotifier, NotificationFailed, secret_credentials
-from imsync.domain.errors import ConfigError, Throttled
+from imsync.domain.errors import AuthFailed, ConfigError, Throttled
 
 SECRET = "imsync/huawei-credentials"
 FAKE_AK = "FAKEAKFAKEAKFAKEAK01"
@@ -40,6 +41,15 @@ def test_missing_secret_names_it_and_the_fix(secrets):
         secret_credentials("imsync/absent")
     assert "imsync/absent" in str(err.value)
     assert "create-secret" in str(err.value)
+
+
+@set_initial_no_auth_action_count(0)  # moto checks every request's key against its IAM from here on
+def test_a_key_aws_does_not_take_is_an_authentication_failure_not_a_pause(secrets):
+    # An outage passes (Unavailable, retried); a key AWS does not take does not, and must say whose key it is.
+    with pytest.raises(AuthFailed) as err:
+        secret_credentials(SECRET)
+    message = str(err.value)
+    assert "execution role" in message and "testing-not-a" not in message
 
 
 @pytest.mark.parametrize(

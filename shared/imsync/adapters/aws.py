@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from imsync.domain.errors import ConfigError, NotDelivered, Throttled, Unavailable
+from imsync.domain.errors import AuthFailed, ConfigError, NotDelivered, Throttled, Unavailable
 from imsync.notices import NOTICE_TYPES, cut_to_fit
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,9 @@ def secret_credentials(secret_name: str, client: Any = None) -> tuple[str, str, 
             raise ConfigError(f"{where} {_SECRET_CONFIG_ERRORS[code].format(name=name)}") from None
         if code in {"ThrottlingException", "TooManyRequestsException"}:
             raise Throttled("secretsmanager:GetSecretValue", code) from None
+        if code in KEY_REFUSALS or _call_refused(exc, code):  # not a failure that passes: no retry fixes a key
+            why = "AWS did not take the function's own key: check its execution role (or its AWS_* variables)"
+            raise AuthFailed("secretsmanager:GetSecretValue", code, why) from None
         raise Unavailable("secretsmanager:GetSecretValue", code) from None
 
     text = answer.get("SecretString")
