@@ -233,6 +233,7 @@ class ChaosRun:
         self._duplicates: set[tuple[str, str]] = set()  # (source, region) already reported under invariant 1
         self._rewritten: dict[str, list[int]] = {}  # source -> the steps at which a tool rewrote its whole tag set
         self._topic_back_at = 0  # the step at which a deleted alerts topic is created again (0: it is there)
+        self._stale_key: tuple[int, str] | None = None  # (step, key): the setting lags the rotated key until then
         self._episodes: list[tuple[int, str, list[Any]]] = []  # (last step, kind, fault rules) of open episodes
         self._sequential = True  # False while handlers run from several threads (requests are then not theirs)
         self._announced: Counter[tuple[str, str, str, str]] = Counter()  # fact -> individual notices
@@ -448,6 +449,7 @@ class ChaosRun:
             self._check_dead_region_cost(name, first_request, first_arrival)
             self._check_silent_region_cost(name, silent_before, first_request)
             self._check_refused_notices_fail(name, answer, first_request, first_arrival)
+            self._check_refused_key_fails(name, answer, first_request, first_arrival)
         self._note_problems(answer, context)
         text = json.dumps(answer)  # every summary must be JSON-serialisable
         self._scan(text, "summary")
@@ -542,15 +544,23 @@ class ChaosRun:
         elif kind == "notifier_down":
             rule = cloud.faults.add(path=SMN_PUBLISH, status=rng.choice([500, 503]), count=None)
             self._episodes.append((until, "notifier", [rule]))
-        else:  # the owner's secret key is rotated; the deployment's setting follows at once
+        else:  # the owner's secret key is rotated; the deployment's setting follows at once (warm instances follow)
             new = new_sk()
             cloud.rekey_account(cloud.owner, sk=new)
-            os.environ["HUAWEICLOUD_SDK_SK"] = new
             self._secrets.append(new)
+            if rng.random() < 0.5:
+                # ... or a few steps later (the key was rotated in IAM, the function's setting updated afterwards):
+                # every run of the owner's functions in between is refused, and must fail rather than report ok.
+                self._stale_key = (min(until, self.step + 5), new)
+                self.figures.episodes["stale_key"] += 1
+            else:
+                os.environ["HUAWEICLOUD_SDK_SK"] = new
 
     def _end_episodes(self) -> None:
         if self._topic_back_at and self._topic_back_at <= self.step:
             self._topic_back()
+        if self._stale_key and self._stale_key[0] <= self.step:
+            self._key_follows()
         still = []
         for until, kind, rules in self._episodes:
             if until > self.step:
@@ -560,6 +570,12 @@ class ChaosRun:
                 rule.count = 0  # fires no more; its figures stay
                 self.figures.faults[kind.split(":")[0]] += rule.fired
         self._episodes = still
+
+    def _key_follows(self) -> None:
+        """The deployment's setting catches up with the key the cloud holds."""
+        if self._stale_key:
+            os.environ["HUAWEICLOUD_SDK_SK"] = self._stale_key[1]
+            self._stale_key = None
 
     def _topic_back(self) -> None:
         self.cloud.smn.topics.add(self.topic)
@@ -693,9 +709,17 @@ class ChaosRun:
         elif raised is not None:
             self._violate("failed-run", f"{name} raised {type(raised).__name__} for a run that says ok: true")
         text = json.dumps(answer)
-        if "APIGW.0301" in text or "APIGW.0303" in text:
-            # The harness always hands the functions the keys the cloud holds now (a rotated one too).
+        if ("APIGW.0301" in text or "APIGW.0303" in text) and not self._stale_key:
+            # Outside a stale-key episode the harness hands the functions the keys the cloud holds now (a rotated
+            # one too): a refusal then is imsync's (an old key kept in a warm instance).
             self._violate("auth", f"{name} was refused authentication with the current keys: {text[:200]}")
+
+    def _check_refused_key_fails(self, name: str, answer: dict[str, Any], first: int, first_arrival: int) -> None:
+        """A run any of whose requests the cloud refused for its key (401) fails: a wrong key is no success."""
+        refused = [r for r in self.cloud.requests[first:] if r.arrived >= first_arrival and r.status == 401]
+        if refused and answer.get("ok") is not False:
+            asked = ", ".join(f"#{r.arrived} {r.method} {r.operation or r.path}" for r in refused[:5])
+            self._violate("wrong-key-ok", f"{name} said ok although {len(refused)} request(s) were refused: {asked}")
 
     def _check_own_images_are_no_shares(self, answer: dict[str, Any]) -> None:
         """In an account that both shares and accepts, its own images are never taken for shares to it."""
@@ -925,6 +949,7 @@ class ChaosRun:
         cloud = self.cloud
         cloud.faults.clear()
         self._topic_back()
+        self._key_follows()
         for _until, kind, rules in self._episodes:
             self.figures.faults[kind.split(":")[0]] += sum(rule.fired for rule in rules)
         self._episodes = []

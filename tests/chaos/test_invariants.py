@@ -101,6 +101,20 @@ def test_a_silent_region_waited_out_more_than_once_per_run_is_reported():
     assert _kinds(chaos) == ["silent-region"], chaos.violations
 
 
+def test_a_run_that_reports_ok_although_its_key_was_refused_is_reported():
+    chaos = _planted()
+    try:
+        first, first_arrival = len(chaos.cloud.requests), chaos.cloud.arrivals + 1
+        refused = RequestRecord(HOME, "GET", "/v2/cloudimages", "list_images", 401, None, chaos.cloud.arrival())
+        chaos.cloud._record(refused)
+        chaos._check_refused_key_fails("share_on_complete", {"ok": False}, first, first_arrival)
+        assert chaos.violations == []  # it failed, as it should
+        chaos._check_refused_key_fails("share_on_complete", {"ok": True}, first, first_arrival)
+    finally:
+        chaos.__exit__(None, None, None)
+    assert _kinds(chaos) == ["wrong-key-ok"], chaos.violations
+
+
 def test_a_run_that_reports_ok_although_smn_refused_its_notices_is_reported():
     chaos = _planted()
     try:
