@@ -58,3 +58,55 @@ def test_a_run_that_lists_the_destination_while_another_copy_request_is_in_fligh
     first.join()
 
     assert len(cloud.region("cn-east-3").replicas_of(image.id)) == 1
+
+
+def _held_copy_then_half_an_hour(cloud, monkeypatch, hold: float, wait_first: bool):
+    """A copy request held past its client's timeout (IMS acts when the hold ends), then 31 emulated minutes,
+    then a DR run: the replicas of the source in cn-east-3."""
+    from tests.helpers.handlers import replicate_on_create
+
+    monkeypatch.setenv("IMSYNC_HTTP_TIMEOUT", "0.2")
+    image = cloud.region(HOME).add_image(name="held", tags={"imsync-regions": "cn-east-3"})
+    held = cloud.faults.add(region=HOME, method="POST", path=r"/cross_region_copy$", slow=hold)
+
+    replicate_on_create(load_event("cts_create_image", image_id=image.id))  # no answer: the copy is noted, waits
+    if wait_first:
+        assert cloud.wait_for_requests(timeout=5 * hold)  # what the chaos harness now does before moving the clock
+    cloud.clock.advance(31 * 60)  # past IMSYNC_UNLISTED_WAIT_MINUTES: the note no longer holds a later run back
+    scheduled_dr_copy(load_event("timer"))
+    assert cloud.wait_for_requests(timeout=5 * hold) and held.fired == 1
+    return cloud.region("cn-east-3").replicas_of(image.id)
+
+
+def test_a_copy_request_held_while_half_an_hour_passes_is_how_the_soaks_made_two_replicas(
+    cloud, deployment, monkeypatch
+):
+    """Seed 424242 at b7c9322, during convergence: two live replicas, both jobs begun in the same emulated second,
+    and the first copy request asked was the last answered.
+    A fault held the first request 0.45 s of real time past its client's timeout; meanwhile the harness moved the
+    emulated clock 31 minutes, the next run found the copy note older than IMSYNC_UNLISTED_WAIT_MINUTES and
+    asked again, and then the held request acted. IMS acting on a request half an hour after it arrived is not what
+    a slow gateway stands for: this replays the harness's world, not a hole in imsync's."""
+    assert len(_held_copy_then_half_an_hour(cloud, monkeypatch, hold=1.0, wait_first=False)) == 2
+
+
+def test_the_harness_lets_a_held_request_act_before_it_moves_the_clock():
+    """The same world in the chaos harness: its clock moves once the held request has acted (ChaosRun._advance)."""
+    from tests.chaos.harness import DELAY, ChaosRun
+
+    chaos = ChaosRun(5, 0, images=4)
+    chaos.__enter__()
+    try:
+        cloud = chaos.cloud
+        cloud.faults.clear()
+        image = cloud.region(HOME).add_image(name="held", tags={"imsync-regions": "cn-east-3"})
+        held = cloud.faults.add(region=HOME, method="POST", path=r"/cross_region_copy$", slow=DELAY)
+
+        chaos._call("replicate_on_create", load_event("cts_create_image", image_id=image.id))
+        chaos._advance(31 * 60)
+        chaos._call("scheduled_dr_copy", load_event("timer"))
+
+        assert cloud.wait_for_requests(timeout=5 * DELAY) and held.fired == 1
+        assert len(cloud.region("cn-east-3").replicas_of(image.id)) == 1
+    finally:
+        chaos.__exit__(None, None, None)

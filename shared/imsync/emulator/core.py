@@ -55,6 +55,8 @@ class Emulator:
         self.counters: collections.Counter[str] = collections.Counter()
         self.max_in_flight = 0
         self._lock = threading.RLock()
+        self._unanswered = 0  # requests that arrived and whose handling has not ended (a held one among them)
+        self._answered = threading.Condition(self._lock)
         self._seq = 0
         self._accounts: dict[str, Account] = {}
         self._credentials: dict[str, Credential] = {}
@@ -391,10 +393,27 @@ class Emulator:
             self.counters[rec.operation] += 1
 
     def arrival(self) -> int:
-        """The next request's place in the order of arrival (RequestRecord.arrived)."""
+        """The next request's place in the order of arrival (RequestRecord.arrived); pair it with handled()."""
         with self._lock:
             self.arrivals += 1
+            self._unanswered += 1
             return self.arrivals
+
+    def handled(self) -> None:
+        """A request's handling ended: answered, refused, dropped, or given up by its client long ago."""
+        with self._answered:
+            self._unanswered -= 1
+            self._answered.notify_all()
+
+    def wait_for_requests(self, timeout: float) -> bool:
+        """Wait (real time, at most `timeout` seconds) until no request is being handled; whether none is.
+
+        A request a fault holds past its client's timeout still acts when the hold ends. Whoever moves the clock
+        far (a test, the chaos harness) waits for it first, so that IMS acts on it at about the time it arrived,
+        as a gateway's backend does, not hours of emulated time later.
+        """
+        with self._answered:
+            return self._answered.wait_for(lambda: self._unanswered == 0, timeout)
 
     def reset_counters(self) -> None:
         """Empty the request log and the per-operation counters."""

@@ -91,8 +91,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self) -> None:
-        cloud, region = self.server.cloud, self.server.region
+        cloud = self.server.cloud
         self._arrived = cloud.arrival()
+        try:
+            self._answer()
+        finally:
+            cloud.handled()
+
+    def _answer(self) -> None:
+        cloud, region = self.server.cloud, self.server.region
         split = urlsplit(self.path)
         path, query = split.path, split.query
         length = int(self.headers.get("Content-Length") or 0)
