@@ -649,10 +649,10 @@ class ChaosRun:
     def _advance(self, seconds: float) -> None:
         """Move the emulated clock once no request is still held by a fault (it acts when its hold ends).
 
-        The holds are real time (0.45 s), the clock emulated: moved meanwhile, a held copy request used to act
-        up to an hour of emulated time after it was asked, past IMSYNC_UNLISTED_WAIT_MINUTES, so a later run asked
-        again and both copies ran (the two duplicate replicas of the soaks at 419c76e and b7c9322: the first
-        request asked was answered last). A gateway's backend acts on a request in seconds, not in half an hour.
+        The holds are real time (0.45 s), the clock emulated: moved meanwhile, a held copy request acted half an
+        hour of emulated time after it was asked, past IMSYNC_UNLISTED_WAIT_MINUTES, so a later run asked again and
+        both copies ran (the duplicate replica of the soak at b7c9322, seed 424242: the first request asked was
+        answered last). A gateway's backend acts on a request in seconds, not in half an hour.
         """
         if not self.cloud.wait_for_requests(timeout=10 * DELAY):
             self._violate("harness", "a request was still held 10 delays after it arrived")

@@ -85,11 +85,11 @@ def _error_code(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _call_refused(exc: BaseException, code: str) -> bool:
-    """Whether a failed call is refused for good: a code that says so, or a 401/403 whatever its body names."""
+def _key_refused(exc: BaseException, code: str) -> bool:
+    """Whether AWS refused the call's key: a code that says so, or a 401/403 whatever its body names."""
     response = getattr(exc, "response", None)
     metadata = response.get("ResponseMetadata", {}) if isinstance(response, Mapping) else {}
-    return code in REFUSALS or code in KEY_REFUSALS or metadata.get("HTTPStatusCode") in (401, 403)
+    return code in KEY_REFUSALS or metadata.get("HTTPStatusCode") in (401, 403)
 
 
 def secret_credentials(secret_name: str, client: Any = None) -> tuple[str, str, str | None]:
@@ -110,7 +110,7 @@ def secret_credentials(secret_name: str, client: Any = None) -> tuple[str, str, 
             raise ConfigError(f"{where} {_SECRET_CONFIG_ERRORS[code].format(name=name)}") from None
         if code in {"ThrottlingException", "TooManyRequestsException"}:
             raise Throttled("secretsmanager:GetSecretValue", code) from None
-        if code in KEY_REFUSALS or _call_refused(exc, code):  # not a failure that passes: no retry fixes a key
+        if _key_refused(exc, code):  # not a failure that passes: no retry fixes a key
             why = "AWS did not take the function's own key: check its execution role (or its AWS_* variables)"
             raise AuthFailed("secretsmanager:GetSecretValue", code, why) from None
         raise Unavailable("secretsmanager:GetSecretValue", code) from None
@@ -219,7 +219,7 @@ class EventBridgeNotifier:
                 answer = self.client.put_events(Entries=batch)
             except Exception as exc:  # one failed call must not stop the other batches
                 code = _error_code(exc)
-                refused = refused or _call_refused(exc, code)
+                refused = refused or code in REFUSALS or _key_refused(exc, code)
                 failures.extend((e["DetailType"], code, "") for e in batch)
                 undelivered += sent
                 continue
