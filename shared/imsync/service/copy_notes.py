@@ -5,7 +5,8 @@ a copy request answered with a 5xx or not at all may have been carried out. So a
 source *before* asking IMS for it (`p<minute>-<owner>`, CopyNote), and completes the note with the job
 once IMS accepted it (`j<minute>-<job>`). Any later run, in any instance, that finds the note and no replica
 waits: until the replica is listed, or IMSYNC_UNLISTED_WAIT_MINUTES have passed since the note's minute.
-A job that ended FAIL ends its note; one that ended SUCCESS is not a listed replica, so its note stays.
+A job that ended FAIL ends its note, which the next copy writes over (never deleted while that copy is wanted:
+_ended_unlisted); one that ended SUCCESS is not a listed replica, so its note stays.
 
 The note is the tag `imsync-copy-<region>`; where no tag slot is free (10 tags, the notice mark among them: it
 keeps its slot, being the only memory of what was told), it is a marker `imsync:copy=<region>/<note>` in the
@@ -37,7 +38,7 @@ from imsync.domain.model import (
     without_copy_notes,
 )
 from imsync.domain.outcomes import Outcome
-from imsync.domain.planner import Action
+from imsync.domain.planner import MAX_COPY_ATTEMPTS, Action, pick_replica
 from imsync.notices import MARK
 from imsync.ports import ImageStore
 from imsync.service.estate import Estate
@@ -89,6 +90,8 @@ class CopyNotes:
         self._out_of_time = out_of_time
         self._wait_minutes = wait_minutes  # IMSYNC_UNLISTED_WAIT_MINUTES
         self.owner = secrets.token_hex(4)  # this run's token: whose write-ahead note a re-read shows
+        # (source, region) -> a note this run saw end with no replica listed: its next copy writes over it
+        self._ended: dict[tuple[str, str], str] = {}
 
     def _minute(self) -> int:
         return int(self._wall_clock() // 60)
@@ -140,12 +143,12 @@ class CopyNotes:
                 continue
             note = CopyNote.read(value)
             assert note is not None  # not forged
-            if any(not r.gone for r in copies[region]) or self._expired(note):
+            if any(not r.gone for r in copies[region]):  # its copy is listed: the note has served
                 ended.add(region)
                 continue
-            waiting = self._waiting(source, region, note, copies)
+            waiting = None if self._expired(note) else self._waiting(source, region, note, copies)
             if waiting is None:
-                ended.add(region)
+                self._ended_unlisted(source, region, value, copies[region], ended)
             elif waiting:
                 unlisted[region] = waiting
         estate.unlisted += len(unlisted)
@@ -153,6 +156,20 @@ class CopyNotes:
         if (ended or asks) and not summary.dry_run and not self._out_of_time():
             self._remove(summary, source, ended, asks)
         return unlisted
+
+    def _ended_unlisted(self, source: Image, region: str, value: str, copies: list[Image], ended: set[str]) -> None:
+        """A note whose copy ended (failed, unknown to IMS, or waited out) with no replica listed: the copy is asked
+        for again, and its note is written over this one, never after deleting it.
+
+        IMS deletes a tag by its key whatever its value, and a delete whose answer did not come may be carried out
+        later: after another run wrote its new note for the same copy. That note gone, a run within IMS's listing
+        delay saw neither note nor replica and copied a third time (tests/e2e/test_exactly_one_at_the_edges.py,
+        the held delete). A note is still removed when no copy follows: imsync stopped retrying the region.
+        """
+        if pick_replica(copies)[2] >= MAX_COPY_ATTEMPTS:
+            ended.add(region)
+        else:
+            self._ended[(source.id, region)] = value
 
     def left_behind(self, summary: Summary, estate: Estate, sources: Collection[Image]) -> None:
         """Remove the copy notes of images this run listed that are sources no more (their imsync-regions tag
@@ -225,15 +242,16 @@ class CopyNotes:
         return image if image is not None and lineage and lineage.source_id == source_id and not image.gone else None
 
     def _remove(self, summary: Summary, source: Image, regions: set[str], asks: dict[str, str]) -> None:
-        """Remove the notes that ended, as this run saw them, and only if they still say what it saw.
+        """Remove the notes no copy needs any more (listed, out of the policy, not imsync's, given up), as this run
+        saw them, and only if they still say what it saw.
 
         IMS deletes a tag by its key, whatever its value, and a description is written whole: another run may
         have written a new note for the same region since this run listed the source (its copy is then in
         flight). Removing that note would let a later run copy again, so the source is read again first and
         only unchanged notes go (the chaos suite's seed 90210 under the pessimistic profile: two replicas).
-        This narrows the race, it does not close it: IMS has no compare-and-delete, so a note written between
-        that read and the delete (one round trip) is still removed, and a later run may copy again (the extra
-        replica is then reported).
+        IMS has no compare-and-delete, so a note written between that read and the delete would still go; that
+        is why a note whose copy is still wanted is never removed here but written over (_ended_unlisted), and
+        the notes removed here are ones after which no run copies that region.
         """
         store = self._stores(source.region)
         keys = sorted({COPY_CLAIM_PREFIX + r for r in regions} & set(source.tags))
@@ -332,6 +350,8 @@ class CopyNotes:
         value = image.copy_claims.get(region)
         note = CopyNote.read(value) if value else None
         if value is None or note is None or self._forged(value) or self._expired(note):
+            return ""
+        if self._ended.get((image.id, region)) == value:  # this run saw its copy end: the new note writes over it
             return ""
         return f"note {value}"
 
