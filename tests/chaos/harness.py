@@ -544,17 +544,24 @@ class ChaosRun:
         elif kind == "notifier_down":
             rule = cloud.faults.add(path=SMN_PUBLISH, status=rng.choice([500, 503]), count=None)
             self._episodes.append((until, "notifier", [rule]))
-        else:  # the owner's secret key is rotated; the deployment's setting follows at once (warm instances follow)
-            new = new_sk()
-            cloud.rekey_account(cloud.owner, sk=new)
-            self._secrets.append(new)
-            if rng.random() < 0.5:
-                # ... or a few steps later (the key was rotated in IAM, the function's setting updated afterwards):
-                # every run of the owner's functions in between is refused, and must fail rather than report ok.
-                self._stale_key = (min(until, self.step + 5), new)
-                self.figures.episodes["stale_key"] += 1
-            else:
-                os.environ["HUAWEICLOUD_SDK_SK"] = new
+        else:
+            self._rotate_key(follows_at=min(until, self.step + 5) if rng.random() < 0.5 else self.step)
+
+    def _rotate_key(self, follows_at: int) -> None:
+        """Rotate the owner's secret key; the deployment's setting follows at once (warm instances must follow it),
+        or at step `follows_at` (rotated in IAM, the function's setting updated afterwards): every run of the
+        owner's functions in between is refused, and must fail rather than report ok."""
+        new = new_sk()
+        self.cloud.rekey_account(self.cloud.owner, sk=new)
+        self._secrets.append(new)
+        if follows_at > self.step:
+            self._stale_key = (follows_at, new)
+            self.figures.episodes["stale_key"] += 1
+        else:
+            # An earlier rotation's pending update would otherwise put back its key, outdated by this one: the
+            # first soak with stale keys had every run refused for 250 steps that way (a harness flaw).
+            self._stale_key = None
+            os.environ["HUAWEICLOUD_SDK_SK"] = new
 
     def _end_episodes(self) -> None:
         if self._topic_back_at and self._topic_back_at <= self.step:

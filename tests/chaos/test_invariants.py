@@ -115,6 +115,21 @@ def test_a_run_that_reports_ok_although_its_key_was_refused_is_reported():
     assert _kinds(chaos) == ["wrong-key-ok"], chaos.violations
 
 
+def test_a_rotation_that_follows_at_once_is_not_undone_by_an_earlier_pending_one():
+    import os
+
+    chaos = _planted()
+    try:
+        chaos._rotate_key(follows_at=chaos.step + 3)  # the setting lags this key
+        chaos._rotate_key(follows_at=chaos.step)  # the next rotation is followed at once
+        current = os.environ["HUAWEICLOUD_SDK_SK"]
+        chaos.step += 5
+        chaos._end_episodes()  # the first rotation's update would be due now
+        assert os.environ["HUAWEICLOUD_SDK_SK"] == current == chaos.cloud.owner.sk
+    finally:
+        chaos.__exit__(None, None, None)
+
+
 def test_a_run_that_reports_ok_although_smn_refused_its_notices_is_reported():
     chaos = _planted()
     try:
