@@ -541,6 +541,12 @@ class ChaosRun:
             cloud.smn.topics.discard(self.topic)
             self._topic_back_at = max(self._topic_back_at, until)
             self.figures.episodes["topic_gone"] += 1
+        elif kind == "notifier_down" and rng.random() < 0.5:
+            # SMN does not answer at all: every publish held past the client's timeout, half of them carried out.
+            acting = cloud.faults.add(path=SMN_PUBLISH, slow=DELAY, probability=0.5, seed=self.seed + until, count=None)
+            held = cloud.faults.add(path=SMN_PUBLISH, status=504, delay=DELAY, count=None)
+            self._episodes.append((until, "silent:smn", [acting, held]))
+            self.figures.episodes["silent_notifier"] += 1
         elif kind == "notifier_down":
             rule = cloud.faults.add(path=SMN_PUBLISH, status=rng.choice([500, 503]), count=None)
             self._episodes.append((until, "notifier", [rule]))
@@ -780,11 +786,16 @@ class ChaosRun:
         return dict(held)
 
     def _check_silent_region_cost(self, name: str, before: dict[str, int], first_request: int) -> None:
-        """A region that does not answer at all costs one timeout per run: its first unanswered request gives it up."""
+        """A region (or SMN: "smn") that does not answer at all costs one timeout per run: its first unanswered
+        request gives it up for the run."""
         for region, fired in self._silent_fired().items():
             held = fired - before.get(region, 0)
             if held > 1:
-                asked = [r for r in self.cloud.requests[first_request:] if r.region == region]
+                asked = [
+                    r
+                    for r in self.cloud.requests[first_request:]
+                    if r.region == region or (region == "smn" and re.search(SMN_PUBLISH, r.path))
+                ]
                 listed = ", ".join(f"#{r.arrived} {r.method} {r.operation} -> {r.status}" for r in asked)
                 self._violate("silent-region", f"{name} waited out silent {region} {held} times in one run: {listed}")
 

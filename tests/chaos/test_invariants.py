@@ -7,6 +7,8 @@ own image for a share) and check that the harness reports each one, so a green s
 
 import json
 
+import pytest
+
 from imsync import bootstrap
 from imsync.emulator.model import RequestRecord
 from imsync.emulator.smn import Published
@@ -84,12 +86,13 @@ def test_a_late_entry_of_an_earlier_run_is_not_counted_as_a_listing_of_this_one(
     assert _kinds(chaos) == ["dead-region"], chaos.violations
 
 
-def test_a_silent_region_waited_out_more_than_once_per_run_is_reported():
+@pytest.mark.parametrize("silent", ["cn-east-3", "smn"])
+def test_a_silent_region_waited_out_more_than_once_per_run_is_reported(silent):
     chaos = _planted()
     try:
         acting = chaos.cloud.faults.add(region="cn-east-3", slow=0.01, probability=0.5, seed=1, count=None)
         held = chaos.cloud.faults.add(region="cn-east-3", status=504, delay=0.01, count=None)
-        chaos._episodes.append((10, "silent:cn-east-3", [acting, held]))
+        chaos._episodes.append((10, f"silent:{silent}", [acting, held]))
         before, first = chaos._silent_fired(), len(chaos.cloud.requests)
         held.fired += 1  # the run's first request timed out: it gives the region up
         chaos._check_silent_region_cost("scheduled_dr_copy", before, first)

@@ -16,7 +16,7 @@ from imsync.adapters.huawei_smn import SmnNotifier
 from imsync.domain.errors import NotDelivered
 from imsync.emulator.readings import with_changes
 from imsync.notify import LogNotifier
-from imsync.retry import Retrier
+from imsync.retry import Deadline, Retrier
 from tests.e2e.conftest import HOME
 from tests.e2e.test_replication import create_event, golden
 from tests.helpers import handlers
@@ -218,6 +218,39 @@ def test_a_busy_smn_is_retried_and_the_message_still_goes(cloud, monkeypatch):
     notifier.publish([REFUSED])
 
     assert len(cloud.smn.messages(topic)) == 1
+
+
+def test_an_smn_that_does_not_answer_costs_one_timeout_per_run(cloud, monkeypatch):
+    # Each publish SMN does not answer costs a whole timeout (30 s by default): tried for every notice, eight of
+    # them were a poll's whole time. The first unanswered one stops the run's publishing; the next run tells all.
+    topic = cloud.smn.add_topic("imsync-alerts", HOME)
+    for key, value in cloud.env.items():
+        monkeypatch.setenv(key, value)
+    held = cloud.faults.add(status=504, delay=0.5, method="POST", path="/publish$", count=None)
+    notices = [REFUSED, {**REFUSED, "type": "imsync.copy.failed"}, {**REFUSED, "type": "imsync.copy.stuck"}]
+    notifier = SmnNotifier(topic, owner_credentials(cloud), timeout=0.2, retrier=Retrier(sleep=lambda seconds: None))
+
+    with pytest.raises(NotDelivered) as failed:
+        notifier.publish(notices)
+
+    assert held.fired == 1, held
+    assert failed.value.undelivered == notices and not failed.value.refused
+    with pytest.raises(NotDelivered, match="not asked again in this run"):  # a deletion's notice, later in the run
+        notifier.publish([REFUSED])
+    assert held.fired == 1
+
+
+def test_a_publish_the_platform_would_cut_off_is_not_started(cloud, monkeypatch):
+    topic = cloud.smn.add_topic("imsync-alerts", HOME)
+    for key, value in cloud.env.items():
+        monkeypatch.setenv(key, value)
+    nearly_out = Retrier(Deadline(lambda: 3000.0), sleep=lambda seconds: None)  # 3 s left: less than the reserve
+
+    with pytest.raises(NotDelivered, match="out of time") as failed:
+        SmnNotifier(topic, owner_credentials(cloud), retrier=nearly_out).publish([REFUSED, REFUSED])
+
+    assert len(failed.value.undelivered) == 2 and cloud.smn.messages() == []
+    assert not [r for r in cloud.requests if r.path.endswith("/publish")]
 
 
 def test_the_lenient_sms_reading_sends_what_the_carrier_may_drop(cloud, monkeypatch):

@@ -14,10 +14,19 @@ from typing import Any
 
 from imsync.adapters.credentials import Credentials
 from imsync.config import SMN_TOPIC_URN
-from imsync.domain.errors import ConfigError, ImsyncError, NotDelivered, Refused
+from imsync.domain.errors import (
+    ConfigError,
+    ImsyncError,
+    NotDelivered,
+    OutcomeUnknown,
+    OutOfTime,
+    Refused,
+    Throttled,
+    Unavailable,
+)
 from imsync.notices import DELETED, DIGEST, FAILED, ORPHANED, READY, REFUSED, STUCK, UNTRUSTED, cut_to_fit
 from imsync.observability import logger
-from imsync.retry import Retrier
+from imsync.retry import RESERVE_SECONDS, Retrier
 
 # SMN's limits, from the SDK's PublishMessageRequestBody docstring (huaweicloudsdksmn.v2): a subject of at most
 # 512 bytes; a message of at most 256 KB; an SMS of at most 490 characters, without "[]" or "【】".
@@ -131,15 +140,26 @@ class SmnNotifier:
         self._timeout = timeout
         self._retrier = retrier or Retrier()
         self._client: Any = None
+        self._config: Any = None  # the client's HttpConfig: its timeout is capped by the time left
+        self._out = ""  # why SMN is not asked again by this notifier (one run's): it did not answer, or failed
         self._lock = threading.Lock()
 
     def publish(self, events: Iterable[Mapping[str, object]]) -> None:
         """Publish every event; one that SMN does not take is logged, the others still go, then NotDelivered
-        names the ones that did not (so the caller does not remember them as told)."""
+        names the ones that did not (so the caller does not remember them as told).
+
+        Unless SMN itself is out: once a publish got no answer, failed through every retry or found too little
+        time left, no other is tried by this notifier, which lives for one run (bootstrap.notifier): the next
+        run tells them. An SMN that does not answer costs a whole timeout per message, 30 s by default, and
+        eight of them are a poll's whole time; a DR run that deletes replicas publishes once per deletion.
+        """
         undelivered: list[Mapping[str, object]] = []
-        last = ""
+        last = self._out
         refused = False
         for event in events:
+            if self._out:
+                undelivered.append(event)
+                continue
             try:
                 self._publish_one(event)
             except ImsyncError as exc:
@@ -150,8 +170,12 @@ class SmnNotifier:
                     "notification not delivered",
                     extra={"topic_urn": self.topic_urn, "notification_type": event.get("type"), "error": last},
                 )
+                if isinstance(exc, (OutcomeUnknown, Unavailable, Throttled, OutOfTime)):
+                    self._out = last
         if undelivered:
             why = f"{len(undelivered)} not delivered: {last}"
+            if self._out:
+                why += "; SMN is not asked again in this run: the next run tells them"
             raise NotDelivered("smn:PublishMessage", undelivered, "", why, refused=refused)
 
     def _publish_one(self, event: Mapping[str, object]) -> None:
@@ -163,9 +187,18 @@ class SmnNotifier:
         body = PublishMessageRequestBody(subject=subject_of(event), message_structure=structure)
         request = PublishMessageRequest(topic_urn=self.topic_urn, body=body)
 
+        operation = f"publishing {event.get('type', 'a notification')} to SMN"
+
         def attempt() -> None:
-            with translated(f"publishing {event.get('type', 'a notification')} to SMN", service="SMN"):
-                self.client().publish_message(request)
+            # Never start a publish the platform would cut off: give it only the time left, minus a reserve.
+            left = self._retrier.deadline.seconds_left() - RESERVE_SECONDS
+            if left <= 0:
+                raise OutOfTime(operation)
+            client = self.client()
+            limit = max(min(self._timeout, left), 0.1)
+            self._config.timeout = (limit, limit)  # the HTTP client reads it on every request
+            with translated(operation, service="SMN"):
+                client.publish_message(request)
 
         # A message that is announced once must not be lost to a busy moment: 429 and 5xx are retried.
         self._retrier.call(attempt)
@@ -193,6 +226,7 @@ class SmnNotifier:
             raise ConfigError(f"no SMN endpoint known for region {self.region}: set {env}") from None
         config = HttpConfig.get_default_config()
         config.timeout = (self._timeout, self._timeout)
+        self._config = config
         # The topic's URN names its project: no IAM look-up is needed before the first publish.
         credentials = BasicCredentials(self._credentials.ak, self._credentials.sk, self.project_id)
         if self._credentials.security_token:
