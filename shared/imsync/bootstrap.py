@@ -87,7 +87,7 @@ def notifier(
     if settings.event_bus:
         from imsync.adapters.aws import EventBridgeNotifier
 
-        return EventBridgeNotifier(settings.event_bus)
+        return EventBridgeNotifier(settings.event_bus, timeout=settings.http_timeout)
     from imsync.notify import LogNotifier
 
     return LogNotifier()

@@ -216,6 +216,34 @@ def test_eventbridge_tells_a_refused_key_from_a_call_that_may_pass(bus, code, st
     assert failed.value.refused is refused and code in str(failed.value)
 
 
+def test_eventbridge_out_for_a_run_is_asked_once(bus):
+    # A whole PutEvents call that failed (a timeout, a connection, EventBridge's 500) says the bus or the service is
+    # out, not one entry: the other batches and the run's later publishes are not tried; the next run tells them.
+    from botocore.stub import Stubber
+
+    client = boto3.client("events")
+    notifier = EventBridgeNotifier(BUS, client=client)
+    notices = [notice("imsync.copy.failed", n) for n in range(23)]  # three calls' worth
+    with Stubber(client) as stubbed:  # one answer: a second call would fail UnStubbedResponseError
+        stubbed.add_client_error("put_events", service_error_code="InternalFailure", http_status_code=500)
+        with pytest.raises(NotDelivered) as failed:
+            notifier.publish(notices)
+        with pytest.raises(NotDelivered) as later:  # a deletion's notice, later in the run
+            notifier.publish(notices[:1])
+        stubbed.assert_no_pending_responses()
+
+    codes = [code for _, code, _ in failed.value.failures + later.value.failures]
+    assert codes == ["InternalFailure"] * 10 + ["NotTried"] * 14, codes
+    assert failed.value.undelivered == notices and later.value.undelivered == notices[:1]
+    assert not failed.value.refused and not later.value.refused
+
+
+def test_eventbridge_waits_for_an_answer_as_long_as_imsync_says(bus):
+    config = EventBridgeNotifier(BUS, timeout=7.0).client.meta.config  # botocore's defaults: 60 s, up to 5 tries
+
+    assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (7.0, 7.0, 3)
+
+
 # ---- the log -------------------------------------------------------------------------------------
 
 

@@ -170,18 +170,29 @@ class NotificationFailed(NotDelivered):
 class EventBridgeNotifier:
     """imsync.ports.Notifier that puts each event on a custom EventBridge bus."""
 
-    def __init__(self, bus_name: str, client: Any = None) -> None:
+    def __init__(self, bus_name: str, client: Any = None, timeout: float = 30.0) -> None:
         if not bus_name or not bus_name.strip():
             raise ConfigError("IMSYNC_EVENT_BUS is empty: set it to the name of the EventBridge bus, or unset it")
         self.bus_name = bus_name.strip()
         self._client = client
+        self._timeout = timeout  # IMSYNC_HTTP_TIMEOUT, for connecting and for each answer
+        self._out = ""  # why EventBridge is not asked again by this notifier (one run's): a whole call failed
+        self._out_refused = False  # ... and whether that call was refused for good (the key, the bus)
 
     @property
     def client(self) -> Any:
         if self._client is None:
             import boto3  # lazily: see the module docstring
+            from botocore.config import Config
 
-            self._client = boto3.client("events")
+            # botocore's defaults are 60 s per answer and up to 5 attempts: 5 minutes for one call to a bus that
+            # does not answer. Three attempts of IMSYNC_HTTP_TIMEOUT each, as imsync's own retries.
+            config = Config(
+                connect_timeout=self._timeout,
+                read_timeout=self._timeout,
+                retries={"mode": "standard", "total_max_attempts": 3},
+            )
+            self._client = boto3.client("events", config=config)
         return self._client
 
     def _entry(self, event: Mapping[str, object]) -> dict[str, str]:
@@ -215,13 +226,22 @@ class EventBridgeNotifier:
                 undelivered.append(event)
         for start, end in _batches(entries):
             batch, sent = entries[start:end], accepted[start:end]
+            if self._out:  # a whole call failed in this run: the next run tells these
+                failures.extend((e["DetailType"], "NotTried", self._out) for e in batch)
+                undelivered += sent
+                refused = refused or self._out_refused
+                continue
             try:
                 answer = self.client.put_events(Entries=batch)
-            except Exception as exc:  # one failed call must not stop the other batches
+            except Exception as exc:  # botocore's ClientError, a timeout, a connection that failed
                 code = _error_code(exc)
                 refused = refused or code in REFUSALS or _key_refused(exc, code)
                 failures.extend((e["DetailType"], code, "") for e in batch)
                 undelivered += sent
+                # The bus, the key or the service, not one entry: asking again in this run costs each call its
+                # timeouts and retries, and a DR run that deletes replicas publishes once per deletion.
+                self._out = f"an earlier call of this run failed ({code})"
+                self._out_refused = code in REFUSALS or _key_refused(exc, code)
                 continue
             if not answer.get("FailedEntryCount"):
                 continue
