@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from imsync.domain.errors import CloudError
+from imsync.domain.errors import CloudError, OutOfTime
 
 T = TypeVar("T")
 
@@ -26,6 +26,16 @@ class Deadline:
 
     def seconds_left(self) -> float:
         return float("inf") if self.remaining_ms is None else self.remaining_ms() / 1000.0
+
+    def call_timeout(self, operation: str, timeout: float) -> float:
+        """The timeout for one more call: `timeout`, or less when less of the invocation is left beyond the reserve.
+
+        Raises OutOfTime when nothing is left beyond it: a call the platform would cut off is never started.
+        """
+        left = self.seconds_left() - RESERVE_SECONDS
+        if left <= 0:
+            raise OutOfTime(operation)
+        return max(min(timeout, left), 0.1)
 
     @classmethod
     def from_context(cls, context: object) -> Deadline:

@@ -235,13 +235,13 @@ class EventBridgeNotifier:
                 answer = self.client.put_events(Entries=batch)
             except Exception as exc:  # botocore's ClientError, a timeout, a connection that failed
                 code = _error_code(exc)
-                refused = refused or code in REFUSALS or _key_refused(exc, code)
                 failures.extend((e["DetailType"], code, "") for e in batch)
                 undelivered += sent
                 # The bus, the key or the service, not one entry: asking again in this run costs each call its
                 # timeouts and retries, and a DR run that deletes replicas publishes once per deletion.
                 self._out = f"an earlier call of this run failed ({code})"
                 self._out_refused = code in REFUSALS or _key_refused(exc, code)
+                refused = refused or self._out_refused
                 continue
             if not answer.get("FailedEntryCount"):
                 continue

@@ -44,9 +44,9 @@ from imsync.adapters.huawei_ims_wire import (
 )
 from imsync.adapters.huawei_projects import project_ids
 from imsync.adapters.huawei_sdk import translated
-from imsync.domain.errors import CloudError, ConfigError, OutcomeUnknown, OutOfTime, Throttled, Unavailable
+from imsync.domain.errors import CloudError, ConfigError, OutcomeUnknown, Throttled, Unavailable
 from imsync.domain.model import Image, Job
-from imsync.retry import RESERVE_SECONDS, Retrier
+from imsync.retry import Retrier
 
 
 def _list_members(client: ImsClient, request: ListImageMembersRequest) -> Any:
@@ -103,10 +103,13 @@ class ImsClients:
                 self._clients[region] = self._build(region)
             return self._clients[region]
 
-    def cap_timeout(self, region: str, seconds: float) -> None:
-        """Make the next calls in `region` give up after at most `seconds` (the time the invocation has left)."""
-        limit = max(min(self._timeout, seconds), 0.1)
-        self._configs[region].timeout = (limit, limit)
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    def set_timeout(self, region: str, seconds: float) -> None:
+        """Make the next calls in `region` give up after `seconds` (Deadline.call_timeout: the time left)."""
+        self._configs[region].timeout = (seconds, seconds)
 
     def _build(self, region: str) -> ImsClient:
         try:
@@ -116,7 +119,7 @@ class ImsClients:
             raise ConfigError(f"no IMS endpoint known for region {region}: set {env}") from None
         config = HttpConfig.get_default_config()
         config.timeout = (self._timeout, self._timeout)
-        self._configs[region] = config  # the HTTP client reads it on every request: cap_timeout changes it
+        self._configs[region] = config  # the HTTP client reads it on every request: set_timeout changes it
         # Every region's project ID from one IAM call; a region missing from it is left to the SDK, which then
         # looks that region's project up itself (GET /v3/projects?name=) and caches it per key and region.
         credentials = BasicCredentials(self._credentials.ak, self._credentials.sk, self._project_of(region, config))
@@ -158,13 +161,10 @@ class HuaweiImageStore:
 
     def _call(self, operation: str, fn: Callable[[ImsClient], Any], retry: bool = True) -> Any:
         def attempt() -> Any:
-            # Never start a call the platform would cut off: give it only the time left, minus a reserve.
-            left = self._retrier.deadline.seconds_left() - RESERVE_SECONDS
-            if left <= 0:
-                raise OutOfTime(operation)
+            limit = self._retrier.deadline.call_timeout(operation, self._clients.timeout)
             with translated(operation):
                 client = self._clients.client(self.region)
-                self._clients.cap_timeout(self.region, left)
+                self._clients.set_timeout(self.region, limit)
                 return fn(client)
 
         if not retry:

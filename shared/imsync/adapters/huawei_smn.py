@@ -26,7 +26,7 @@ from imsync.domain.errors import (
 )
 from imsync.notices import DELETED, DIGEST, FAILED, ORPHANED, READY, REFUSED, STUCK, UNTRUSTED, cut_to_fit
 from imsync.observability import logger
-from imsync.retry import RESERVE_SECONDS, Retrier
+from imsync.retry import Retrier
 
 # SMN's limits, from the SDK's PublishMessageRequestBody docstring (huaweicloudsdksmn.v2): a subject of at most
 # 512 bytes; a message of at most 256 KB; an SMS of at most 490 characters, without "[]" or "【】".
@@ -190,12 +190,8 @@ class SmnNotifier:
         operation = f"publishing {event.get('type', 'a notification')} to SMN"
 
         def attempt() -> None:
-            # Never start a publish the platform would cut off: give it only the time left, minus a reserve.
-            left = self._retrier.deadline.seconds_left() - RESERVE_SECONDS
-            if left <= 0:
-                raise OutOfTime(operation)
+            limit = self._retrier.deadline.call_timeout(operation, self._timeout)
             client = self.client()
-            limit = max(min(self._timeout, left), 0.1)
             self._config.timeout = (limit, limit)  # the HTTP client reads it on every request
             with translated(operation, service="SMN"):
                 client.publish_message(request)

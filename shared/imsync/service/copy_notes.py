@@ -147,8 +147,8 @@ class CopyNotes:
                 ended.add(region)
                 continue
             waiting = None if self._expired(note) else self._waiting(source, region, note, copies)
-            if waiting is None:
-                self._ended_unlisted(source, region, value, copies[region], ended)
+            if waiting is None and self._ended_unlisted(source, region, value, copies[region]):
+                ended.add(region)
             elif waiting:
                 unlisted[region] = waiting
         estate.unlisted += len(unlisted)
@@ -157,7 +157,7 @@ class CopyNotes:
             self._remove(summary, source, ended, asks)
         return unlisted
 
-    def _ended_unlisted(self, source: Image, region: str, value: str, copies: list[Image], ended: set[str]) -> None:
+    def _ended_unlisted(self, source: Image, region: str, value: str, copies: list[Image]) -> bool:
         """A note whose copy ended (failed, unknown to IMS, or waited out) with no replica listed: the copy is asked
         for again, and its note is written over this one, never after deleting it.
 
@@ -165,11 +165,12 @@ class CopyNotes:
         later: after another run wrote its new note for the same copy. That note gone, a run within IMS's listing
         delay saw neither note nor replica and copied a third time (tests/e2e/test_exactly_one_at_the_edges.py,
         the held delete). A note is still removed when no copy follows: imsync stopped retrying the region.
+        Returns whether to remove it.
         """
         if pick_replica(copies)[2] >= MAX_COPY_ATTEMPTS:
-            ended.add(region)
-        else:
-            self._ended[(source.id, region)] = value
+            return True
+        self._ended[(source.id, region)] = value
+        return False
 
     def left_behind(self, summary: Summary, estate: Estate, sources: Collection[Image]) -> None:
         """Remove the copy notes of images this run listed that are sources no more (their imsync-regions tag
